@@ -1,0 +1,41 @@
+//! `CliError`: everything a handler can fail with, and the exit code each failure maps to.
+use std::path::PathBuf;
+
+use crate::exit::Exit;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The subcommand exists in the plan but is not built yet.
+    #[error("`strato {0}` is not available in this build yet")]
+    NotYet(&'static str),
+    /// A usage problem clap cannot see (e.g. conflicting files).
+    #[error("{0}")]
+    Usage(String),
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Anything else, already worded for the user by the library that produced it.
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl CliError {
+    /// The exit code for this error (see `exit.rs`).
+    pub fn exit_code(&self) -> Exit {
+        match self {
+            CliError::Usage(_) => Exit::Usage,
+            CliError::NotYet(_) | CliError::Read { .. } | CliError::Write { .. } | CliError::Other(_) => {
+                Exit::Failure
+            }
+        }
+    }
+}

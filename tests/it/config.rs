@@ -1,0 +1,1 @@
+//! `strato config` seen from outside: real files in, real output checked.

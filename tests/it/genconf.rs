@@ -1,0 +1,1 @@
+//! `strato genconf` seen from outside: real files in, real output checked.

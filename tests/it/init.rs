@@ -1,0 +1,1 @@
+//! `strato init` seen from outside: real files in, real output checked.
