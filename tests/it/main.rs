@@ -3,3 +3,5 @@ mod common;
 mod config;
 mod genconf;
 mod init;
+mod cloud;
+mod runtime;

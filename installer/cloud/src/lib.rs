@@ -1,0 +1,1 @@
+//! Cloud machines for a Strato cluster: one CloudProvider trait, AWS, Azure and GCP behind it

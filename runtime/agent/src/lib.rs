@@ -1,0 +1,1 @@
+//! The Strato agent: reports resources, runs tasks in sandboxes, health checks, re-attaches after restart

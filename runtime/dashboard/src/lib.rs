@@ -1,0 +1,1 @@
+//! The web dashboard: one static page (no build step) reading the master's APIs

@@ -1,0 +1,1 @@
+//! Marathon scheduling: deployments, placement, constraints, health-driven replacement, backoff. Pure: plans, does not act

@@ -1,0 +1,1 @@
+//! Marathon's JSON shapes (apps, tasks, deployments, groups, queue) with Marathon's validation rules

@@ -1,0 +1,1 @@
+//! `strato cloud` against moto (AWS) and recorded-shape fake servers (Azure, GCP).
