@@ -31,4 +31,8 @@ pub enum Command {
     Config(cmd::config::ConfigCommand),
     /// Render the bootstrap serve tree (install scripts, units, configs, manifest) from cluster.yaml.
     Genconf(cmd::genconf::GenconfArgs),
+    /// Run a one-node cluster on this machine: master, agent, Marathon API, DNS and dashboard.
+    Up(cmd::up::UpArgs),
+    /// Build the node binaries and pack them into the versioned runtime bundle deploy installs.
+    Bundle(cmd::bundle::BundleArgs),
 }

@@ -33,9 +33,10 @@ impl CliError {
     pub fn exit_code(&self) -> Exit {
         match self {
             CliError::Usage(_) => Exit::Usage,
-            CliError::NotYet(_) | CliError::Read { .. } | CliError::Write { .. } | CliError::Other(_) => {
-                Exit::Failure
-            }
+            CliError::NotYet(_)
+            | CliError::Read { .. }
+            | CliError::Write { .. }
+            | CliError::Other(_) => Exit::Failure,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exit;
 pub mod logging;
 pub mod report;
+pub mod wizard;
 
 pub use error::CliError;
 pub use exit::Exit;

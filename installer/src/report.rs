@@ -12,3 +12,20 @@ pub fn print_error(err: &CliError) {
         source = cause.source();
     }
 }
+
+/// Print file diagnostics to stderr, one `FILE:LINE:COL: key: message` line each, then a count
+/// of the errors (when there are any).
+pub fn print_diagnostics(diagnostics: &strato_config::Diagnostics) {
+    for d in &diagnostics.0 {
+        eprintln!("{d}");
+    }
+    let errors = diagnostics.error_count();
+    if errors > 0 {
+        let file = diagnostics
+            .0
+            .first()
+            .map_or("the file", |d| d.file.as_str());
+        let noun = if errors == 1 { "error" } else { "errors" };
+        eprintln!("{errors} {noun} in {file}");
+    }
+}

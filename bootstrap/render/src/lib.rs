@@ -1,2 +1,33 @@
 //! Renders `templates/` (tera) into the bootstrap serve tree: per-role install scripts, systemd units,
 //! runtime configuration, the ip-detect script and a sha256 manifest. Same input, same bytes.
+//!
+//! The templates are embedded at build time (`engine`), so `strato genconf` works from any
+//! directory. `render_tree` is pure (no I/O); `write_tree` puts a tree on disk atomically. This is
+//! the only crate that uses tera. Also renders cloud-init user-data for cloud machines
+//! (`render_cloud_init`).
+//!
+//! The tree, all paths relative to its root (the bootstrap server serves it as is):
+//! `install.sh`, `upgrade.sh`, `uninstall.sh`, `ip-detect`, `config/{master,agent,public-agent}.toml`,
+//! `systemd/strato-{master,agent}.service`, `bundle/<runtime bundle>` (when given), `SHA256SUMS`
+//! and `manifest.json`.
+
+mod cloud_init;
+mod cluster;
+mod engine;
+mod error;
+mod input;
+mod manifest;
+mod tree;
+
+pub use cloud_init::{render_cloud_init, CloudInitInput};
+pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
+pub use engine::sh_quote;
+pub use error::RenderError;
+pub use input::{
+    BundleRef, IpDetect, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT, MESOS_PORT,
+};
+pub use manifest::{sha256_hex, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
+pub use tree::{render_input, write_tree, RenderedFile, RenderedTree};
+
+#[cfg(test)]
+mod tests;

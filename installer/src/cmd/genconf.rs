@@ -1,11 +1,95 @@
-//! `strato genconf`.
-use clap::Args;
+//! `strato genconf`: render the bootstrap serve tree (install scripts, units, runtime configs,
+//! ip-detect, manifest) from cluster.yaml into a directory.
+use std::path::{Path, PathBuf};
 
-use crate::{CliError, Exit};
+use anyhow::{anyhow, Context as _};
+use clap::Args;
+use strato_config::files::{resolve, Files, RealFiles};
+use strato_render::{BundleRef, RenderOptions};
+
+use crate::{report, CliError, Exit};
 
 #[derive(Debug, Args)]
-pub struct GenconfArgs {}
+pub struct GenconfArgs {
+    /// The cluster description.
+    #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]
+    pub config: PathBuf,
+    /// Directory to write the serve tree into (created if missing; files it no longer needs are removed).
+    #[arg(short, long, default_value = "serve")]
+    pub output: PathBuf,
+    /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
+    #[arg(long, env = "STRATO_BUNDLE")]
+    pub bundle: Option<PathBuf>,
+    /// URL the nodes download the tree from; default: http://<bootstrap>:8090.
+    #[arg(long, env = "STRATO_BOOTSTRAP_URL")]
+    pub bootstrap_url: Option<String>,
+}
 
-pub fn run(_args: GenconfArgs) -> Result<Exit, CliError> {
-    Err(CliError::NotYet("genconf"))
+pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
+    let cluster = match strato_config::load(&args.config) {
+        Ok(cluster) => cluster,
+        Err(strato_config::LoadError::Invalid(diagnostics)) => {
+            report::print_diagnostics(&diagnostics);
+            return Err(CliError::Other(anyhow!(
+                "{} is invalid: nothing rendered",
+                args.config.display()
+            )));
+        }
+        Err(err) => return Err(CliError::Other(err.into())),
+    };
+    let base = strato_config::Source::for_path(&args.config).base;
+    let home = RealFiles.home();
+    let bundle_path = args.bundle.clone().or_else(|| {
+        cluster
+            .runtime
+            .bundle
+            .as_ref()
+            .map(|b| resolve(b, &base, home.as_deref()))
+    });
+    let bundle = bundle_path
+        .as_deref()
+        .map(BundleRef::from_file)
+        .transpose()
+        .map_err(|e| CliError::Other(e.into()))?;
+    let ip_detect_script = match &cluster.network.ip_detect {
+        strato_config::IpDetect::Script(path) => {
+            Some(read_script(&resolve(path, &base, home.as_deref()))?)
+        }
+        _ => None,
+    };
+    let options = RenderOptions {
+        bootstrap_url: args.bootstrap_url.clone(),
+        bundle,
+        ip_detect_script,
+    };
+    let tree =
+        strato_render::render_tree(&cluster, &options).map_err(|e| CliError::Other(e.into()))?;
+    strato_render::write_tree(&tree, &args.output).map_err(|e| CliError::Other(e.into()))?;
+
+    let count = tree.manifest.files.len() + 1;
+    println!(
+        "wrote {count} files to {} ({})",
+        args.output.display(),
+        cluster.summary()
+    );
+    if options.bundle.is_none() {
+        eprintln!("warning: no runtime bundle (--bundle or runtime.bundle): install.sh refuses to run until there is one");
+    }
+    let url = options
+        .bootstrap_url
+        .or_else(|| strato_render::bootstrap_url(&cluster));
+    let url = url.unwrap_or_else(|| "http://BOOTSTRAP:8090".into());
+    println!("on each node: curl -fsSL {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent");
+    Ok(Exit::Success)
+}
+
+fn read_script(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path)
+        .with_context(|| {
+            format!(
+                "network.ip_detect: cannot read the script {}",
+                path.display()
+            )
+        })
+        .map_err(CliError::Other)
 }

@@ -1,7 +1,9 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
+pub mod bundle;
 pub mod config;
 pub mod genconf;
 pub mod init;
+pub mod up;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
@@ -14,5 +16,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Validate(args) => validate::run(args),
         Command::Config(command) => config::run(command),
         Command::Genconf(args) => genconf::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Bundle(args) => bundle::run(args),
     }
 }

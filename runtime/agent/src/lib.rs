@@ -1,1 +1,198 @@
-//! The Strato agent: reports resources, runs tasks in sandboxes, health checks, re-attaches after restart
+//! The Strato agent: reports the node's resources to a master, runs tasks in sandboxes (as
+//! systemd transient units where systemd is PID 1, otherwise as supervised process groups),
+//! health-checks them, pushes every state change, and checkpoints them so a restarted agent
+//! re-attaches instead of restarting them. [`run`] is the whole agent; the `strato-agent` binary
+//! and `strato up --local` call it.
+
+pub mod cgroup;
+pub mod checkpoint;
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod executor;
+pub mod health;
+pub mod heartbeat;
+pub mod http;
+pub mod identity;
+pub mod registration;
+pub mod resources;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use strato_proto::{AgentInfo, ROLE_DEFAULT, ROLE_PUBLIC};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+pub use config::{AgentConfig, LauncherChoice};
+pub use error::{AgentError, ConfigError};
+use executor::launcher::Launcher;
+use executor::process::ProcessLauncher;
+use executor::systemd::SystemdLauncher;
+use executor::Executor;
+
+/// A running agent; [`Agent::stop`] ends it.
+pub struct Agent {
+    info: AgentInfo,
+    local_addr: SocketAddr,
+    exec: Executor,
+    stop_tasks: bool,
+    stop_tx: watch::Sender<bool>,
+    server: JoinHandle<()>,
+    link: JoinHandle<()>,
+}
+
+async fn pick_launcher(choice: LauncherChoice) -> Arc<dyn Launcher> {
+    let systemd = match choice {
+        LauncherChoice::Process => false,
+        LauncherChoice::Systemd => true,
+        LauncherChoice::Auto => SystemdLauncher::available().await,
+    };
+    if systemd {
+        Arc::new(SystemdLauncher)
+    } else {
+        Arc::new(ProcessLauncher)
+    }
+}
+
+impl Agent {
+    /// Recovers checkpointed tasks, starts the HTTP API and registers with a master (in the
+    /// background, retrying until one answers).
+    pub async fn start(config: AgentConfig) -> Result<Agent, AgentError> {
+        config
+            .check()
+            .map_err(|(key, message)| AgentError::Config { key, message })?;
+        let port_range = config.port_range().map_err(|message| AgentError::Config {
+            key: "port_range",
+            message,
+        })?;
+        let work_dir = config.work_dir.clone();
+        std::fs::create_dir_all(&work_dir).map_err(|source| AgentError::WorkDir {
+            path: work_dir.clone(),
+            source,
+        })?;
+        let id = identity::load_or_create(&work_dir)?;
+
+        let (updates_tx, updates_rx) = mpsc::unbounded_channel();
+        let health_http =
+            health::http_client().map_err(|source| AgentError::HttpClient { source })?;
+        let launcher = pick_launcher(config.launcher).await;
+        let exec = Executor::new(launcher, work_dir.clone(), updates_tx, health_http);
+        let attached = exec.recover().await?;
+
+        let bind = format!("{}:{}", config.bind, config.port);
+        let listener = tokio::net::TcpListener::bind(&bind)
+            .await
+            .map_err(|source| AgentError::Bind {
+                address: bind.clone(),
+                source,
+            })?;
+        let local_addr = listener.local_addr().map_err(|source| AgentError::Bind {
+            address: bind.clone(),
+            source,
+        })?;
+
+        let info = AgentInfo {
+            id: id.clone(),
+            hostname: resources::hostname(&config.hostname),
+            address: config.advertise_ip.clone(),
+            port: local_addr.port(),
+            resources: resources::detect(&work_dir, port_range),
+            attributes: config.attributes.clone(),
+            role: if config.public {
+                ROLE_PUBLIC
+            } else {
+                ROLE_DEFAULT
+            }
+            .to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        };
+        tracing::info!(
+            agent_id = %id,
+            address = %local_addr,
+            launcher = exec.launcher_name(),
+            re_attached = attached,
+            "agent started"
+        );
+
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let app = http::router(exec.clone(), info.clone());
+        let mut server_stop = stop_rx.clone();
+        let server = tokio::spawn(async move {
+            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
+                let _ = server_stop.changed().await;
+            });
+            if let Err(e) = serve.await {
+                tracing::error!(error = %e, "agent http server failed");
+            }
+        });
+        let client = client::MasterClient::new(config.masters.clone())
+            .map_err(|source| AgentError::HttpClient { source })?;
+        let link = tokio::spawn(
+            heartbeat::Link {
+                client: Arc::new(client),
+                agent: info.clone(),
+                exec: exec.clone(),
+                updates: updates_rx,
+                shutdown: stop_rx,
+            }
+            .run(),
+        );
+        Ok(Agent {
+            info,
+            local_addr,
+            exec,
+            stop_tasks: config.stop_tasks_on_shutdown,
+            stop_tx,
+            server,
+            link,
+        })
+    }
+
+    /// The address the HTTP API listens on (useful with `port = 0`).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// What the agent registers with.
+    pub fn info(&self) -> &AgentInfo {
+        &self.info
+    }
+
+    /// Stops the agent: kills its tasks first when `stop_tasks_on_shutdown` is set, delivers the
+    /// last status updates (briefly), and waits for the HTTP server and master link to end.
+    pub async fn stop(self) {
+        self.exec.shutdown(self.stop_tasks).await;
+        let _ = self.stop_tx.send(true);
+        let _ = self.link.await;
+        let _ = self.server.await;
+        tracing::info!(agent_id = %self.info.id, "agent stopped");
+    }
+}
+
+/// Runs until `shutdown` resolves. With `stop_tasks_on_shutdown` false (the default for the
+/// systemd service) tasks keep running and are re-attached on the next start; `strato up
+/// --local` sets it true so Ctrl-C stops its tasks.
+pub async fn run(
+    config: AgentConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), AgentError> {
+    let agent = Agent::start(config).await?;
+    shutdown.await;
+    agent.stop().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `strato up --local` spawns the agent on a multi-threaded runtime.
+    #[test]
+    fn run_can_be_spawned() {
+        fn assert_send<T: Send + 'static>(_: &T) {}
+        let fut = run(AgentConfig::default(), async {});
+        assert_send(&fut);
+    }
+}

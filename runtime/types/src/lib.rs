@@ -1,1 +1,18 @@
-//! Marathon's JSON shapes (apps, tasks, deployments, groups, queue) with Marathon's validation rules
+//! Marathon's JSON shapes as the master stores and serves them: app definitions (with Marathon's
+//! defaults, legacy-shape normalisation and validation), tasks, deployments and the error bodies.
+//! Output uses only the field names Marathon emits, because marathon-python rejects unknown keys.
+
+pub mod app;
+pub mod deployment;
+pub mod health;
+pub mod normalize;
+pub mod path;
+pub mod task;
+pub mod time;
+pub mod validate;
+
+pub use app::App;
+pub use deployment::Deployment;
+pub use path::PathId;
+pub use task::TaskRecord;
+pub use validate::Violation;

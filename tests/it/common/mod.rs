@@ -1,13 +1,20 @@
 //! Shared test helpers: paths to fixtures and the workspace's binaries.
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod cluster;
+#[cfg(target_os = "linux")]
+pub mod nodes;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 /// `tests/fixtures/<rel>`.
 pub fn fixture(rel: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(rel)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(rel)
 }
 
 /// The repository root.

@@ -1,0 +1,146 @@
+//! `manifest.json`, the first entry of every bundle: what the bundle is (name, version, target,
+//! minimum glibc) and, for each file, its sha256, size and mode. Nodes and `verify` trust the
+//! files only as far as they match it.
+
+use std::path::{Component, Path};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::BundleError;
+use crate::glibc::GlibcVersion;
+
+/// The entry name of the manifest inside the tarball.
+pub const MANIFEST_NAME: &str = "manifest.json";
+/// The bundle format this crate writes and reads.
+pub const FORMAT_VERSION: u32 = 1;
+/// The product name recorded in every manifest and in the file name.
+pub const BUNDLE_NAME: &str = "strato";
+
+/// The bundle's description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// [`FORMAT_VERSION`] of the writer.
+    pub format: u32,
+    /// Always [`BUNDLE_NAME`].
+    pub name: String,
+    /// Strato's version (the workspace version that built the binaries).
+    pub version: String,
+    /// Rust target triple the binaries run on, e.g. `x86_64-unknown-linux-gnu`.
+    pub target: String,
+    /// The oldest glibc every binary runs on (the highest over [`FileEntry::min_glibc`]);
+    /// `None` when no file references glibc or objdump could not tell.
+    pub min_glibc: Option<GlibcVersion>,
+    /// Sorted by path.
+    pub files: Vec<FileEntry>,
+}
+
+/// One file of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Relative, `/`-separated, e.g. `bin/strato-master`.
+    pub path: String,
+    /// Lower-case hex.
+    pub sha256: String,
+    pub size: u64,
+    /// Unix permission bits, e.g. `0o755` (serialised as the number 493).
+    pub mode: u32,
+    pub min_glibc: Option<GlibcVersion>,
+}
+
+impl Manifest {
+    /// The entry for `path`.
+    pub fn file(&self, path: &str) -> Option<&FileEntry> {
+        self.files.iter().find(|f| f.path == path)
+    }
+
+    /// The bundle file name for this manifest: `strato-bundle-<version>-<target>.tar.gz`.
+    pub fn file_name(&self) -> String {
+        file_name(&self.version, &self.target)
+    }
+
+    /// Parse and sanity-check the manifest read from `bundle`.
+    pub(crate) fn from_json(bundle: &Path, bytes: &[u8]) -> Result<Manifest, BundleError> {
+        let manifest: Manifest =
+            serde_json::from_slice(bytes).map_err(|source| BundleError::BadManifest {
+                bundle: bundle.to_path_buf(),
+                source,
+            })?;
+        if manifest.format != FORMAT_VERSION {
+            return Err(BundleError::NotABundle {
+                bundle: bundle.to_path_buf(),
+                reason: format!(
+                    "manifest format {} (this strato reads format {FORMAT_VERSION})",
+                    manifest.format
+                ),
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for f in &manifest.files {
+            check_entry_path(bundle, &f.path)?;
+            if !seen.insert(f.path.as_str()) {
+                return Err(BundleError::BadEntryPath {
+                    bundle: bundle.to_path_buf(),
+                    entry: f.path.clone(),
+                    reason: "listed twice in manifest.json",
+                });
+            }
+        }
+        Ok(manifest)
+    }
+}
+
+/// `strato-bundle-<version>-<target>.tar.gz`.
+pub fn file_name(version: &str, target: &str) -> String {
+    format!("{BUNDLE_NAME}-bundle-{version}-{target}.tar.gz")
+}
+
+/// Entry paths are relative, plain components only, so unpacking cannot write outside its
+/// directory.
+pub(crate) fn check_entry_path(bundle: &Path, entry: &str) -> Result<(), BundleError> {
+    let bad = |reason| BundleError::BadEntryPath {
+        bundle: bundle.to_path_buf(),
+        entry: entry.to_string(),
+        reason,
+    };
+    if entry.is_empty() || entry.contains('\\') {
+        return Err(bad("must be a non-empty /-separated path"));
+    }
+    if entry == MANIFEST_NAME {
+        return Err(bad("reserved for the manifest"));
+    }
+    for c in Path::new(entry).components() {
+        if !matches!(c, Component::Normal(_)) {
+            return Err(bad("must be relative without . or .."));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_paths_cannot_escape_the_unpack_directory() {
+        let b = Path::new("b.tar.gz");
+        assert!(check_entry_path(b, "bin/strato-master").is_ok());
+        for bad in [
+            "/etc/passwd",
+            "../x",
+            "bin/../../x",
+            "",
+            "manifest.json",
+            "a\\b",
+        ] {
+            assert!(check_entry_path(b, bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn file_name_carries_version_and_target() {
+        assert_eq!(
+            file_name("0.1.0", "x86_64-unknown-linux-gnu"),
+            "strato-bundle-0.1.0-x86_64-unknown-linux-gnu.tar.gz"
+        );
+    }
+}

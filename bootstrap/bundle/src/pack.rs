@@ -1,0 +1,213 @@
+//! Writing a bundle: `manifest.json` then the files in path order, each with fixed owner and
+//! time, gzip'd with a zero header time. The same inputs give the same bytes, so the `.sha256`
+//! beside the tarball identifies the content and a re-run changes nothing on the nodes.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::{Compression, GzBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::error::BundleError;
+use crate::glibc::{self, GlibcVersion};
+use crate::manifest::{self, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME};
+use crate::{default_target, NODE_BINARIES, VERSION};
+
+/// Every entry's modification time: fixed (2024-01-01T00:00:00Z) so the archive is reproducible.
+pub const ENTRY_MTIME: u64 = 1_704_067_200;
+/// Mode of the binaries in a bundle, whatever the source file had.
+pub const BINARY_MODE: u32 = 0o755;
+
+/// One file to put in the bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackFile {
+    /// Path inside the bundle, e.g. `bin/strato-master`.
+    pub path: String,
+    /// Where to read it from.
+    pub source: PathBuf,
+    pub mode: u32,
+}
+
+/// What [`pack`] writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackInputs {
+    pub version: String,
+    pub target: String,
+    pub files: Vec<PackFile>,
+}
+
+impl PackInputs {
+    /// The node binaries ([`NODE_BINARIES`]) from `bin_dir`, as `bin/<name>`, for this
+    /// version and the default target. Names a missing binary.
+    pub fn node_binaries(bin_dir: &Path) -> Result<PackInputs, BundleError> {
+        let mut files = Vec::new();
+        for name in NODE_BINARIES {
+            let source = bin_dir.join(name);
+            if !source.is_file() {
+                return Err(BundleError::MissingBinary {
+                    dir: bin_dir.to_path_buf(),
+                    name: name.to_string(),
+                    path: source,
+                });
+            }
+            files.push(PackFile {
+                path: format!("bin/{name}"),
+                source,
+                mode: BINARY_MODE,
+            });
+        }
+        Ok(PackInputs {
+            version: VERSION.to_string(),
+            target: default_target(),
+            files,
+        })
+    }
+}
+
+/// A written bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BundleInfo {
+    /// `<out>/strato-bundle-<version>-<target>.tar.gz`.
+    pub path: PathBuf,
+    /// The `sha256sum`-format file beside it (`<path>.sha256`).
+    pub checksum_path: PathBuf,
+    /// The tarball's sha256, lower-case hex.
+    pub sha256: String,
+    pub size: u64,
+    pub manifest: Manifest,
+}
+
+/// The `.sha256` file that belongs to a bundle path.
+pub fn checksum_path(bundle: &Path) -> PathBuf {
+    let mut name = bundle.as_os_str().to_owned();
+    name.push(".sha256");
+    PathBuf::from(name)
+}
+
+/// Pack `inputs` into `out_dir` (created if missing). The tarball and its `.sha256` are written
+/// to temporary names and renamed, so a reader never sees half a bundle.
+pub fn pack(inputs: &PackInputs, out_dir: &Path) -> Result<BundleInfo, BundleError> {
+    let mut files = inputs.files.clone();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut entries = Vec::with_capacity(files.len());
+    for f in &files {
+        manifest::check_entry_path(out_dir, &f.path)?;
+        if entries.iter().any(|e: &FileEntry| e.path == f.path) {
+            return Err(BundleError::BadEntryPath {
+                bundle: out_dir.to_path_buf(),
+                entry: f.path.clone(),
+                reason: "given twice",
+            });
+        }
+        let (sha256, size) = hash_file(&f.source)?;
+        entries.push(FileEntry {
+            path: f.path.clone(),
+            sha256,
+            size,
+            mode: f.mode,
+            min_glibc: file_glibc(&f.source),
+        });
+    }
+    let manifest = Manifest {
+        format: FORMAT_VERSION,
+        name: BUNDLE_NAME.to_string(),
+        version: inputs.version.clone(),
+        target: inputs.target.clone(),
+        min_glibc: entries.iter().filter_map(|e| e.min_glibc).max(),
+        files: entries,
+    };
+
+    std::fs::create_dir_all(out_dir).map_err(BundleError::write(out_dir))?;
+    let path = out_dir.join(manifest.file_name());
+    // Per-process temporary names: two concurrent packs into one directory must not mix.
+    let pid = std::process::id();
+    let tmp = out_dir.join(format!(".{}.{pid}.tmp", manifest.file_name()));
+    write_archive(&tmp, &manifest, &files)?;
+    let (sha256, size) = hash_file(&tmp)?;
+    std::fs::rename(&tmp, &path).map_err(BundleError::write(&path))?;
+
+    let checksum_path = checksum_path(&path);
+    let line = format!("{sha256}  {}\n", manifest.file_name());
+    let tmp_sum = out_dir.join(format!(".{}.sha256.{pid}.tmp", manifest.file_name()));
+    std::fs::write(&tmp_sum, line).map_err(BundleError::write(&tmp_sum))?;
+    std::fs::rename(&tmp_sum, &checksum_path).map_err(BundleError::write(&checksum_path))?;
+    Ok(BundleInfo {
+        path,
+        checksum_path,
+        sha256,
+        size,
+        manifest,
+    })
+}
+
+fn write_archive(path: &Path, manifest: &Manifest, files: &[PackFile]) -> Result<(), BundleError> {
+    let werr = BundleError::write;
+    let file = File::create(path).map_err(werr(path))?;
+    // Header time 0 and no file name in the gzip header: only the content decides the bytes.
+    let gz = GzBuilder::new()
+        .mtime(0)
+        .write(BufWriter::new(file), Compression::default());
+    let mut tar = tar::Builder::new(gz);
+    let json = serde_json::to_vec_pretty(manifest).map_err(|e| BundleError::Write {
+        path: path.to_path_buf(),
+        source: std::io::Error::other(e),
+    })?;
+    append(&mut tar, MANIFEST_NAME, 0o644, json.len() as u64, &json[..]).map_err(werr(path))?;
+    for (f, entry) in files.iter().zip(&manifest.files) {
+        let source = File::open(&f.source).map_err(BundleError::read(&f.source))?;
+        // Exactly the bytes that were hashed: a file that grew since is cut, one that shrank
+        // fails here instead of producing a bundle that fails verification later.
+        append(
+            &mut tar,
+            &f.path,
+            f.mode,
+            entry.size,
+            source.take(entry.size),
+        )
+        .map_err(werr(path))?;
+    }
+    let gz = tar.into_inner().map_err(werr(path))?;
+    let mut buf = gz.finish().map_err(werr(path))?;
+    buf.flush().map_err(werr(path))?;
+    buf.get_ref().sync_all().map_err(werr(path))
+}
+
+fn append<W: Write>(
+    tar: &mut tar::Builder<W>,
+    path: &str,
+    mode: u32,
+    size: u64,
+    data: impl Read,
+) -> std::io::Result<()> {
+    let mut header = tar::Header::new_gnu();
+    header.set_path(path)?;
+    header.set_entry_type(tar::EntryType::Regular);
+    header.set_size(size);
+    header.set_mode(mode);
+    header.set_mtime(ENTRY_MTIME);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_cksum();
+    tar.append(&header, data)
+}
+
+/// sha256 (hex) and length of a file, streamed.
+pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), BundleError> {
+    let mut file = File::open(path).map_err(BundleError::read(path))?;
+    let mut hasher = Sha256::new();
+    let size = std::io::copy(&mut file, &mut hasher).map_err(BundleError::read(path))?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// The file's minimum glibc; a missing objdump is a warning, not a failure, so bundles can be
+/// packed on machines without binutils (the manifest then says "unknown").
+fn file_glibc(path: &Path) -> Option<GlibcVersion> {
+    match glibc::min_glibc_of(path) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!("{e}; {} recorded without a minimum glibc", path.display());
+            None
+        }
+    }
+}

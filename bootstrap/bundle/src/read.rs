@@ -1,0 +1,219 @@
+//! Reading a bundle: [`verify`] checks the tarball against its `.sha256` (when present) and every
+//! file against the manifest; [`unpack`] does the same while writing the files out, and only
+//! renames a file into place once its checksum matched.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+
+use crate::error::BundleError;
+use crate::manifest::{self, Manifest, MANIFEST_NAME};
+use crate::pack::{checksum_path, hash_file};
+
+/// Check a bundle without writing anything: the `.sha256` beside it (if there is one), the
+/// manifest, and every file's size and sha256. Errors name the corrupted file.
+pub fn verify(path: &Path) -> Result<Manifest, BundleError> {
+    read_bundle(path, None)
+}
+
+/// Verify and extract the bundle's files into `dir` (created if missing), with their modes.
+/// A file whose checksum fails is not left behind.
+pub fn unpack(path: &Path, dir: &Path) -> Result<Manifest, BundleError> {
+    std::fs::create_dir_all(dir).map_err(BundleError::write(dir))?;
+    read_bundle(path, Some(dir))
+}
+
+/// Read the manifest only (no checksums): for listing what a bundle holds.
+pub fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
+    let file = File::open(path).map_err(BundleError::read(path))?;
+    let mut archive = tar::Archive::new(GzDecoder::new(file));
+    let mut entries = archive.entries().map_err(|e| not_a_bundle(path, e))?;
+    first_manifest(path, &mut entries)
+}
+
+fn read_bundle(path: &Path, out: Option<&Path>) -> Result<Manifest, BundleError> {
+    check_sidecar(path)?;
+    let file = File::open(path).map_err(BundleError::read(path))?;
+    let mut archive = tar::Archive::new(GzDecoder::new(file));
+    let mut entries = archive.entries().map_err(|e| not_a_bundle(path, e))?;
+    let manifest = first_manifest(path, &mut entries)?;
+    let mut seen = BTreeSet::new();
+    for entry in entries {
+        let mut entry = entry.map_err(|e| not_a_bundle(path, e))?;
+        let name = entry_name(path, &entry)?;
+        manifest::check_entry_path(path, &name)?;
+        let Some(expected) = manifest.file(&name) else {
+            return Err(BundleError::UnlistedFile {
+                bundle: path.to_path_buf(),
+                file: name,
+            });
+        };
+        if !seen.insert(name.clone()) {
+            return Err(BundleError::BadEntryPath {
+                bundle: path.to_path_buf(),
+                entry: name,
+                reason: "appears twice in the archive",
+            });
+        }
+        let dest = out.map(|dir| dir.join(&name));
+        let tmp = dest.as_ref().map(|d| part_path(d));
+        let mut sink: Box<dyn Write> = match &tmp {
+            Some(tmp) => {
+                if let Some(parent) = tmp.parent() {
+                    std::fs::create_dir_all(parent).map_err(BundleError::write(parent))?;
+                }
+                Box::new(File::create(tmp).map_err(BundleError::write(tmp))?)
+            }
+            None => Box::new(std::io::sink()),
+        };
+        let (sha256, size) =
+            copy_hashing(&mut entry, &mut sink).map_err(|e| not_a_bundle(path, e))?;
+        drop(sink);
+        let mismatch = if size != expected.size {
+            Some(BundleError::FileSize {
+                bundle: path.to_path_buf(),
+                file: name.clone(),
+                expected: expected.size,
+                actual: size,
+            })
+        } else if sha256 != expected.sha256 {
+            Some(BundleError::FileChecksum {
+                bundle: path.to_path_buf(),
+                file: name.clone(),
+                expected: expected.sha256.clone(),
+                actual: sha256,
+            })
+        } else {
+            None
+        };
+        if let Some(err) = mismatch {
+            if let Some(tmp) = &tmp {
+                let _ = std::fs::remove_file(tmp);
+            }
+            return Err(err);
+        }
+        if let (Some(tmp), Some(dest)) = (&tmp, &dest) {
+            set_mode(tmp, expected.mode)?;
+            std::fs::rename(tmp, dest).map_err(BundleError::write(dest))?;
+        }
+    }
+    if let Some(missing) = manifest.files.iter().find(|f| !seen.contains(&f.path)) {
+        return Err(BundleError::MissingFile {
+            bundle: path.to_path_buf(),
+            file: missing.path.clone(),
+        });
+    }
+    Ok(manifest)
+}
+
+/// When `<bundle>.sha256` exists, the tarball must hash to what it says.
+fn check_sidecar(path: &Path) -> Result<(), BundleError> {
+    let sidecar = checksum_path(path);
+    let text = match std::fs::read_to_string(&sidecar) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(BundleError::read(&sidecar)(e)),
+    };
+    let expected = text
+        .split_whitespace()
+        .next()
+        .filter(|h| h.len() == 64 && h.chars().all(|c| c.is_ascii_hexdigit()))
+        .ok_or_else(|| BundleError::BadChecksumFile {
+            checksum_file: sidecar.clone(),
+        })?
+        .to_ascii_lowercase();
+    let (actual, _) = hash_file(path)?;
+    if actual != expected {
+        return Err(BundleError::ArchiveChecksum {
+            bundle: path.to_path_buf(),
+            checksum_file: sidecar,
+            expected,
+            actual,
+        });
+    }
+    Ok(())
+}
+
+fn first_manifest<R: Read>(
+    path: &Path,
+    entries: &mut tar::Entries<'_, R>,
+) -> Result<Manifest, BundleError> {
+    let mut first = match entries.next() {
+        Some(entry) => entry.map_err(|e| not_a_bundle(path, e))?,
+        None => {
+            return Err(BundleError::NotABundle {
+                bundle: path.to_path_buf(),
+                reason: "the archive is empty".into(),
+            })
+        }
+    };
+    let name = entry_name(path, &first)?;
+    if name != MANIFEST_NAME {
+        return Err(BundleError::NotABundle {
+            bundle: path.to_path_buf(),
+            reason: format!("the first entry is {name:?}, not {MANIFEST_NAME}"),
+        });
+    }
+    let mut bytes = Vec::new();
+    first
+        .read_to_end(&mut bytes)
+        .map_err(|e| not_a_bundle(path, e))?;
+    Manifest::from_json(path, &bytes)
+}
+
+fn entry_name<R: Read>(path: &Path, entry: &tar::Entry<'_, R>) -> Result<String, BundleError> {
+    if entry.header().entry_type() != tar::EntryType::Regular {
+        return Err(BundleError::NotABundle {
+            bundle: path.to_path_buf(),
+            reason: "the archive holds something other than regular files".into(),
+        });
+    }
+    let raw = entry.path_bytes();
+    Ok(String::from_utf8_lossy(&raw).into_owned())
+}
+
+fn copy_hashing(from: &mut impl Read, to: &mut dyn Write) -> std::io::Result<(String, u64)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        let n = from.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    to.flush()?;
+    Ok((hex::encode(hasher.finalize()), size))
+}
+
+fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest.as_os_str().to_owned();
+    name.push(".part");
+    PathBuf::from(name)
+}
+
+fn not_a_bundle(path: &Path, e: std::io::Error) -> BundleError {
+    BundleError::NotABundle {
+        bundle: path.to_path_buf(),
+        reason: format!("cannot read the archive: {e}"),
+    }
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> Result<(), BundleError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
+        .map_err(BundleError::write(path))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> Result<(), BundleError> {
+    Ok(())
+}

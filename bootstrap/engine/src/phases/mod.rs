@@ -1,0 +1,19 @@
+//! The phases, one file each. Titles are unique so `grep` from output lands on one file.
+
+mod check_cluster;
+mod connect;
+mod detect_os;
+mod gather_facts;
+mod install;
+mod preflight;
+mod uninstall;
+mod wait_healthy;
+
+pub use check_cluster::CheckCluster;
+pub use connect::Connect;
+pub use detect_os::DetectOs;
+pub use gather_facts::GatherFacts;
+pub use install::{unit_of, InstallNodes, DEPLOYED_MARKER};
+pub use preflight::RunPreflight;
+pub use uninstall::UninstallNodes;
+pub use wait_healthy::{health_probe, WaitHealthy};

@@ -1,0 +1,53 @@
+//! From `strato_config::Cluster` to `RenderInput`: the one place render reads the cluster model.
+use strato_config::{Bootstrap, Cluster};
+
+use crate::error::RenderError;
+use crate::input::{IpDetect, RenderInput, RenderOptions};
+use crate::tree::{render_input, RenderedTree};
+
+/// The port `strato-bootstrap` serves the tree on; nodes' default URL is `http://<bootstrap>:8090`.
+pub const BOOTSTRAP_HTTP_PORT: u16 = 8090;
+
+/// The default URL of the serve tree for a cluster: its bootstrap host on
+/// [`BOOTSTRAP_HTTP_PORT`], or `None` for `bootstrap: local` (and cloud clusters before
+/// `strato cloud create`), whose nodes are given the URL when installed.
+pub fn bootstrap_url(cluster: &Cluster) -> Option<String> {
+    match cluster.bootstrap.as_ref()? {
+        Bootstrap::Local => None,
+        Bootstrap::Host(host) if host.contains(':') => {
+            Some(format!("http://[{host}]:{BOOTSTRAP_HTTP_PORT}"))
+        }
+        Bootstrap::Host(host) => Some(format!("http://{host}:{BOOTSTRAP_HTTP_PORT}")),
+    }
+}
+
+impl RenderInput {
+    /// What rendering needs from `cluster`. A script `ip_detect` takes its content from
+    /// `options.ip_detect_script` (the caller reads the file; rendering does no I/O).
+    pub fn from_cluster(cluster: &Cluster, options: &RenderOptions) -> RenderInput {
+        let ip_detect = match &cluster.network.ip_detect {
+            strato_config::IpDetect::Route => IpDetect::Route,
+            strato_config::IpDetect::Interface(name) => IpDetect::Interface(name.clone()),
+            strato_config::IpDetect::Script(path) => IpDetect::Script {
+                path: path.display().to_string(),
+                content: options.ip_detect_script.clone(),
+            },
+        };
+        RenderInput {
+            cluster_name: cluster.cluster_name.clone(),
+            masters: cluster.masters.iter().map(|h| h.address.clone()).collect(),
+            resolvers: cluster.network.resolvers.clone(),
+            dns_domain: cluster.network.domain.clone(),
+            ip_detect,
+            bootstrap_url: bootstrap_url(cluster),
+        }
+    }
+}
+
+/// Renders the serve tree for a (valid) cluster. Pure: touches no files, same input → same bytes.
+pub fn render_tree(
+    cluster: &Cluster,
+    options: &RenderOptions,
+) -> Result<RenderedTree, RenderError> {
+    render_input(&RenderInput::from_cluster(cluster, options), options)
+}

@@ -1,0 +1,31 @@
+//! `RenderError`: what can go wrong turning a cluster description into the serve tree.
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template failed to render; a bug in `templates/` or a missing context value.
+    #[error("cannot render template {template}")]
+    Template {
+        template: String,
+        #[source]
+        source: tera::Error,
+    },
+    /// A value would not be safe to place in a script or config file.
+    #[error("{key}: {message}")]
+    InvalidValue { key: &'static str, message: String },
+    /// `network.ip_detect` names a script, but its content was not supplied.
+    #[error("network.ip_detect: the script {path} was not read")]
+    IpDetectScriptMissing { path: String },
+    #[error("cannot read {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}

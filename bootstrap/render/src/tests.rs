@@ -1,0 +1,177 @@
+//! Tests of the whole tree: golden snapshot, determinism, manifest, ip-detect variants, writing.
+use super::*;
+
+fn example() -> RenderInput {
+    RenderInput {
+        cluster_name: "demo".into(),
+        masters: vec!["10.0.0.10".into(), "10.0.0.11".into(), "10.0.0.12".into()],
+        resolvers: vec!["8.8.8.8".into(), "1.1.1.1:53".into()],
+        dns_domain: "strato".into(),
+        ip_detect: IpDetect::Route,
+        bootstrap_url: Some("http://10.0.0.5:8090".into()),
+    }
+}
+
+fn with_bundle() -> RenderOptions {
+    RenderOptions {
+        bootstrap_url: None,
+        bundle: Some(BundleRef {
+            file_name: "strato-runtime-0.1.0.tar.gz".into(),
+            sha256: "0".repeat(64),
+            size: 1234,
+            source: None,
+        }),
+        ip_detect_script: None,
+    }
+}
+
+fn text(tree: &RenderedTree, path: &str) -> String {
+    String::from_utf8(tree.files[path].bytes.clone()).expect("utf-8")
+}
+
+#[test]
+fn rendering_twice_gives_identical_bytes() {
+    let a = render_input(&example(), &with_bundle()).expect("renders");
+    let b = render_input(&example(), &with_bundle()).expect("renders");
+    assert_eq!(a.files, b.files);
+    assert_eq!(a.manifest, b.manifest);
+}
+
+#[test]
+fn manifest_lists_every_file_but_itself_with_its_hash_sorted() {
+    let tree = render_input(&example(), &with_bundle()).expect("renders");
+    let paths: Vec<&str> = tree
+        .manifest
+        .files
+        .iter()
+        .map(|e| e.path.as_str())
+        .collect();
+    let mut sorted = paths.clone();
+    sorted.sort_unstable();
+    assert_eq!(paths, sorted);
+    for (path, file) in &tree.files {
+        if path == MANIFEST_PATH {
+            assert!(
+                tree.manifest.get(path).is_none(),
+                "the manifest does not list itself"
+            );
+            continue;
+        }
+        let entry = tree
+            .manifest
+            .get(path)
+            .unwrap_or_else(|| panic!("{path} not in manifest"));
+        assert_eq!(entry.sha256, sha256_hex(&file.bytes), "{path}");
+        assert_eq!(entry.size, file.bytes.len() as u64, "{path}");
+    }
+    let bundle = tree
+        .manifest
+        .get("bundle/strato-runtime-0.1.0.tar.gz")
+        .expect("bundle listed");
+    assert_eq!(bundle.size, 1234);
+    let sums = text(&tree, SHA256SUMS_PATH);
+    assert!(sums.contains(&format!(
+        "{}  bundle/strato-runtime-0.1.0.tar.gz\n",
+        "0".repeat(64)
+    )));
+    assert!(!sums.contains("manifest.json"));
+}
+
+#[test]
+fn runtime_configs_carry_the_cluster_values() {
+    let tree = render_input(&example(), &with_bundle()).expect("renders");
+    let master = text(&tree, "config/master.toml");
+    assert!(master.contains("cluster_name = \"demo\"\n"));
+    assert!(master.contains("masters = [\"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\"]\n"));
+    assert!(master.contains("resolvers = [\"8.8.8.8\", \"1.1.1.1:53\"]\n"));
+    let agent = text(&tree, "config/agent.toml");
+    assert!(
+        agent.contains("masters = [\"10.0.0.10:5050\", \"10.0.0.11:5050\", \"10.0.0.12:5050\"]\n")
+    );
+    assert!(agent.contains("public = false\n"));
+    assert!(text(&tree, "config/public-agent.toml").contains("public = true\n"));
+}
+
+#[test]
+fn ip_detect_follows_network_ip_detect() {
+    let route = render_input(&example(), &with_bundle()).expect("renders");
+    assert!(text(&route, "ip-detect").contains("ip -4 -o route get '10.0.0.10'"));
+
+    let mut by_iface = example();
+    by_iface.ip_detect = IpDetect::parse("eth1");
+    let tree = render_input(&by_iface, &with_bundle()).expect("renders");
+    assert!(text(&tree, "ip-detect").contains("addr show dev 'eth1'"));
+
+    let mut script = example();
+    script.ip_detect = IpDetect::Script {
+        path: "./ip-detect.sh".into(),
+        content: Some("#!/bin/sh\necho 10.1.1.1\n".into()),
+    };
+    let tree = render_input(&script, &with_bundle()).expect("renders");
+    assert_eq!(text(&tree, "ip-detect"), "#!/bin/sh\necho 10.1.1.1\n");
+
+    script.ip_detect = IpDetect::parse("./ip-detect.sh");
+    let err = render_input(&script, &with_bundle()).expect_err("content missing");
+    assert!(err.to_string().contains("./ip-detect.sh"), "{err}");
+}
+
+#[test]
+fn bootstrap_url_option_overrides_cluster_value() {
+    let mut opts = with_bundle();
+    opts.bootstrap_url = Some("http://192.168.1.2:9000".into());
+    let tree = render_input(&example(), &opts).expect("renders");
+    assert!(text(&tree, "install.sh").contains("DEFAULT_URL='http://192.168.1.2:9000'"));
+}
+
+#[test]
+fn values_that_would_break_a_script_are_refused() {
+    let mut bad = example();
+    bad.cluster_name = "demo'; rm -rf /".into();
+    let err = render_input(&bad, &with_bundle()).expect_err("refused");
+    assert!(err.to_string().starts_with("cluster_name:"), "{err}");
+    let mut bad = example();
+    bad.ip_detect = IpDetect::Interface("eth0 $(reboot)".into());
+    assert!(render_input(&bad, &with_bundle()).is_err());
+}
+
+#[test]
+fn write_tree_writes_every_file_with_its_mode_and_drops_stale_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tree = render_input(&example(), &with_bundle()).expect("renders");
+    write_tree(&tree, dir.path()).expect("writes");
+    for (path, file) in &tree.files {
+        assert_eq!(
+            std::fs::read(dir.path().join(path)).expect("written"),
+            file.bytes,
+            "{path}"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir.path().join("install.sh"))
+            .expect("exists")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o755);
+    }
+    // A bundle really present in the tree: written by write_tree from its source.
+    let bundle_src = dir.path().join("src.tar.gz");
+    std::fs::write(&bundle_src, b"not really a tarball").expect("write");
+    let mut bundle = BundleRef::from_file(&bundle_src).expect("hash");
+    bundle.file_name = "strato-runtime-0.2.0.tar.gz".into();
+    let opts = RenderOptions {
+        bundle: Some(bundle),
+        ..RenderOptions::default()
+    };
+    let second = render_input(&example(), &opts).expect("renders");
+    write_tree(&second, dir.path()).expect("writes");
+    assert_eq!(
+        std::fs::read(dir.path().join("bundle/strato-runtime-0.2.0.tar.gz")).expect("copied"),
+        b"not really a tarball"
+    );
+    assert!(!dir
+        .path()
+        .join("bundle/strato-runtime-0.1.0.tar.gz")
+        .exists());
+}

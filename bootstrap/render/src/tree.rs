@@ -1,0 +1,284 @@
+//! Rendering the serve tree in memory (`render_tree`, pure) and writing it out (`write_tree`).
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Serialize;
+use tera::Context;
+
+use crate::engine::{engine, render};
+use crate::error::RenderError;
+use crate::input::{IpDetect, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT, MESOS_PORT};
+use crate::manifest::{sha256sums, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
+
+/// One rendered file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedFile {
+    pub bytes: Vec<u8>,
+    /// Unix permission bits: 0o755 for scripts, 0o644 otherwise.
+    pub mode: u32,
+}
+
+/// The serve tree in memory: files by `/`-separated relative path (sorted), and the manifest
+/// describing them (plus the bundle, which is copied rather than rendered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedTree {
+    pub files: BTreeMap<String, RenderedFile>,
+    pub manifest: Manifest,
+    pub options: RenderOptions,
+}
+
+/// Values every template sees. Field order is irrelevant: Tera looks values up by name.
+#[derive(Serialize)]
+struct TemplateContext<'a> {
+    cluster_name: &'a str,
+    bootstrap_url: &'a str,
+    bundle_path: String,
+    masters: &'a [String],
+    master_endpoints: Vec<String>,
+    resolvers: &'a [String],
+    dns_domain: &'a str,
+    mesos_port: u16,
+    marathon_port: u16,
+    dns_port: u16,
+    public: bool,
+    route_target: String,
+    interface: &'a str,
+}
+
+/// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
+/// files, same input → same bytes.
+pub fn render_input(
+    input: &RenderInput,
+    options: &RenderOptions,
+) -> Result<RenderedTree, RenderError> {
+    let mut input = input.clone();
+    if options.bootstrap_url.is_some() {
+        input.bootstrap_url.clone_from(&options.bootstrap_url);
+    }
+    input.check()?;
+    let tera = engine()?;
+
+    let first_master = &input.masters[0];
+    // `ip route get` needs an address; a master given by name falls back to a public one.
+    let route_target = if first_master.parse::<std::net::Ipv4Addr>().is_ok() {
+        first_master.clone()
+    } else {
+        "8.8.8.8".to_owned()
+    };
+    let interface = match &input.ip_detect {
+        IpDetect::Interface(name) => name.as_str(),
+        _ => "",
+    };
+    let mut ctx = TemplateContext {
+        cluster_name: &input.cluster_name,
+        bootstrap_url: input.bootstrap_url.as_deref().unwrap_or(""),
+        bundle_path: options
+            .bundle
+            .as_ref()
+            .map(|b| b.tree_path())
+            .unwrap_or_default(),
+        masters: &input.masters,
+        master_endpoints: input
+            .masters
+            .iter()
+            .map(|m| format!("{m}:{MESOS_PORT}"))
+            .collect(),
+        resolvers: &input.resolvers,
+        dns_domain: &input.dns_domain,
+        mesos_port: MESOS_PORT,
+        marathon_port: MARATHON_PORT,
+        dns_port: DNS_PORT,
+        public: false,
+        route_target,
+        interface,
+    };
+    let context = |ctx: &TemplateContext| {
+        Context::from_serialize(ctx).expect("the template context is a plain struct")
+    };
+
+    let mut files = BTreeMap::new();
+    let mut add = |path: &str, text: String, mode: u32| {
+        files.insert(
+            path.to_owned(),
+            RenderedFile {
+                bytes: text.into_bytes(),
+                mode,
+            },
+        );
+    };
+    let c = context(&ctx);
+    add(
+        "install.sh",
+        render(&tera, "scripts/install.sh.tera", &c)?,
+        0o755,
+    );
+    add(
+        "upgrade.sh",
+        render(&tera, "scripts/upgrade.sh.tera", &c)?,
+        0o755,
+    );
+    add(
+        "uninstall.sh",
+        render(&tera, "scripts/uninstall.sh.tera", &c)?,
+        0o755,
+    );
+    let ip_detect = match &input.ip_detect {
+        IpDetect::Route => render(&tera, "scripts/ip-detect-route.sh.tera", &c)?,
+        IpDetect::Interface(_) => render(&tera, "scripts/ip-detect-interface.sh.tera", &c)?,
+        IpDetect::Script { path, content } => content
+            .clone()
+            .ok_or_else(|| RenderError::IpDetectScriptMissing { path: path.clone() })?,
+    };
+    add("ip-detect", ip_detect, 0o755);
+    add(
+        "systemd/strato-master.service",
+        render(&tera, "systemd/strato-master.service.tera", &c)?,
+        0o644,
+    );
+    add(
+        "systemd/strato-agent.service",
+        render(&tera, "systemd/strato-agent.service.tera", &c)?,
+        0o644,
+    );
+    add(
+        "config/master.toml",
+        render(&tera, "config/master.toml.tera", &c)?,
+        0o644,
+    );
+    add(
+        "config/agent.toml",
+        render(&tera, "config/agent.toml.tera", &c)?,
+        0o644,
+    );
+    ctx.public = true;
+    add(
+        "config/public-agent.toml",
+        render(&tera, "config/agent.toml.tera", &context(&ctx))?,
+        0o644,
+    );
+
+    let mut entries: Vec<ManifestEntry> = files
+        .iter()
+        .map(|(path, f)| ManifestEntry::of(path, &f.bytes))
+        .collect();
+    if let Some(bundle) = &options.bundle {
+        entries.push(ManifestEntry {
+            path: bundle.tree_path(),
+            sha256: bundle.sha256.clone(),
+            size: bundle.size,
+        });
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    let sums = sha256sums(&entries);
+    entries.push(ManifestEntry::of(SHA256SUMS_PATH, sums.as_bytes()));
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    files.insert(
+        SHA256SUMS_PATH.to_owned(),
+        RenderedFile {
+            bytes: sums.into_bytes(),
+            mode: 0o644,
+        },
+    );
+    let manifest = Manifest {
+        cluster_name: input.cluster_name.clone(),
+        files: entries,
+    };
+    files.insert(
+        MANIFEST_PATH.to_owned(),
+        RenderedFile {
+            bytes: manifest.to_json().into_bytes(),
+            mode: 0o644,
+        },
+    );
+    Ok(RenderedTree {
+        files,
+        manifest,
+        options: options.clone(),
+    })
+}
+
+/// Writes `tree` under `dir` (created if missing). Each file is written to a temporary name and
+/// renamed, `manifest.json` last, so a reader that sees the new manifest sees complete files.
+/// Files a previous manifest listed that this tree no longer has are removed; nothing else is.
+pub fn write_tree(tree: &RenderedTree, dir: &Path) -> Result<(), RenderError> {
+    let stale = previous_manifest(dir);
+    if let Some(bundle) = &tree.options.bundle {
+        if let Some(source) = &bundle.source {
+            let dest = dir.join(bundle.tree_path());
+            if !same_file_hash(&dest, &bundle.sha256) {
+                copy_atomic(source, &dest)?;
+            }
+        }
+    }
+    let (manifest, others): (Vec<_>, Vec<_>) = tree
+        .files
+        .iter()
+        .partition(|(path, _)| path.as_str() == MANIFEST_PATH);
+    for (path, file) in others.into_iter().chain(manifest) {
+        write_atomic(&dir.join(path), &file.bytes, file.mode)?;
+    }
+    if let Some(old) = stale {
+        for entry in old.files {
+            if tree.manifest.get(&entry.path).is_none() && !entry.path.contains("..") {
+                let _ = std::fs::remove_file(dir.join(&entry.path));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn previous_manifest(dir: &Path) -> Option<Manifest> {
+    let text = std::fs::read_to_string(dir.join(MANIFEST_PATH)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+fn same_file_hash(path: &Path, sha256: &str) -> bool {
+    crate::input::BundleRef::from_file(path).is_ok_and(|b| b.sha256 == sha256)
+}
+
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), RenderError> {
+    let write_err = |source| RenderError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    let parent = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent).map_err(write_err)?;
+    let tmp = tmp_name(path);
+    std::fs::write(&tmp, bytes).map_err(write_err)?;
+    set_mode(&tmp, mode).map_err(write_err)?;
+    std::fs::rename(&tmp, path).map_err(write_err)
+}
+
+fn copy_atomic(source: &Path, dest: &Path) -> Result<(), RenderError> {
+    let write_err = |e| RenderError::Write {
+        path: dest.to_owned(),
+        source: e,
+    };
+    std::fs::create_dir_all(dest.parent().unwrap_or(Path::new("."))).map_err(write_err)?;
+    let tmp = tmp_name(dest);
+    std::fs::copy(source, &tmp).map_err(|e| RenderError::Read {
+        path: source.to_owned(),
+        source: e,
+    })?;
+    set_mode(&tmp, 0o644).map_err(write_err)?;
+    std::fs::rename(&tmp, dest).map_err(write_err)
+}
+
+fn tmp_name(path: &Path) -> std::path::PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.tmp"))
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,48 @@
+//! The SSH engine: the only crate that imports russh, and it depends on no strato crate.
+//!
+//! It owns one authenticated connection per host ([`Session`]) that carries many channels:
+//! [`Session::exec`] (streamed output, exit status, `sudo -n` for non-root logins),
+//! [`Session::upload`] / [`Session::download`] (atomic, binary-safe, over exec),
+//! [`Session::forward_local`] (a `127.0.0.1:0` listener tunnelled through `direct-tcpip`).
+//! Authentication is by private key (ed25519, RSA, ECDSA; encrypted keys take a passphrase from
+//! a callback or `STRATO_SSH_PASSPHRASE`) or, on Unix, the ssh agent ([`AuthMethod`]).
+//! Host keys are pinned by the caller ([`HostKeyPolicy`]): trust on first use reports the
+//! fingerprint to store, and a changed key is a hard error showing both fingerprints. A
+//! [`Bastion`] (jump host) is optional. Three limits are kept apart: the connect timeout
+//! (per attempt, retried with backoff), each command's timeout, and the job's deadline, an
+//! `Instant` passed down to every call ([`timeouts`]).
+//!
+//! It knows nothing about clusters, roles or operating systems: that is `strato-host`.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), strato_ssh::SshError> {
+//! use strato_ssh::{AuthMethod, ConnectOptions, ExecOptions, HostKeyPolicy, Session, Target};
+//! let mut opts = ConnectOptions::new(vec![AuthMethod::key("/home/me/.ssh/id_ed25519")]);
+//! opts.host_key = HostKeyPolicy::from_pinned(None); // first contact: trust and pin
+//! let session = Session::connect(&Target::new("10.0.0.5", "centos"), &opts, None).await?;
+//! let pin = session.host_key().fingerprint.clone(); // store this in the cluster state
+//! let out = session.exec("uname -r", ExecOptions::default()).await?;
+//! # let _ = (pin, out); Ok(()) }
+//! ```
+
+mod auth;
+mod error;
+mod exec;
+mod forward;
+mod known_hosts;
+mod session;
+mod sudo;
+pub mod timeouts;
+mod upload;
+
+pub use auth::{load_private_key, AuthMethod, LoadedKey, Passphrase, PassphraseFn, PASSPHRASE_ENV};
+pub use error::SshError;
+pub use exec::{ExecOptions, ExecOutput, OutputFn, OutputStream};
+pub use forward::LocalForward;
+pub use known_hosts::{
+    Fingerprint, HostKeyInfo, HostKeyPolicy, HostKeyVerdict, InvalidFingerprint,
+};
+pub use session::{Bastion, ConnectOptions, Session, Target, DEFAULT_MAX_EXEC_CHANNELS};
+pub use sudo::{remote_command, shell_quote, sudo_wants_password, sudo_wrap};
+pub use timeouts::RetryPolicy;
+pub use upload::{check_remote_path, upload_script, UploadOptions};

@@ -1,0 +1,98 @@
+//! `strato bundle`: build the node binaries (or take prebuilt ones) and pack them into the
+//! versioned, checksummed runtime bundle at the default place `deploy` looks in.
+use std::path::PathBuf;
+
+use anyhow::anyhow;
+use clap::{Args, ValueEnum};
+use strato_bundle::{BuildOptions, BuildProfile, GlibcTarget, GlibcVersion, PackInputs};
+
+use crate::{CliError, Exit};
+
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// Take prebuilt strato-master, strato-agent and strato-bootstrap from DIR instead of
+    /// building them (needed outside a source checkout).
+    #[arg(long, value_name = "DIR")]
+    pub bin_dir: Option<PathBuf>,
+    /// Directory to write the bundle and its .sha256 to; default: target/strato-bundle in a
+    /// source checkout, else the user's cache dir (env STRATO_BUNDLE_DIR overrides both).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Cargo profile for the build. Release is what nodes should run; dev builds in a fraction
+    /// of the time and is what the tests use.
+    #[arg(long, value_enum, default_value_t = Profile::Release)]
+    pub profile: Profile,
+    /// Oldest glibc the binaries must run on (MAJOR.MINOR, built with cargo-zigbuild), or
+    /// `native` for a plain cargo build against this machine's glibc.
+    #[arg(long, default_value = "2.28", value_name = "VERSION|native")]
+    pub glibc: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    Dev,
+    Release,
+}
+
+pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
+    let glibc = parse_glibc(&args.glibc)?;
+    let bin_dir = match &args.bin_dir {
+        Some(dir) => dir.clone(),
+        None => {
+            let workspace = strato_bundle::source_checkout().ok_or_else(|| {
+                CliError::Usage(
+                    "not in a Strato source checkout: pass --bin-dir DIR with prebuilt \
+                     strato-master, strato-agent and strato-bootstrap"
+                        .into(),
+                )
+            })?;
+            let profile = match args.profile {
+                Profile::Dev => BuildProfile::Dev,
+                Profile::Release => BuildProfile::Release,
+            };
+            eprintln!("building node binaries in {}", workspace.display());
+            strato_bundle::build_node_binaries(&BuildOptions {
+                workspace,
+                profile,
+                glibc,
+            })
+            .map_err(|e| CliError::Other(e.into()))?
+        }
+    };
+    let inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
+    let out = args.out.unwrap_or_else(strato_bundle::default_bundle_dir);
+    let info = strato_bundle::pack(&inputs, &out).map_err(|e| CliError::Other(e.into()))?;
+
+    let min_glibc = info
+        .manifest
+        .min_glibc
+        .map_or_else(|| "unknown".to_string(), |v| v.to_string());
+    if let (GlibcTarget::AtMost(want), Some(got)) = (glibc, info.manifest.min_glibc) {
+        if got > want && args.bin_dir.is_none() {
+            return Err(CliError::Other(anyhow!(
+                "the built binaries need glibc {got}, newer than the requested {want}"
+            )));
+        }
+    }
+    println!("wrote {}", info.path.display());
+    println!(
+        "  version {}, target {}, min glibc {min_glibc}, {:.1} MiB, sha256 {}",
+        info.manifest.version,
+        info.manifest.target,
+        info.size as f64 / (1024.0 * 1024.0),
+        info.sha256
+    );
+    for f in &info.manifest.files {
+        println!("  {} ({} bytes)", f.path, f.size);
+    }
+    Ok(Exit::Success)
+}
+
+fn parse_glibc(text: &str) -> Result<GlibcTarget, CliError> {
+    if text == "native" {
+        return Ok(GlibcTarget::Native);
+    }
+    text.parse::<GlibcVersion>()
+        .map(GlibcTarget::AtMost)
+        .map_err(|e| CliError::Usage(format!("--glibc: {e}")))
+}

@@ -1,0 +1,109 @@
+//! The seam between task supervision and the way processes are started: [`Launcher`], with a
+//! plain process-group implementation and a systemd transient-unit one.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+use serde::{Deserialize, Serialize};
+
+/// How to find a started task again, also after an agent restart (it is checkpointed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TaskHandle {
+    /// A process group led by `pid`; `start_time` (clock ticks since boot, from
+    /// `/proc/<pid>/stat`) tells the same process from a later one that reused the pid.
+    Process { pid: i32, start_time: u64 },
+    /// A systemd transient service.
+    Unit { name: String },
+}
+
+/// What to start, fully resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaunchSpec {
+    pub task_id: String,
+    /// `argv[0]` is the program.
+    pub argv: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub sandbox: PathBuf,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub cpus: f64,
+    /// MiB.
+    pub mem: f64,
+}
+
+/// How a task's process ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exit {
+    Code(i32),
+    Signal(i32),
+    /// It ended, but nobody could see how (a re-attached process is not the agent's child).
+    Unknown(String),
+}
+
+/// Which signal a kill sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StopSignal {
+    Term,
+    Kill,
+}
+
+impl StopSignal {
+    pub fn as_nix(self) -> nix::sys::signal::Signal {
+        match self {
+            StopSignal::Term => nix::sys::signal::Signal::SIGTERM,
+            StopSignal::Kill => nix::sys::signal::Signal::SIGKILL,
+        }
+    }
+}
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Resolves when the task's process has ended.
+pub type ExitFuture = BoxFuture<'static, Exit>;
+
+/// A started task.
+pub struct Started {
+    pub handle: TaskHandle,
+    pub exit: ExitFuture,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error("cannot start `{program}`")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("systemd-run failed for unit {unit}: {stderr}")]
+    SystemdRun { unit: String, stderr: String },
+    #[error("cannot signal task {task}")]
+    Signal {
+        task: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Starts, finds again and signals task processes.
+pub trait Launcher: Send + Sync + 'static {
+    /// For logs and `/state`.
+    fn name(&self) -> &'static str;
+
+    /// Starts the task; the returned future resolves when it ends.
+    fn launch<'a>(&'a self, spec: &'a LaunchSpec) -> BoxFuture<'a, Result<Started, LaunchError>>;
+
+    /// Finds a task started earlier (maybe by a previous agent). `None` when it is gone and
+    /// nothing can be learnt about how it ended.
+    fn attach<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Option<ExitFuture>>;
+
+    /// Sends `signal` to every process of the task; a task already gone is not an error.
+    fn signal<'a>(
+        &'a self,
+        handle: &'a TaskHandle,
+        signal: StopSignal,
+    ) -> BoxFuture<'a, Result<(), LaunchError>>;
+}

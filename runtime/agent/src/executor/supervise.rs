@@ -1,0 +1,190 @@
+//! One task's life: sandbox, launch, health checks, and the terminal state when it ends.
+
+use std::collections::BTreeMap;
+
+use nix::sys::signal::Signal;
+use strato_proto::{LaunchTask, TaskState};
+
+use super::launcher::{Exit, ExitFuture, LaunchSpec};
+use super::sandbox::Sandbox;
+use super::{now_millis, Executor};
+
+/// The environment a task (and its COMMAND health checks) sees: the master's plus
+/// `MESOS_SANDBOX`.
+pub fn task_env(launch: &LaunchTask, sandbox: &Sandbox) -> BTreeMap<String, String> {
+    let mut env = launch.env.clone();
+    env.insert(
+        "MESOS_SANDBOX".to_string(),
+        sandbox.dir.display().to_string(),
+    );
+    env
+}
+
+/// `cmd` runs under `/bin/sh -c`; `args` is exec'd as given.
+fn argv(launch: &LaunchTask) -> Option<Vec<String>> {
+    match (&launch.cmd, &launch.args) {
+        (Some(cmd), _) => Some(vec!["/bin/sh".into(), "-c".into(), cmd.clone()]),
+        (None, Some(args)) if !args.is_empty() => Some(args.clone()),
+        _ => None,
+    }
+}
+
+/// Mesos's wording for how a command ended (`lastTaskFailure.message`).
+pub fn describe(exit: &Exit) -> String {
+    match exit {
+        Exit::Code(code) => format!("Command exited with status {code}"),
+        Exit::Signal(sig) => {
+            let name = Signal::try_from(*sig)
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|_| format!("signal {sig}"));
+            format!("Command terminated with signal {name}")
+        }
+        Exit::Unknown(why) => format!("Command ended: {why}"),
+    }
+}
+
+impl Executor {
+    fn fail(&self, task_id: &str, state: TaskState, message: String) {
+        tracing::info!(task = %task_id, state = state.as_str(), %message, "task ended");
+        self.update(task_id, |t| {
+            t.status.state = state;
+            t.status.message = Some(message);
+        });
+    }
+
+    fn kill_requested(&self, task_id: &str) -> bool {
+        self.tasks().get(task_id).is_some_and(|t| t.kill_requested)
+    }
+
+    pub(super) async fn start_and_watch(self, task_id: String) {
+        let Some(launch) = self.tasks().get(&task_id).map(|t| t.launch.clone()) else {
+            return;
+        };
+        let sandbox = Sandbox::path_for(&self.inner.work_dir, &task_id);
+        if let Err(e) = sandbox.create() {
+            let msg = format!("Failed to create sandbox {}: {e}", sandbox.dir.display());
+            return self.fail(&task_id, TaskState::Failed, msg);
+        }
+        if let Some(image) = &launch.docker_image {
+            let msg = format!(
+                "Failed to launch container: no containerizer on this agent can run Docker \
+                 image '{image}' (Docker is not available)"
+            );
+            return self.fail(&task_id, TaskState::Failed, msg);
+        }
+        let Some(argv) = argv(&launch) else {
+            let msg = "Task has neither a command nor arguments".to_string();
+            return self.fail(&task_id, TaskState::Error, msg);
+        };
+        if self.kill_requested(&task_id) {
+            let msg = "Task killed before it started".to_string();
+            return self.fail(&task_id, TaskState::Killed, msg);
+        }
+        self.update(&task_id, |t| {
+            if !t.kill_requested {
+                t.status.state = TaskState::Starting;
+            }
+        });
+        let env = task_env(&launch, &sandbox);
+        let spec = LaunchSpec {
+            task_id: task_id.clone(),
+            argv,
+            env: env.clone(),
+            sandbox: sandbox.dir.clone(),
+            stdout: sandbox.stdout.clone(),
+            stderr: sandbox.stderr.clone(),
+            cpus: launch.cpus,
+            mem: launch.mem,
+        };
+        let launcher = self.inner.launcher.clone();
+        let started = match launcher.launch(&spec).await {
+            Ok(s) => s,
+            Err(e) => {
+                let msg = format!("Failed to launch task: {}", error_chain(&e));
+                return self.fail(&task_id, TaskState::Failed, msg);
+            }
+        };
+        let now = now_millis();
+        let handle = started.handle.clone();
+        self.update(&task_id, |t| {
+            t.handle = Some(handle.clone());
+            if !t.kill_requested {
+                t.status.state = TaskState::Running;
+            }
+            t.status.started_at = Some(now);
+        });
+        tracing::info!(task = %task_id, handle = ?handle, "task running");
+        if self.kill_requested(&task_id) {
+            // Killed while starting: the kill found no handle, so deliver it now.
+            let grace = launch.kill_grace_period_seconds;
+            let worker = tokio::spawn(self.clone().escalate(
+                task_id.clone(),
+                handle,
+                std::time::Duration::from_secs(grace),
+            ));
+            self.add_worker(&task_id, worker.abort_handle());
+        } else {
+            self.start_health_checks(&task_id, &launch, &sandbox, env, now);
+        }
+        self.watch_exit(task_id, started.exit).await;
+    }
+
+    /// Waits for the process to end and records the terminal state.
+    pub(super) async fn watch_exit(self, task_id: String, exit: ExitFuture) {
+        let exit = exit.await;
+        let killed = self.kill_requested(&task_id);
+        let state = match (&exit, killed) {
+            (_, true) => TaskState::Killed,
+            (Exit::Code(0), false) => TaskState::Finished,
+            _ => TaskState::Failed,
+        };
+        let message = describe(&exit);
+        tracing::info!(task = %task_id, state = state.as_str(), %message, "task ended");
+        self.update(&task_id, |t| {
+            t.status.state = state;
+            t.status.message = Some(message);
+            // Health checks stop with the task; the escalation (if any) has nothing left to do.
+            for w in t.workers.drain(..) {
+                w.abort();
+            }
+        });
+    }
+
+    pub(super) fn start_health_checks(
+        &self,
+        task_id: &str,
+        launch: &LaunchTask,
+        sandbox: &Sandbox,
+        env: BTreeMap<String, String>,
+        started_at: u64,
+    ) {
+        let exec = self.clone();
+        let id = task_id.to_string();
+        let report = std::sync::Arc::new(move |result, push| exec.set_health(&id, result, push));
+        let workers = crate::health::spawn_all(
+            &launch.health_checks,
+            crate::health::Target {
+                sandbox: sandbox.dir.clone(),
+                env,
+                started_at,
+            },
+            self.inner.health_http.clone(),
+            report,
+        );
+        for w in workers {
+            self.add_worker(task_id, w);
+        }
+    }
+}
+
+/// An error and its sources, joined, for a task's message.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

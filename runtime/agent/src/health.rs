@@ -1,0 +1,258 @@
+//! Agent-side health checks (HTTP, HTTPS, TCP, COMMAND) with Marathon's grace, interval and
+//! timeout rules. Results are reported; the master decides when an unhealthy task is killed.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use strato_proto::{HealthCheck, HealthProtocol, HealthResult, UnixMillis};
+use tokio::task::AbortHandle;
+
+use crate::executor::now_millis;
+
+/// Receives each new result; `true` when it differs in a way the master must hear about at once
+/// (first result, alive flipped, another failure).
+pub type Report = Arc<dyn Fn(HealthResult, bool) + Send + Sync>;
+
+/// What the checks of one task run against.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub sandbox: PathBuf,
+    pub env: BTreeMap<String, String>,
+    /// When the task started running; the grace period counts from here.
+    pub started_at: UnixMillis,
+}
+
+/// What one probe found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    Healthy,
+    Unhealthy(String),
+    /// An informational 1xx answer with `ignore_http1xx`: neither success nor failure.
+    Ignored,
+}
+
+/// An HTTP client suited to probes: no redirects (3xx is healthy), any certificate (Marathon
+/// does not verify HTTPS checks).
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .danger_accept_invalid_certs(true)
+        .build()
+}
+
+/// Starts one loop per check; returns their handles so they stop with the task.
+pub fn spawn_all(
+    checks: &[HealthCheck],
+    target: Target,
+    http: reqwest::Client,
+    report: Report,
+) -> Vec<AbortHandle> {
+    checks
+        .iter()
+        .enumerate()
+        .map(|(index, check)| {
+            let fut = run_check(
+                index,
+                check.clone(),
+                target.clone(),
+                http.clone(),
+                report.clone(),
+            );
+            tokio::spawn(fut).abort_handle()
+        })
+        .collect()
+}
+
+/// Folds one probe into a result: `Some(push)` when the result changed, `None` when the probe
+/// does not count (ignored, or a failure inside the grace period before any success).
+pub fn apply(
+    result: &mut HealthResult,
+    probe: Probe,
+    now: UnixMillis,
+    in_grace: bool,
+) -> Option<bool> {
+    match probe {
+        Probe::Ignored => None,
+        Probe::Healthy => {
+            let push = !result.alive || result.first_success.is_none();
+            result.alive = true;
+            result.consecutive_failures = 0;
+            result.first_success.get_or_insert(now);
+            result.last_success = Some(now);
+            Some(push)
+        }
+        Probe::Unhealthy(_) if in_grace && result.first_success.is_none() => None,
+        Probe::Unhealthy(cause) => {
+            result.alive = false;
+            result.consecutive_failures += 1;
+            result.last_failure = Some(now);
+            result.last_failure_cause = Some(cause);
+            Some(true)
+        }
+    }
+}
+
+async fn run_check(
+    index: usize,
+    check: HealthCheck,
+    target: Target,
+    http: reqwest::Client,
+    report: Report,
+) {
+    let mut result = HealthResult {
+        index,
+        alive: false,
+        consecutive_failures: 0,
+        first_success: None,
+        last_success: None,
+        last_failure: None,
+        last_failure_cause: None,
+    };
+    let interval = Duration::from_secs(check.interval_seconds.max(1));
+    let grace_ends = target
+        .started_at
+        .saturating_add(check.grace_period_seconds.saturating_mul(1000));
+    loop {
+        let outcome = probe(&check, &target, &http).await;
+        let now = now_millis();
+        if let Some(push) = apply(&mut result, outcome, now, now < grace_ends) {
+            report(result.clone(), push);
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+/// Runs one probe within the check's timeout.
+pub async fn probe(check: &HealthCheck, target: &Target, http: &reqwest::Client) -> Probe {
+    let timeout = Duration::from_secs(check.timeout_seconds.max(1));
+    let attempt = async {
+        match check.protocol {
+            HealthProtocol::Http | HealthProtocol::Https => probe_http(check, http).await,
+            HealthProtocol::Tcp => probe_tcp(check).await,
+            HealthProtocol::Command => probe_command(check, target).await,
+        }
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(p) => p,
+        Err(_) => Probe::Unhealthy(format!(
+            "health check timed out after {}s",
+            timeout.as_secs()
+        )),
+    }
+}
+
+async fn probe_http(check: &HealthCheck, http: &reqwest::Client) -> Probe {
+    let Some(port) = check.port else {
+        return Probe::Unhealthy("health check has no port".into());
+    };
+    let scheme = match check.protocol {
+        HealthProtocol::Https => "https",
+        _ => "http",
+    };
+    let path = check.path.as_deref().unwrap_or("/");
+    let path = if path.starts_with('/') {
+        path.to_string()
+    } else {
+        format!("/{path}")
+    };
+    let url = format!("{scheme}://127.0.0.1:{port}{path}");
+    match http.get(&url).send().await {
+        Ok(resp) => {
+            let code = resp.status().as_u16();
+            match code {
+                100..=199 if check.ignore_http1xx => Probe::Ignored,
+                200..=399 => Probe::Healthy,
+                _ => Probe::Unhealthy(format!("{url} answered HTTP {code}")),
+            }
+        }
+        Err(e) => Probe::Unhealthy(format!("{url}: {}", crate::executor::error_chain(&e))),
+    }
+}
+
+async fn probe_tcp(check: &HealthCheck) -> Probe {
+    let Some(port) = check.port else {
+        return Probe::Unhealthy("health check has no port".into());
+    };
+    match tokio::net::TcpStream::connect(("127.0.0.1", port)).await {
+        Ok(_) => Probe::Healthy,
+        Err(e) => Probe::Unhealthy(format!("cannot connect to 127.0.0.1:{port}: {e}")),
+    }
+}
+
+async fn probe_command(check: &HealthCheck, target: &Target) -> Probe {
+    let Some(command) = &check.command else {
+        return Probe::Unhealthy("COMMAND health check has no command".into());
+    };
+    let status = tokio::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(command)
+        .envs(&target.env)
+        .current_dir(&target.sandbox)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        // A timed-out check is dropped; its process must not outlive it.
+        .kill_on_drop(true)
+        .status()
+        .await;
+    match status {
+        Ok(s) if s.success() => Probe::Healthy,
+        Ok(s) => Probe::Unhealthy(format!("command `{command}` exited with {s}")),
+        Err(e) => Probe::Unhealthy(format!("cannot run command `{command}`: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fresh() -> HealthResult {
+        HealthResult {
+            index: 0,
+            alive: false,
+            consecutive_failures: 0,
+            first_success: None,
+            last_success: None,
+            last_failure: None,
+            last_failure_cause: None,
+        }
+    }
+
+    #[test]
+    fn failures_in_grace_do_not_count_until_the_first_success() {
+        let mut r = fresh();
+        assert_eq!(apply(&mut r, Probe::Unhealthy("x".into()), 1, true), None);
+        assert_eq!(r.consecutive_failures, 0);
+        assert_eq!(apply(&mut r, Probe::Healthy, 2, true), Some(true));
+        assert!(r.alive);
+        assert_eq!(r.first_success, Some(2));
+        assert_eq!(apply(&mut r, Probe::Healthy, 3, true), Some(false));
+        assert_eq!(r.first_success, Some(2));
+        assert_eq!(r.last_success, Some(3));
+        // After a success, failures count even inside the grace period.
+        assert_eq!(
+            apply(&mut r, Probe::Unhealthy("down".into()), 4, true),
+            Some(true)
+        );
+        assert!(!r.alive);
+        assert_eq!(r.consecutive_failures, 1);
+        assert_eq!(r.last_failure_cause.as_deref(), Some("down"));
+    }
+
+    #[test]
+    fn failures_after_grace_count_and_a_success_resets() {
+        let mut r = fresh();
+        apply(&mut r, Probe::Unhealthy("a".into()), 1, false);
+        apply(&mut r, Probe::Unhealthy("b".into()), 2, false);
+        assert_eq!(r.consecutive_failures, 2);
+        assert_eq!(r.last_failure, Some(2));
+        assert_eq!(apply(&mut r, Probe::Ignored, 3, false), None);
+        apply(&mut r, Probe::Healthy, 4, false);
+        assert_eq!(r.consecutive_failures, 0);
+        assert!(r.alive);
+        assert_eq!(r.last_failure, Some(2));
+    }
+}

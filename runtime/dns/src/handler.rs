@@ -1,0 +1,115 @@
+//! Turns each DNS request into an answer: authoritative inside the domain, forwarded outside it.
+
+use std::sync::Arc;
+
+use hickory_proto::op::{Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::rr::Record;
+use hickory_server::authority::MessageResponseBuilder;
+use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+
+use crate::forward::{Forwarded, Forwarder};
+use crate::records::{self, Answer};
+use crate::view::DnsView;
+
+pub struct Handler {
+    pub domain: String,
+    pub view: Arc<dyn DnsView>,
+    pub forwarder: Option<Forwarder>,
+}
+
+#[async_trait::async_trait]
+impl RequestHandler for Handler {
+    async fn handle_request<R: ResponseHandler>(
+        &self,
+        request: &Request,
+        mut response: R,
+    ) -> ResponseInfo {
+        let builder = MessageResponseBuilder::from_message_request(request);
+        if request.message_type() != MessageType::Query || request.op_code() != OpCode::Query {
+            return send(
+                &mut response,
+                builder.error_msg(request.header(), ResponseCode::NotImp),
+            )
+            .await;
+        }
+        let info = match request.request_info() {
+            Ok(info) => info,
+            Err(_) => {
+                return send(
+                    &mut response,
+                    builder.error_msg(request.header(), ResponseCode::FormErr),
+                )
+                .await
+            }
+        };
+        let name = info.query.name().into();
+        let rtype = info.query.query_type();
+
+        let mut header = Header::response_from_request(request.header());
+        header.set_recursion_available(self.forwarder.is_some());
+
+        let snapshot = self.view.snapshot();
+        if let Some(answer) = records::lookup(&snapshot, &self.domain, &name, rtype) {
+            header.set_authoritative(true);
+            let soa = [records::soa(&self.domain)];
+            let (answers, additionals, code) = match answer {
+                Answer::Records {
+                    answers,
+                    additionals,
+                } => (answers, additionals, ResponseCode::NoError),
+                Answer::NoData => (Vec::new(), Vec::new(), ResponseCode::NoError),
+                Answer::NxDomain => (Vec::new(), Vec::new(), ResponseCode::NXDomain),
+            };
+            header.set_response_code(code);
+            let authority: &[Record] = if answers.is_empty() { &soa } else { &[] };
+            let message = builder.build(
+                header,
+                answers.iter(),
+                &[],
+                authority.iter(),
+                additionals.iter(),
+            );
+            return send(&mut response, message).await;
+        }
+
+        let Some(forwarder) = &self.forwarder else {
+            return send(
+                &mut response,
+                builder.error_msg(request.header(), ResponseCode::Refused),
+            )
+            .await;
+        };
+        match forwarder.forward(&name, rtype).await {
+            Forwarded::Records(answers) => {
+                let message = builder.build(header, answers.iter(), &[], &[], &[]);
+                send(&mut response, message).await
+            }
+            Forwarded::Code(code) => {
+                header.set_response_code(code);
+                send(&mut response, builder.build_no_records(header)).await
+            }
+        }
+    }
+}
+
+async fn send<'a, R: ResponseHandler>(
+    response: &mut R,
+    message: hickory_server::authority::MessageResponse<
+        '_,
+        'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+        impl Iterator<Item = &'a Record> + Send + 'a,
+    >,
+) -> ResponseInfo {
+    match response.send_response(message).await {
+        Ok(info) => info,
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot send DNS response");
+            let mut header = Header::new();
+            header.set_response_code(ResponseCode::ServFail);
+            header.into()
+        }
+    }
+}

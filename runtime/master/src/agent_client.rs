@@ -1,0 +1,101 @@
+//! Master → agent calls (launch, kill) behind a trait, so tests can run without agents.
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use strato_proto::{KillTask, LaunchTask, PATH_KILL_SUFFIX, PATH_TASKS};
+
+#[derive(Debug, thiserror::Error)]
+#[error("agent {agent} did not accept {operation}: {message}")]
+pub struct AgentCallError {
+    pub agent: String,
+    pub operation: &'static str,
+    pub message: String,
+}
+
+/// Where an agent listens, `http://address:port`.
+pub type AgentUrl = String;
+
+pub trait AgentClient: Send + Sync + 'static {
+    fn launch(
+        &self,
+        agent: AgentUrl,
+        task: LaunchTask,
+    ) -> BoxFuture<'static, Result<(), AgentCallError>>;
+    fn kill(
+        &self,
+        agent: AgentUrl,
+        task_id: String,
+        kill: KillTask,
+    ) -> BoxFuture<'static, Result<(), AgentCallError>>;
+}
+
+/// The real client: JSON over HTTP with short timeouts (a slow agent must not stall reconcile).
+pub struct HttpAgentClient {
+    http: reqwest::Client,
+}
+
+impl HttpAgentClient {
+    pub fn new() -> HttpAgentClient {
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        HttpAgentClient { http }
+    }
+}
+
+impl Default for HttpAgentClient {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+async fn post<T: serde::Serialize>(
+    http: reqwest::Client,
+    url: String,
+    body: T,
+    agent: String,
+    operation: &'static str,
+) -> Result<(), AgentCallError> {
+    let error = |message: String| AgentCallError {
+        agent: agent.clone(),
+        operation,
+        message,
+    };
+    let response = http
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| error(e.to_string()))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        Err(error(format!("{status}: {text}")))
+    }
+}
+
+impl AgentClient for HttpAgentClient {
+    fn launch(
+        &self,
+        agent: AgentUrl,
+        task: LaunchTask,
+    ) -> BoxFuture<'static, Result<(), AgentCallError>> {
+        let url = format!("{agent}{PATH_TASKS}");
+        Box::pin(post(self.http.clone(), url, task, agent, "launch"))
+    }
+
+    fn kill(
+        &self,
+        agent: AgentUrl,
+        task_id: String,
+        kill: KillTask,
+    ) -> BoxFuture<'static, Result<(), AgentCallError>> {
+        let url = format!("{agent}{PATH_TASKS}/{task_id}{PATH_KILL_SUFFIX}");
+        Box::pin(post(self.http.clone(), url, kill, agent, "kill"))
+    }
+}

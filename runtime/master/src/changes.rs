@@ -1,0 +1,328 @@
+//! Changes to apps as the Marathon API makes them. Every change is a deployment: one at a time
+//! per app (409 otherwise, unless `force`), recorded with the previous definitions for rollback.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Map, Value};
+use strato_runtime_types::deployment::{DeploymentAction, DeploymentStep};
+use strato_runtime_types::normalize;
+use strato_runtime_types::path::PathId;
+use strato_runtime_types::time::{iso, now_millis};
+use strato_runtime_types::validate::{app_from_value, Violation};
+use strato_runtime_types::{App, Deployment};
+use strato_scheduler::ports::assign_service_ports;
+
+use crate::error::ApiError;
+use crate::master::Master;
+use crate::state::State;
+
+/// What a mutating call answers: `{"deploymentId", "version"}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeploymentResult {
+    pub deployment_id: String,
+    pub version: String,
+}
+
+impl DeploymentResult {
+    pub fn to_json(&self) -> Value {
+        json!({"deploymentId": self.deployment_id, "version": self.version})
+    }
+}
+
+/// One app's part in a deployment: its new definition, or `None` to remove it.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub app_id: String,
+    pub app: Option<App>,
+    pub action: DeploymentAction,
+}
+
+impl Master {
+    /// Builds the app a PUT/PATCH/POST body asks for. `partial` keeps absent fields of the
+    /// existing app; `{"version": …}` is a rollback to that stored version.
+    pub(crate) fn app_from_body(
+        &self,
+        state: &State,
+        id: &str,
+        mut body: Map<String, Value>,
+        partial: bool,
+    ) -> Result<Change, ApiError> {
+        let id = PathId::parse(id)
+            .map_err(|e| ApiError::Invalid {
+                details: vec![Violation::new("/id", e)],
+            })?
+            .to_string();
+        let existing = state.apps.get(&id);
+        if let Some(version) = body
+            .get("version")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        {
+            if body.keys().any(|k| k != "version" && k != "id") {
+                return Err(ApiError::Invalid {
+                    details: vec![Violation::new(
+                        "/version",
+                        "The 'version' field may only be combined with the 'id' field.",
+                    )],
+                });
+            }
+            let app = self
+                .app_version(&id, &version)?
+                .ok_or_else(|| ApiError::NotFound {
+                    message: format!("App '{id}' in version '{version}' does not exist"),
+                })?;
+            let action = action_for(existing, &app);
+            return Ok(Change {
+                app_id: id,
+                app: Some(app),
+                action,
+            });
+        }
+        body.remove("version");
+        normalize::normalise(&mut body).map_err(ApiError::from)?;
+        body.insert("id".into(), Value::String(id.clone()));
+        let merged = match existing {
+            Some(old) if partial => {
+                normalize::merge(&serde_json::to_value(old).unwrap_or_default(), body)
+            }
+            _ => Value::Object(body),
+        };
+        let app = app_from_value(merged)?;
+        let action = action_for(existing, &app);
+        Ok(Change {
+            app_id: id,
+            app: Some(app),
+            action,
+        })
+    }
+
+    /// Applies changes as one deployment.
+    pub(crate) fn deploy(
+        &self,
+        state: &mut State,
+        changes: Vec<Change>,
+        force: bool,
+    ) -> Result<DeploymentResult, ApiError> {
+        let ids: Vec<String> = changes.iter().map(|c| c.app_id.clone()).collect();
+        let conflicts = state.deployments_affecting(&ids);
+        if !conflicts.is_empty() {
+            if !force {
+                return Err(ApiError::Locked {
+                    deployments: conflicts,
+                });
+            }
+            for id in conflicts {
+                self.cancel_deployment(state, &id);
+            }
+        }
+        let now = now_millis();
+        let version = iso(state.next_version(now));
+        let mut previous = BTreeMap::new();
+        for change in &changes {
+            previous.insert(
+                change.app_id.clone(),
+                state.apps.get(&change.app_id).cloned(),
+            );
+            match &change.app {
+                Some(app) => {
+                    let app = self.finalise(state, app.clone(), change.action, &version);
+                    self.persist_app(state, &app)?;
+                    state.converged.remove(&app.id);
+                    state.apps.insert(app.id.clone(), app);
+                }
+                None => {
+                    self.delete_app(state, &change.app_id)?;
+                    state.apps.remove(&change.app_id);
+                    state.backoff.remove(&change.app_id);
+                    state.failures.remove(&change.app_id);
+                    state.waiting.remove(&change.app_id);
+                    self.events
+                        .emit("app_terminated_event", json!({"appId": change.app_id}));
+                }
+            }
+        }
+        let deployment = Deployment {
+            id: uuid::Uuid::new_v4().to_string(),
+            version: version.clone(),
+            steps: ordered_steps(&changes),
+            previous,
+        };
+        self.persist_deployment(&deployment)?;
+        self.events.emit(
+            "group_change_success",
+            json!({"groupId": "/", "version": version}),
+        );
+        self.events
+            .emit("deployment_info", deployment_info(&deployment));
+        let result = DeploymentResult {
+            deployment_id: deployment.id.clone(),
+            version,
+        };
+        state.deployment_order.push(deployment.id.clone());
+        state.deployments.insert(deployment.id.clone(), deployment);
+        self.wake();
+        Ok(result)
+    }
+
+    /// Sets version, versionInfo and service ports; a new configuration resets backoff.
+    fn finalise(
+        &self,
+        state: &mut State,
+        mut app: App,
+        action: DeploymentAction,
+        version: &str,
+    ) -> App {
+        let existing = state.apps.get(&app.id);
+        app.version = version.to_string();
+        match (existing, action) {
+            (Some(old), DeploymentAction::ScaleApplication) => {
+                app.version_info.last_config_change_at =
+                    old.version_info.last_config_change_at.clone();
+                app.version_info.last_scaling_at = version.to_string();
+            }
+            _ => {
+                app.version_info.last_config_change_at = version.to_string();
+                app.version_info.last_scaling_at = version.to_string();
+                state.backoff.remove(&app.id);
+            }
+        }
+        let used: BTreeSet<u32> = state
+            .apps
+            .values()
+            .filter(|a| a.id != app.id)
+            .flat_map(|a| a.service_ports())
+            .collect();
+        if app.is_host_networking() {
+            let mut ports: Vec<u32> = app.port_definitions.iter().map(|p| p.port).collect();
+            assign_service_ports(&mut ports, &used);
+            for (definition, port) in app.port_definitions.iter_mut().zip(ports) {
+                definition.port = port;
+            }
+        } else if let Some(mappings) = app
+            .container
+            .as_mut()
+            .and_then(|c| c.port_mappings.as_mut())
+        {
+            let mut ports: Vec<u32> = mappings.iter().map(|m| m.service_port).collect();
+            assign_service_ports(&mut ports, &used);
+            for (mapping, port) in mappings.iter_mut().zip(ports) {
+                mapping.service_port = port;
+            }
+        }
+        app
+    }
+
+    /// Drops a deployment without touching apps (`force`); its changes stay in effect.
+    pub(crate) fn cancel_deployment(&self, state: &mut State, id: &str) -> bool {
+        if state.deployments.remove(id).is_none() {
+            return false;
+        }
+        state.deployment_order.retain(|d| d != id);
+        self.forget_deployment(id);
+        self.events.emit("deployment_failed", json!({"id": id}));
+        true
+    }
+
+    /// Cancels a deployment and deploys the apps as they were before it.
+    pub(crate) fn rollback_deployment(
+        &self,
+        state: &mut State,
+        id: &str,
+    ) -> Result<DeploymentResult, ApiError> {
+        let deployment = state
+            .deployments
+            .get(id)
+            .cloned()
+            .ok_or_else(|| ApiError::DeploymentNotFound { id: id.into() })?;
+        self.cancel_deployment(state, id);
+        let changes = deployment
+            .previous
+            .into_iter()
+            .map(|(app_id, app)| {
+                let action = match &app {
+                    None => DeploymentAction::StopApplication,
+                    Some(app) => action_for(state.apps.get(&app_id), app),
+                };
+                Change {
+                    app_id,
+                    app,
+                    action,
+                }
+            })
+            .collect();
+        self.deploy(state, changes, true)
+    }
+}
+
+/// `deployment_info`'s body in the shape marathon-python's `MarathonDeploymentPlan` accepts.
+fn deployment_info(deployment: &Deployment) -> Value {
+    let marathon = deployment.to_marathon_json(1);
+    let group = json!({"id": "/", "apps": [], "groups": [], "pods": [], "dependencies": [], "version": deployment.version});
+    json!({
+        "plan": {"id": deployment.id, "version": deployment.version, "steps": marathon["steps"], "original": group, "target": group},
+        "currentStep": marathon["steps"][0],
+    })
+}
+
+/// Start for new apps; Scale when only `instances` differs; otherwise a (rolling) restart.
+pub fn action_for(existing: Option<&App>, new: &App) -> DeploymentAction {
+    match existing {
+        None => DeploymentAction::StartApplication,
+        Some(old) if same_config(old, new) => DeploymentAction::ScaleApplication,
+        Some(_) => DeploymentAction::RestartApplication,
+    }
+}
+
+fn same_config(a: &App, b: &App) -> bool {
+    let strip = |app: &App| {
+        let mut app = app.clone();
+        app.instances = 0;
+        app.version = String::new();
+        app.version_info = Default::default();
+        // Service ports assigned by the master are not a change the user made.
+        for definition in &mut app.port_definitions {
+            definition.port = 0;
+        }
+        app
+    };
+    strip(a) == strip(b)
+}
+
+/// Steps in dependency order: an app comes after the apps it depends on; removals go first.
+fn ordered_steps(changes: &[Change]) -> Vec<Vec<DeploymentStep>> {
+    let ids: BTreeSet<&str> = changes.iter().map(|c| c.app_id.as_str()).collect();
+    let mut level: BTreeMap<&str, usize> = BTreeMap::new();
+    // Longest dependency chain within this deployment; cycles are cut by the iteration bound.
+    for _ in 0..changes.len() {
+        for change in changes {
+            let deps = change
+                .app
+                .as_ref()
+                .map(|a| a.dependencies.clone())
+                .unwrap_or_default();
+            let mine = deps
+                .iter()
+                .map(|d| PathId::normalise(d).to_string())
+                .filter(|d| ids.contains(d.as_str()))
+                .map(|d| level.get(d.as_str()).copied().unwrap_or(0) + 1)
+                .max()
+                .unwrap_or(0);
+            level.insert(&change.app_id, mine);
+        }
+    }
+    let max = level.values().copied().max().unwrap_or(0);
+    let mut steps: Vec<Vec<DeploymentStep>> = vec![Vec::new(); max + 1];
+    for change in changes {
+        let step = if change.app.is_none() {
+            0
+        } else {
+            level[change.app_id.as_str()]
+        };
+        steps[step].push(DeploymentStep {
+            action: change.action,
+            app_id: change.app_id.clone(),
+        });
+    }
+    steps.retain(|s| !s.is_empty());
+    steps
+}

@@ -1,0 +1,122 @@
+//! `master.toml`: every key optional, defaults as in RUNTIME-CONTRACT.md.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The master's configuration (`/opt/strato/etc/master.toml`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MasterConfig {
+    pub cluster_name: String,
+    pub data_dir: PathBuf,
+    pub advertise_ip: String,
+    pub bind: String,
+    /// Mesos-style endpoints, agent registration, dashboard and the Marathon API (again).
+    pub mesos_port: u16,
+    /// Marathon API v2.
+    pub marathon_port: u16,
+    /// 0 disables DNS.
+    pub dns_port: u16,
+    pub dns_domain: String,
+    pub resolvers: Vec<String>,
+    pub masters: Vec<String>,
+    pub agent_timeout_seconds: u64,
+    pub heartbeat_interval_seconds: u64,
+    /// How often the reconcile loop runs without an event to wake it (not in the TOML docs;
+    /// tests shorten it).
+    pub reconcile_interval_ms: u64,
+}
+
+impl Default for MasterConfig {
+    fn default() -> Self {
+        MasterConfig {
+            cluster_name: "strato".into(),
+            data_dir: PathBuf::from("/var/lib/strato/master"),
+            advertise_ip: "127.0.0.1".into(),
+            bind: "0.0.0.0".into(),
+            mesos_port: 5050,
+            marathon_port: 8080,
+            dns_port: 53,
+            dns_domain: "strato".into(),
+            resolvers: vec!["8.8.8.8".into()],
+            masters: vec!["127.0.0.1".into()],
+            agent_timeout_seconds: 30,
+            heartbeat_interval_seconds: 5,
+            reconcile_interval_ms: 1000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read master config {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid master config {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+impl MasterConfig {
+    /// Reads a TOML file; unknown keys are errors that name the key, line and column.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses TOML text (the error message carries line and key).
+    pub fn parse(text: &str) -> Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    pub fn agent_timeout(&self) -> Duration {
+        Duration::from_secs(self.agent_timeout_seconds)
+    }
+
+    pub fn heartbeat_interval(&self) -> Duration {
+        Duration::from_secs(self.heartbeat_interval_seconds)
+    }
+
+    pub fn reconcile_interval(&self) -> Duration {
+        Duration::from_millis(self.reconcile_interval_ms.max(10))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_the_documented_defaults() {
+        let config = MasterConfig::parse("").expect("parse");
+        assert_eq!(config, MasterConfig::default());
+        assert_eq!(config.mesos_port, 5050);
+        assert_eq!(config.marathon_port, 8080);
+        assert_eq!(config.agent_timeout_seconds, 30);
+    }
+
+    #[test]
+    fn unknown_key_is_named_in_the_error() {
+        let err = MasterConfig::parse("mesos_prt = 1\n").expect_err("unknown key");
+        assert!(err.contains("mesos_prt"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn values_override_defaults() {
+        let config =
+            MasterConfig::parse("mesos_port = 15050\nagent_timeout_seconds = 2\n").expect("parse");
+        assert_eq!(config.mesos_port, 15050);
+        assert_eq!(config.agent_timeout(), Duration::from_secs(2));
+    }
+}

@@ -1,0 +1,42 @@
+//! `/v2/deployments`: running deployments; DELETE rolls back (or with `force`, just stops).
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::Value;
+
+use super::responses;
+use crate::error::ApiError;
+use crate::http::query::Params;
+use crate::master::Master;
+
+pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
+    let state = master.lock();
+    let deployments: Vec<Value> = state
+        .deployment_order
+        .iter()
+        .filter_map(|id| state.deployments.get(id))
+        .map(|d| d.to_marathon_json(state.current_step(d)))
+        .collect();
+    Json(Value::Array(deployments))
+}
+
+pub async fn delete(
+    State(master): State<Arc<Master>>,
+    Path(id): Path<String>,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let mut state = master.lock();
+    if !state.deployments.contains_key(&id) {
+        return Err(ApiError::DeploymentNotFound { id });
+    }
+    if params.flag("force", false) {
+        master.cancel_deployment(&mut state, &id);
+        return Ok(StatusCode::ACCEPTED.into_response());
+    }
+    let result = master.rollback_deployment(&mut state, &id)?;
+    Ok(responses::deployment(StatusCode::OK, &result))
+}

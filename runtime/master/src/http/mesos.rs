@@ -1,0 +1,257 @@
+//! Mesos-style read endpoints (marathon-mesos.md §2.3): `/master/state` (and `/state`),
+//! `/master/state-summary`, `/master/slaves`, `/master/health` (and `/health`), `/redirect`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use strato_proto::{PortRange, Resources};
+use strato_runtime_types::path::PathId;
+use strato_runtime_types::TaskRecord;
+
+use crate::master::Master;
+use crate::registry::seconds;
+use crate::state::{AgentEntry, State as MasterState};
+
+pub fn routes() -> Router<Arc<Master>> {
+    Router::new()
+        .route("/master/state", get(state))
+        .route("/state", get(state))
+        .route("/master/state.json", get(state))
+        .route("/master/state-summary", get(summary))
+        .route("/state-summary", get(summary))
+        .route("/master/slaves", get(slaves))
+        .route("/master/health", get(health))
+        .route("/health", get(health))
+        .route("/master/redirect", get(redirect))
+        .route("/redirect", get(redirect))
+}
+
+async fn health() -> StatusCode {
+    StatusCode::OK
+}
+
+async fn redirect(State(master): State<Arc<Master>>) -> Response {
+    let location = format!(
+        "//{}:{}",
+        master.config.advertise_ip, master.config.mesos_port
+    );
+    (
+        StatusCode::TEMPORARY_REDIRECT,
+        [(header::LOCATION, location)],
+    )
+        .into_response()
+}
+
+/// Mesos's text form of port ranges: `[31000-31000, 31005-31010]`.
+fn ranges_text(ranges: &[PortRange]) -> String {
+    let parts: Vec<String> = ranges
+        .iter()
+        .map(|r| format!("{}-{}", r.begin, r.end))
+        .collect();
+    format!("[{}]", parts.join(", "))
+}
+
+fn ports_text(ports: &[u16]) -> String {
+    ranges_text(
+        &ports
+            .iter()
+            .map(|p| PortRange { begin: *p, end: *p })
+            .collect::<Vec<_>>(),
+    )
+}
+
+fn resources_json(r: &Resources) -> Value {
+    json!({"cpus": r.cpus, "mem": r.mem, "disk": r.disk, "gpus": 0, "ports": ranges_text(&r.ports)})
+}
+
+fn used_on(state: &MasterState, agent_id: &str) -> Value {
+    let tasks: Vec<&TaskRecord> = state
+        .tasks
+        .values()
+        .filter(|t| t.agent_id == agent_id && t.is_active())
+        .collect();
+    let ports: Vec<u16> = tasks.iter().flat_map(|t| t.ports.iter().copied()).collect();
+    json!({
+        "cpus": tasks.iter().map(|t| t.cpus).sum::<f64>(),
+        "mem": tasks.iter().map(|t| t.mem).sum::<f64>(),
+        "disk": tasks.iter().map(|t| t.disk).sum::<f64>(),
+        "gpus": 0,
+        "ports": ports_text(&ports),
+    })
+}
+
+fn agent_json(state: &MasterState, agent: &AgentEntry) -> Value {
+    let info = &agent.info;
+    json!({
+        "id": info.id,
+        "pid": format!("slave(1)@{}:{}", info.address, info.port),
+        "hostname": info.hostname,
+        "port": info.port,
+        "registered_time": seconds(agent.registered_at),
+        "reregistered_time": seconds(agent.last_seen),
+        "resources": resources_json(&info.resources),
+        "unreserved_resources": resources_json(&info.resources),
+        "used_resources": used_on(state, &info.id),
+        "offered_resources": {"cpus": 0.0, "mem": 0.0, "disk": 0.0, "gpus": 0},
+        "reserved_resources": if info.role == strato_proto::ROLE_DEFAULT { json!({}) } else { json!({info.role.clone(): resources_json(&info.resources)}) },
+        "attributes": info.attributes,
+        "active": agent.active,
+        "deactivated": !agent.active,
+        "version": info.version,
+        "capabilities": [],
+    })
+}
+
+fn task_json(state: &MasterState, task: &TaskRecord) -> Value {
+    let ip = state
+        .agents
+        .get(&task.agent_id)
+        .map(|a| a.info.address.clone())
+        .unwrap_or_default();
+    let name = PathId::normalise(&task.app_id).hostname();
+    json!({
+        "id": task.id,
+        "name": name,
+        "framework_id": state.framework_id,
+        "executor_id": "",
+        "slave_id": task.agent_id,
+        "state": task.state.as_str(),
+        "resources": {"cpus": task.cpus, "mem": task.mem, "disk": task.disk, "gpus": 0, "ports": ports_text(&task.ports)},
+        "role": "*",
+        "statuses": [{
+            "state": task.state.as_str(),
+            "timestamp": seconds(task.started_at.unwrap_or(task.staged_at)),
+            "container_status": {"network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}]},
+        }],
+        "user": "root",
+        "labels": [],
+        "discovery": {
+            "visibility": "FRAMEWORK",
+            "name": name,
+            "ports": {"ports": task.ports.iter().map(|p| json!({"number": p, "protocol": "tcp"})).collect::<Vec<_>>()},
+        },
+    })
+}
+
+fn framework_json(master: &Master, state: &MasterState) -> Value {
+    let config = &master.config;
+    let active: Vec<Value> = state
+        .tasks
+        .values()
+        .filter(|t| t.is_active())
+        .map(|t| task_json(state, t))
+        .collect();
+    let completed: Vec<Value> = state
+        .completed
+        .iter()
+        .map(|t| task_json(state, t))
+        .collect();
+    json!({
+        "id": state.framework_id,
+        "name": "marathon",
+        "pid": format!("scheduler@{}:{}", config.advertise_ip, config.marathon_port),
+        "hostname": config.advertise_ip,
+        "webui_url": format!("http://{}:{}", config.advertise_ip, config.marathon_port),
+        "active": true,
+        "connected": true,
+        "recovered": false,
+        "user": "root",
+        "failover_timeout": 604800.0,
+        "checkpoint": true,
+        "role": "*",
+        "roles": ["*", strato_proto::ROLE_PUBLIC],
+        "principal": "",
+        "registered_time": seconds(state.started_at),
+        "reregistered_time": seconds(state.started_at),
+        "unregistered_time": 0,
+        "capabilities": ["PARTITION_AWARE"],
+        "used_resources": {
+            "cpus": state.tasks.values().filter(|t| t.is_active()).map(|t| t.cpus).sum::<f64>(),
+            "mem": state.tasks.values().filter(|t| t.is_active()).map(|t| t.mem).sum::<f64>(),
+            "disk": state.tasks.values().filter(|t| t.is_active()).map(|t| t.disk).sum::<f64>(),
+            "gpus": 0,
+        },
+        "offered_resources": {"cpus": 0.0, "mem": 0.0, "disk": 0.0, "gpus": 0},
+        "tasks": active,
+        "unreachable_tasks": [],
+        "completed_tasks": completed,
+        "offers": [],
+        "executors": [],
+    })
+}
+
+async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
+    let config = &master.config;
+    let s = master.lock();
+    let pid = format!("master@{}:{}", config.advertise_ip, config.mesos_port);
+    Json(json!({
+        "version": "1.12.0",
+        "git_sha": "",
+        "build_date": "",
+        "start_time": seconds(s.started_at),
+        "elected_time": seconds(s.started_at),
+        "id": master.master_id,
+        "pid": pid,
+        "hostname": config.advertise_ip,
+        "activated_slaves": s.agents.values().filter(|a| a.active).count(),
+        "deactivated_slaves": 0,
+        "unreachable_slaves": s.agents.values().filter(|a| !a.active).count(),
+        "cluster": config.cluster_name,
+        "cluster_id": s.cluster_id,
+        "leader": pid,
+        "leader_info": {
+            "id": master.master_id, "pid": pid, "port": config.mesos_port, "hostname": config.advertise_ip,
+            "address": {"hostname": config.advertise_ip, "ip": config.advertise_ip, "port": config.mesos_port},
+        },
+        "log_dir": "",
+        "flags": {
+            "port": config.mesos_port.to_string(),
+            "cluster": config.cluster_name,
+            "agent_ping_timeout": format!("{}secs", config.agent_timeout_seconds),
+            "work_dir": config.data_dir.display().to_string(),
+        },
+        "slaves": s.agents.values().map(|a| agent_json(&s, a)).collect::<Vec<_>>(),
+        "frameworks": [framework_json(&master, &s)],
+        "completed_frameworks": [],
+        "orphan_tasks": [],
+        "unregistered_frameworks": [],
+    }))
+}
+
+async fn summary(State(master): State<Arc<Master>>) -> Json<Value> {
+    let config = &master.config;
+    let s = master.lock();
+    let running = s.tasks.values().filter(|t| t.is_running()).count();
+    let slaves: Vec<Value> = s
+        .agents
+        .values()
+        .map(|a| {
+            let mut agent = agent_json(&s, a);
+            agent["TASK_RUNNING"] = json!(s
+                .tasks
+                .values()
+                .filter(|t| t.agent_id == a.info.id && t.is_running())
+                .count());
+            agent
+        })
+        .collect();
+    Json(json!({
+        "hostname": config.advertise_ip,
+        "cluster": config.cluster_name,
+        "slaves": slaves,
+        "frameworks": [{
+            "id": s.framework_id, "name": "marathon", "active": true, "TASK_RUNNING": running,
+            "webui_url": format!("http://{}:{}", config.advertise_ip, config.marathon_port),
+        }],
+    }))
+}
+
+async fn slaves(State(master): State<Arc<Master>>) -> Json<Value> {
+    let s = master.lock();
+    Json(json!({"slaves": s.agents.values().map(|a| agent_json(&s, a)).collect::<Vec<_>>()}))
+}

@@ -1,0 +1,299 @@
+//! The reconcile loop: every tick and on every event, compare what the apps want with what runs,
+//! ask the scheduler for a plan, record it, then call the agents.
+
+use std::sync::Arc;
+
+use serde_json::json;
+use strato_proto::{KillTask, LaunchTask, TaskState};
+use strato_runtime_types::path::PathId;
+use strato_runtime_types::task::instance_id;
+use strato_runtime_types::time::now_millis;
+use strato_runtime_types::TaskRecord;
+use strato_scheduler::{backoff, env, AgentView, AppInput, KillReason, PlanInput};
+
+use crate::master::Master;
+use crate::registry::agent_url;
+use crate::state::State;
+
+/// A call to make to an agent once the state lock is released.
+pub(crate) enum AgentCall {
+    Launch {
+        url: String,
+        task: Box<LaunchTask>,
+    },
+    Kill {
+        url: String,
+        task_id: String,
+        grace: Option<u64>,
+    },
+}
+
+/// Runs until `shutdown` resolves.
+pub(crate) async fn run(master: Arc<Master>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    let interval = master.config.reconcile_interval();
+    loop {
+        let calls = master.reconcile_once(now_millis());
+        master.execute(calls);
+        tokio::select! {
+            _ = master.wake.notified() => {}
+            _ = tokio::time::sleep(interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
+impl Master {
+    /// One round of decisions; returns the agent calls to make.
+    pub(crate) fn reconcile_once(&self, now: u64) -> Vec<AgentCall> {
+        let mut state = self.lock();
+        self.sweep_agents(&mut state, now);
+        let mut calls = Vec::new();
+        self.kill_tasks_of_removed_apps(&mut state, &mut calls);
+        self.apply_plan(&mut state, now, &mut calls);
+        self.finish_deployments(&mut state);
+        calls
+    }
+
+    fn kill_tasks_of_removed_apps(&self, state: &mut State, calls: &mut Vec<AgentCall>) {
+        let orphaned: Vec<String> = state
+            .tasks
+            .values()
+            .filter(|t| !t.kill_requested && !state.apps.contains_key(&t.app_id))
+            .map(|t| t.id.clone())
+            .collect();
+        for task_id in orphaned {
+            self.request_kill(state, &task_id, None, calls);
+        }
+    }
+
+    fn apply_plan(&self, state: &mut State, now: u64, calls: &mut Vec<AgentCall>) {
+        let agents: Vec<AgentView> = state
+            .agents
+            .values()
+            .map(|a| AgentView {
+                id: a.info.id.clone(),
+                hostname: a.info.hostname.clone(),
+                role: a.info.role.clone(),
+                attributes: a.info.attributes.clone(),
+                resources: a.info.resources.clone(),
+                active: a.active,
+            })
+            .collect();
+        let plan = {
+            let apps = state
+                .apps
+                .values()
+                .map(|app| AppInput {
+                    app,
+                    launch_not_before: state.backoff.get(&app.id).map(|b| b.next_launch_at),
+                    dependencies_ready: app.dependencies.iter().all(|d| {
+                        !state.apps.contains_key(&PathId::normalise(d).to_string())
+                            || state.converged.contains(&PathId::normalise(d).to_string())
+                    }),
+                })
+                .collect();
+            let tasks: Vec<&TaskRecord> = state.tasks.values().filter(|t| t.is_active()).collect();
+            strato_scheduler::plan(&PlanInput {
+                now,
+                agents: &agents,
+                apps,
+                tasks,
+            })
+        };
+        for kill in &plan.kills {
+            let grace = state
+                .tasks
+                .get(&kill.task_id)
+                .and_then(|t| state.apps.get(&t.app_id))
+                .and_then(|a| a.task_kill_grace_period_seconds);
+            if kill.reason == KillReason::Unhealthy {
+                self.on_unhealthy(state, &kill.task_id, now);
+            }
+            self.request_kill(state, &kill.task_id, grace, calls);
+        }
+        for launch in plan.launches {
+            if let Some(call) = self.record_launch(state, &launch, now) {
+                calls.push(call);
+            }
+        }
+        state.converged = plan.converged.into_iter().collect();
+        let previous = std::mem::take(&mut state.waiting);
+        for (app_id, missing) in plan.unplaced {
+            let since = previous.get(&app_id).map_or(now, |(_, since)| *since);
+            state.waiting.insert(app_id, (missing, since));
+        }
+    }
+
+    fn on_unhealthy(&self, state: &mut State, task_id: &str, now: u64) {
+        let Some(task) = state.tasks.get(task_id) else {
+            return;
+        };
+        self.events.emit(
+            "unhealthy_task_kill_event",
+            json!({"appId": task.app_id, "taskId": task.id, "instanceId": instance_id(&task.id), "version": task.version,
+                   "reason": "failed health checks", "host": task.host, "slaveId": task.agent_id}),
+        );
+        if let Some(app) = state.apps.get(&task.app_id) {
+            let next = backoff::after_failure(state.backoff.get(&app.id), app, now);
+            state.backoff.insert(app.id.clone(), next);
+            self.persist_meta(state);
+        }
+    }
+
+    /// Marks a task as being killed (it stops counting as an instance) and queues the call.
+    pub(crate) fn request_kill(
+        &self,
+        state: &mut State,
+        task_id: &str,
+        grace: Option<u64>,
+        calls: &mut Vec<AgentCall>,
+    ) {
+        let Some(task) = state.tasks.get_mut(task_id) else {
+            return;
+        };
+        task.kill_requested = true;
+        let task = task.clone();
+        self.persist_task(&task);
+        match state.agents.get(&task.agent_id).filter(|a| a.active) {
+            Some(agent) => calls.push(AgentCall::Kill {
+                url: agent_url(&agent.info),
+                task_id: task.id,
+                grace,
+            }),
+            None => self.end_task(
+                state,
+                task_id,
+                TaskState::Killed,
+                "killed while its agent was unreachable",
+                now_millis(),
+                false,
+            ),
+        }
+    }
+
+    fn record_launch(
+        &self,
+        state: &mut State,
+        launch: &strato_scheduler::Launch,
+        now: u64,
+    ) -> Option<AgentCall> {
+        let app = state.apps.get(&launch.app_id)?.clone();
+        let agent = state.agents.get(&launch.agent_id)?.info.clone();
+        let task_id = format!(
+            "{}.instance-{}._app.1",
+            PathId::normalise(&app.id).safe(),
+            uuid::Uuid::new_v4()
+        );
+        let ports = launch.host_ports.clone();
+        let task = TaskRecord {
+            id: task_id.clone(),
+            app_id: app.id.clone(),
+            agent_id: agent.id.clone(),
+            host: agent.hostname.clone(),
+            version: app.version.clone(),
+            config_version: app.version_info.last_config_change_at.clone(),
+            state: TaskState::Staging,
+            staged_at: now,
+            started_at: None,
+            ports: ports.clone(),
+            service_ports: app.service_ports(),
+            health: Vec::new(),
+            message: None,
+            kill_requested: false,
+            cpus: app.cpus,
+            mem: app.mem,
+            disk: app.disk,
+        };
+        self.persist_task(&task);
+        state.tasks.insert(task_id.clone(), task);
+        let launch = LaunchTask {
+            task_id: task_id.clone(),
+            app_id: app.id.clone(),
+            app_version: app.version.clone(),
+            cmd: app.cmd.clone(),
+            args: app.args.clone(),
+            env: env::task_env(&app, &task_id, &agent.hostname, &ports),
+            cpus: app.cpus,
+            mem: app.mem,
+            disk: app.disk,
+            ports: ports.clone(),
+            health_checks: app
+                .health_checks
+                .iter()
+                .filter_map(|c| c.to_proto(&ports))
+                .collect(),
+            kill_grace_period_seconds: app.task_kill_grace_period_seconds.unwrap_or(3),
+            docker_image: app.docker_image(),
+        };
+        Some(AgentCall::Launch {
+            url: agent_url(&agent),
+            task: Box::new(launch),
+        })
+    }
+
+    fn finish_deployments(&self, state: &mut State) {
+        let done: Vec<String> = state
+            .deployment_order
+            .iter()
+            .filter(|id| {
+                state.deployments[*id]
+                    .affected_apps()
+                    .iter()
+                    .all(|app| state.step_done(app))
+            })
+            .cloned()
+            .collect();
+        for id in done {
+            state.deployments.remove(&id);
+            state.deployment_order.retain(|d| *d != id);
+            self.forget_deployment(&id);
+            self.events.emit("deployment_success", json!({"id": id}));
+            tracing::info!(deployment = %id, "deployment finished");
+        }
+    }
+
+    /// Sends the calls concurrently; a launch the agent refuses becomes TASK_FAILED.
+    pub(crate) fn execute(self: &Arc<Self>, calls: Vec<AgentCall>) {
+        for call in calls {
+            let master = Arc::clone(self);
+            match call {
+                AgentCall::Launch { url, task } => {
+                    let task_id = task.task_id.clone();
+                    let future = self.agents.launch(url, *task);
+                    tokio::spawn(async move {
+                        if let Err(error) = future.await {
+                            tracing::warn!(%error, task = %task_id, "launch failed");
+                            let mut state = master.lock();
+                            master.end_task(
+                                &mut state,
+                                &task_id,
+                                TaskState::Failed,
+                                &error.to_string(),
+                                now_millis(),
+                                true,
+                            );
+                        }
+                    });
+                }
+                AgentCall::Kill {
+                    url,
+                    task_id,
+                    grace,
+                } => {
+                    let future = self.agents.kill(
+                        url,
+                        task_id.clone(),
+                        KillTask {
+                            grace_period_seconds: grace,
+                        },
+                    );
+                    tokio::spawn(async move {
+                        if let Err(error) = future.await {
+                            tracing::warn!(%error, task = %task_id, "kill failed");
+                        }
+                    });
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,312 @@
+//! The agent side of the master: registration, heartbeats, status updates and the agent timeout
+//! (an agent silent past `agent_timeout_seconds` is unreachable and its tasks TASK_LOST).
+
+use serde_json::json;
+use strato_proto::{
+    Heartbeat, HeartbeatAck, KillTask, RegisterAgent, Registered, StatusUpdate, TaskState,
+    TaskStatus,
+};
+use strato_runtime_types::task::{instance_id, TaskFailure};
+use strato_runtime_types::time::now_millis;
+use strato_scheduler::backoff;
+
+use crate::master::Master;
+use crate::state::{AgentEntry, State};
+
+/// An orphan task an agent runs that the master does not want: kill it.
+pub(crate) struct OrphanKill {
+    pub url: String,
+    pub task_id: String,
+}
+
+impl Master {
+    pub(crate) fn register(&self, request: RegisterAgent) -> (Registered, Vec<OrphanKill>) {
+        let now = now_millis();
+        let agent_id = request.agent.id.clone();
+        let mut kills = Vec::new();
+        {
+            let mut state = self.lock();
+            let url = agent_url(&request.agent);
+            let registered_at = state.agents.get(&agent_id).map_or(now, |a| a.registered_at);
+            state.agents.insert(
+                agent_id.clone(),
+                AgentEntry {
+                    info: request.agent,
+                    registered_at,
+                    last_seen: now,
+                    active: true,
+                },
+            );
+            self.sync_tasks(&mut state, &agent_id, &url, &request.tasks, now, &mut kills);
+        }
+        tracing::info!(agent = %agent_id, "agent registered");
+        self.wake();
+        let interval = self.config.heartbeat_interval().as_millis();
+        (
+            Registered {
+                agent_id,
+                heartbeat_interval_ms: u64::try_from(interval).unwrap_or(5000),
+            },
+            kills,
+        )
+    }
+
+    pub(crate) fn heartbeat(&self, heartbeat: Heartbeat) -> (HeartbeatAck, Vec<OrphanKill>) {
+        let now = now_millis();
+        let mut kills = Vec::new();
+        let mut state = self.lock();
+        let Some(agent) = state
+            .agents
+            .get_mut(&heartbeat.agent_id)
+            .filter(|a| a.active)
+        else {
+            return (HeartbeatAck { known: false }, kills);
+        };
+        agent.last_seen = now;
+        let url = agent_url(&agent.info);
+        self.sync_tasks(
+            &mut state,
+            &heartbeat.agent_id,
+            &url,
+            &heartbeat.tasks,
+            now,
+            &mut kills,
+        );
+        (HeartbeatAck { known: true }, kills)
+    }
+
+    pub(crate) fn status_update(&self, update: StatusUpdate) -> Vec<OrphanKill> {
+        let now = now_millis();
+        let mut kills = Vec::new();
+        let mut state = self.lock();
+        let url = match state.agents.get_mut(&update.agent_id) {
+            Some(agent) => {
+                agent.last_seen = now;
+                agent_url(&agent.info)
+            }
+            None => return kills,
+        };
+        self.apply_status(
+            &mut state,
+            &update.agent_id,
+            &url,
+            &update.status,
+            now,
+            &mut kills,
+        );
+        kills
+    }
+
+    /// Applies a full task list from an agent: each status, and tasks it no longer has are lost.
+    fn sync_tasks(
+        &self,
+        state: &mut State,
+        agent_id: &str,
+        url: &str,
+        tasks: &[TaskStatus],
+        now: u64,
+        kills: &mut Vec<OrphanKill>,
+    ) {
+        for status in tasks {
+            self.apply_status(state, agent_id, url, status, now, kills);
+        }
+        // A launch may race the list, so only tasks staged well before it count as missing.
+        let settle = 2 * self.config.heartbeat_interval_seconds * 1000 + 1000;
+        let missing: Vec<String> = state
+            .tasks
+            .values()
+            .filter(|t| t.agent_id == agent_id && t.staged_at + settle < now)
+            .filter(|t| !tasks.iter().any(|s| s.task_id == t.id))
+            .map(|t| t.id.clone())
+            .collect();
+        for task_id in missing {
+            self.end_task(
+                state,
+                &task_id,
+                TaskState::Lost,
+                "task is unknown to its agent",
+                now,
+                false,
+            );
+        }
+    }
+
+    pub(crate) fn apply_status(
+        &self,
+        state: &mut State,
+        agent_id: &str,
+        url: &str,
+        status: &TaskStatus,
+        now: u64,
+        kills: &mut Vec<OrphanKill>,
+    ) {
+        let Some(task) = state
+            .tasks
+            .get_mut(&status.task_id)
+            .filter(|t| t.agent_id == agent_id)
+        else {
+            if !status.state.is_terminal() {
+                kills.push(OrphanKill {
+                    url: url.to_string(),
+                    task_id: status.task_id.clone(),
+                });
+            }
+            return;
+        };
+        let state_changed = task.state != status.state;
+        let health_changed = task.health != status.health;
+        if !state_changed && !health_changed {
+            return;
+        }
+        let was_alive = task.health.iter().all(|h| h.alive) && !task.health.is_empty();
+        task.health = status.health.clone();
+        let now_alive = task.health.iter().all(|h| h.alive) && !task.health.is_empty();
+        if health_changed && was_alive != now_alive {
+            self.events.emit(
+                "health_status_changed_event",
+                json!({"appId": task.app_id, "taskId": task.id, "instanceId": instance_id(&task.id), "version": task.version, "alive": now_alive}),
+            );
+        }
+        if !state_changed {
+            self.persist_task(task);
+            return;
+        }
+        let message = status.message.clone().unwrap_or_default();
+        if status.state.is_terminal() {
+            let failure = !task.kill_requested;
+            self.end_task(state, &status.task_id, status.state, &message, now, failure);
+            return;
+        }
+        task.state = status.state;
+        task.message = status.message.clone();
+        if status.state == TaskState::Running && task.started_at.is_none() {
+            task.started_at = Some(status.started_at.unwrap_or(status.timestamp));
+        }
+        let task = task.clone();
+        self.persist_task(&task);
+        self.emit_status(&task, &message);
+        if status.state == TaskState::Running {
+            self.wake();
+        }
+    }
+
+    /// Moves a task to a terminal state: expunged, remembered as completed, and for failures
+    /// recorded as `lastTaskFailure` (with backoff when `backoff` is set).
+    pub(crate) fn end_task(
+        &self,
+        state: &mut State,
+        task_id: &str,
+        end: TaskState,
+        message: &str,
+        now: u64,
+        backoff: bool,
+    ) {
+        let Some(mut task) = state.tasks.remove(task_id) else {
+            return;
+        };
+        task.state = end;
+        task.message = Some(message.to_string());
+        self.forget_task(task_id);
+        self.emit_status(&task, message);
+        let failed = matches!(
+            end,
+            TaskState::Failed
+                | TaskState::Error
+                | TaskState::Finished
+                | TaskState::Gone
+                | TaskState::Lost
+        );
+        if failed && !task.kill_requested {
+            state.failures.insert(
+                task.app_id.clone(),
+                TaskFailure {
+                    app_id: task.app_id.clone(),
+                    task_id: task.id.clone(),
+                    host: task.host.clone(),
+                    agent_id: task.agent_id.clone(),
+                    state: end,
+                    message: message.to_string(),
+                    timestamp: now,
+                    version: task.version.clone(),
+                },
+            );
+            if backoff && end != TaskState::Lost {
+                if let Some(app) = state.apps.get(&task.app_id) {
+                    let next = backoff::after_failure(state.backoff.get(&task.app_id), app, now);
+                    state.backoff.insert(task.app_id.clone(), next);
+                }
+            }
+            self.persist_meta(state);
+        }
+        state.remember_completed(task);
+        self.wake();
+    }
+
+    fn emit_status(&self, task: &strato_runtime_types::TaskRecord, message: &str) {
+        self.events.emit(
+            "status_update_event",
+            json!({
+                "slaveId": task.agent_id, "taskId": task.id, "taskStatus": task.state.as_str(),
+                "message": message, "appId": task.app_id, "host": task.host, "ports": task.ports,
+                "ipAddresses": [], "version": task.version,
+            }),
+        );
+    }
+
+    /// Marks agents silent past the timeout unreachable and their tasks TASK_LOST; tasks on
+    /// agents that never re-registered after a master restart go the same way.
+    pub(crate) fn sweep_agents(&self, state: &mut State, now: u64) {
+        let timeout = self.config.agent_timeout_seconds * 1000;
+        let mut lost_agents = Vec::new();
+        for (id, agent) in state.agents.iter_mut() {
+            if agent.active && agent.last_seen + timeout < now {
+                agent.active = false;
+                lost_agents.push(id.clone());
+            }
+        }
+        for id in &lost_agents {
+            tracing::warn!(agent = %id, "agent unreachable, its tasks are lost");
+        }
+        let grace_over = state.started_at + timeout < now;
+        let lost: Vec<(String, String)> = state
+            .tasks
+            .values()
+            .filter(|t| match state.agents.get(&t.agent_id) {
+                Some(agent) => !agent.active,
+                None => grace_over,
+            })
+            .map(|t| (t.id.clone(), t.agent_id.clone()))
+            .collect();
+        for (task_id, agent_id) in lost {
+            let message = format!("agent {agent_id} is unreachable");
+            self.end_task(state, &task_id, TaskState::Lost, &message, now, false);
+        }
+    }
+
+    pub(crate) fn kill_orphans(&self, kills: Vec<OrphanKill>) {
+        for kill in kills {
+            tracing::info!(task = %kill.task_id, "killing a task the master does not know");
+            let call = self.agents.kill(
+                kill.url,
+                kill.task_id,
+                KillTask {
+                    grace_period_seconds: None,
+                },
+            );
+            tokio::spawn(async move {
+                if let Err(error) = call.await {
+                    tracing::warn!(%error, "cannot kill orphan task");
+                }
+            });
+        }
+    }
+}
+
+pub(crate) fn agent_url(agent: &strato_proto::AgentInfo) -> String {
+    format!("http://{}:{}", agent.address, agent.port)
+}
+
+/// `registered_time` and friends in `/master/state` are seconds as floats.
+pub(crate) fn seconds(millis: u64) -> f64 {
+    millis as f64 / 1000.0
+}

@@ -1,0 +1,147 @@
+//! The master's in-memory state, loaded from the [`Store`] at start and written through on every
+//! change. Agents are not stored: they re-register after a master restart.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use strato_proto::AgentInfo;
+use strato_runtime_types::task::TaskFailure;
+use strato_runtime_types::{App, Deployment, TaskRecord};
+use strato_scheduler::backoff::Backoff;
+use strato_store::{Store, StoreError, StoreExt, Table};
+
+/// How many app versions are kept (Marathon's `--zk_max_versions`).
+pub const MAX_VERSIONS: usize = 50;
+/// Finished tasks kept for `/master/state`'s `completed_tasks` (memory only).
+pub const MAX_COMPLETED: usize = 200;
+
+#[derive(Debug, Clone)]
+pub struct AgentEntry {
+    pub info: AgentInfo,
+    pub registered_at: u64,
+    pub last_seen: u64,
+    /// False once the agent missed its heartbeats past the timeout.
+    pub active: bool,
+}
+
+#[derive(Debug, Default)]
+pub struct State {
+    pub framework_id: String,
+    pub cluster_id: String,
+    pub apps: BTreeMap<String, App>,
+    /// App id → kept versions, oldest first.
+    pub versions: BTreeMap<String, Vec<String>>,
+    pub deployments: BTreeMap<String, Deployment>,
+    /// Deployment ids in creation order.
+    pub deployment_order: Vec<String>,
+    pub tasks: BTreeMap<String, TaskRecord>,
+    pub completed: VecDeque<TaskRecord>,
+    pub agents: BTreeMap<String, AgentEntry>,
+    pub backoff: BTreeMap<String, Backoff>,
+    pub failures: BTreeMap<String, TaskFailure>,
+    /// Apps whose tasks matched their definition at the last reconcile.
+    pub converged: BTreeSet<String>,
+    /// Apps waiting for capacity or backoff: app id → (missing tasks, since).
+    pub waiting: BTreeMap<String, (u32, u64)>,
+    pub started_at: u64,
+    last_version: u64,
+}
+
+impl State {
+    /// Loads everything the store holds; creates the framework and cluster ids on first start.
+    pub fn load(store: &dyn Store, now: u64) -> Result<State, StoreError> {
+        let mut state = State {
+            started_at: now,
+            ..State::default()
+        };
+        state.framework_id = meta_id(store, "framework_id")?;
+        state.cluster_id = meta_id(store, "cluster_id")?;
+        for (id, app) in store.list_json::<App>(Table::Apps, "")? {
+            state.apps.insert(id, app);
+        }
+        for (key, _) in store.list(Table::AppVersions, "")? {
+            if let Some((app, version)) = key.rsplit_once('@') {
+                state
+                    .versions
+                    .entry(app.to_string())
+                    .or_default()
+                    .push(version.to_string());
+            }
+        }
+        for (id, deployment) in store.list_json::<Deployment>(Table::Deployments, "")? {
+            state.deployment_order.push(id.clone());
+            state.deployments.insert(id, deployment);
+        }
+        state
+            .deployment_order
+            .sort_by_key(|id| state.deployments[id].version.clone());
+        for (id, task) in store.list_json::<TaskRecord>(Table::Tasks, "")? {
+            state.tasks.insert(id, task);
+        }
+        if let Some(backoff) = store.get_json(Table::Meta, "backoff")? {
+            state.backoff = backoff;
+        }
+        if let Some(failures) = store.get_json(Table::Meta, "failures")? {
+            state.failures = failures;
+        }
+        Ok(state)
+    }
+
+    /// A fresh, strictly increasing version timestamp (Unix ms).
+    pub fn next_version(&mut self, now: u64) -> u64 {
+        self.last_version = now.max(self.last_version + 1);
+        self.last_version
+    }
+
+    pub fn active_tasks_of<'a>(
+        &'a self,
+        app_id: &'a str,
+    ) -> impl Iterator<Item = &'a TaskRecord> + 'a {
+        self.tasks
+            .values()
+            .filter(move |t| t.app_id == app_id && t.is_active())
+    }
+
+    /// Deployments touching any of `apps`.
+    pub fn deployments_affecting(&self, apps: &[String]) -> Vec<String> {
+        self.deployment_order
+            .iter()
+            .filter(|id| apps.iter().any(|a| self.deployments[*id].affects(a)))
+            .cloned()
+            .collect()
+    }
+
+    /// 1-based index of the deployment's first step whose apps have not converged.
+    pub fn current_step(&self, deployment: &Deployment) -> usize {
+        for (i, step) in deployment.steps.iter().enumerate() {
+            if step.iter().any(|s| !self.step_done(&s.app_id)) {
+                return i + 1;
+            }
+        }
+        deployment.steps.len()
+    }
+
+    /// An app's part of a deployment is done: converged, or (deleted) without tasks.
+    pub fn step_done(&self, app_id: &str) -> bool {
+        if self.apps.contains_key(app_id) {
+            self.converged.contains(app_id)
+        } else {
+            self.active_tasks_of(app_id).next().is_none()
+        }
+    }
+
+    pub fn remember_completed(&mut self, task: TaskRecord) {
+        self.completed.push_back(task);
+        while self.completed.len() > MAX_COMPLETED {
+            self.completed.pop_front();
+        }
+    }
+}
+
+fn meta_id(store: &dyn Store, key: &str) -> Result<String, StoreError> {
+    if let Some(id) = store.get_json::<String>(Table::Meta, key)? {
+        return Ok(id);
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    store.put_json(Table::Meta, key, &id)?;
+    Ok(id)
+}

@@ -1,0 +1,8 @@
+//! Master tests against a real master on 127.0.0.1 with fake agents (in-process
+//! [`strato_master::AgentClient`] that report status over the real agent protocol).
+
+mod agents;
+mod api;
+mod cluster;
+mod lifecycle;
+mod wiring;

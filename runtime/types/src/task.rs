@@ -1,0 +1,178 @@
+//! The master's record of a task and the two JSON shapes it is shown in (Marathon's task and
+//! `lastTaskFailure`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use strato_proto::{HealthResult, TaskState, UnixMillis};
+
+use crate::time::iso;
+
+/// A task as the master tracks it (stored, so a master restart keeps it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub id: String,
+    pub app_id: String,
+    pub agent_id: String,
+    pub host: String,
+    /// The app version the task was launched with.
+    pub version: String,
+    /// `versionInfo.lastConfigChangeAt` at launch: a task is outdated once the app's differs.
+    pub config_version: String,
+    pub state: TaskState,
+    pub staged_at: UnixMillis,
+    pub started_at: Option<UnixMillis>,
+    pub ports: Vec<u16>,
+    pub service_ports: Vec<u32>,
+    pub health: Vec<HealthResult>,
+    pub message: Option<String>,
+    /// A kill was sent; the task no longer counts towards the app's instances.
+    #[serde(default)]
+    pub kill_requested: bool,
+    /// Resources held on the agent while the task is active.
+    #[serde(default)]
+    pub cpus: f64,
+    #[serde(default)]
+    pub mem: f64,
+    #[serde(default)]
+    pub disk: f64,
+}
+
+impl TaskRecord {
+    pub fn is_active(&self) -> bool {
+        !self.state.is_terminal()
+    }
+
+    pub fn is_running(&self) -> bool {
+        self.state == TaskState::Running
+    }
+
+    /// Healthy when running and every reported check is alive. `None` while no check reported.
+    pub fn health_state(&self, checks: usize) -> Option<bool> {
+        if checks == 0 || self.health.is_empty() {
+            return None;
+        }
+        Some(self.health.iter().all(|h| h.alive))
+    }
+
+    /// Marathon's task JSON (`/v2/tasks`, `/v2/apps/{id}/tasks`, embedded `tasks`).
+    pub fn to_marathon_json(&self) -> Value {
+        let mut task = json!({
+            "id": self.id,
+            "appId": self.app_id,
+            "host": self.host,
+            "slaveId": self.agent_id,
+            "state": self.state.as_str(),
+            "ports": if self.is_active() { self.ports.clone() } else { Vec::new() },
+            "servicePorts": self.service_ports,
+            "ipAddresses": [],
+            "localVolumes": [],
+            "healthCheckResults": self.health.iter().map(|h| self.health_json(h)).collect::<Vec<_>>(),
+        });
+        if self.is_active() {
+            task["stagedAt"] = json!(iso(self.staged_at));
+            task["version"] = json!(self.version);
+            if let Some(started) = self.started_at {
+                task["startedAt"] = json!(iso(started));
+            }
+        }
+        task
+    }
+
+    fn health_json(&self, h: &HealthResult) -> Value {
+        json!({
+            "alive": h.alive,
+            "consecutiveFailures": h.consecutive_failures,
+            "firstSuccess": h.first_success.map(iso),
+            "lastSuccess": h.last_success.map(iso),
+            "lastFailure": h.last_failure.map(iso),
+            "lastFailureCause": h.last_failure_cause,
+            "taskId": self.id,
+            "instanceId": instance_id(&self.id),
+        })
+    }
+}
+
+/// `shop_db.instance-<uuid>._app.1` → `shop_db.instance-<uuid>`.
+pub fn instance_id(task_id: &str) -> String {
+    task_id
+        .split("._app.")
+        .next()
+        .unwrap_or(task_id)
+        .to_string()
+}
+
+/// `lastTaskFailure` of an app.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskFailure {
+    pub app_id: String,
+    pub task_id: String,
+    pub host: String,
+    pub agent_id: String,
+    pub state: TaskState,
+    pub message: String,
+    pub timestamp: UnixMillis,
+    pub version: String,
+}
+
+impl TaskFailure {
+    pub fn to_marathon_json(&self) -> Value {
+        json!({
+            "appId": self.app_id,
+            "host": self.host,
+            "message": self.message,
+            "state": self.state.as_str(),
+            "taskId": self.task_id,
+            "instanceId": instance_id(&self.task_id),
+            "slaveId": self.agent_id,
+            "timestamp": iso(self.timestamp),
+            "version": self.version,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(state: TaskState) -> TaskRecord {
+        TaskRecord {
+            id: "web.instance-1._app.1".into(),
+            app_id: "/web".into(),
+            agent_id: "a1".into(),
+            host: "h1".into(),
+            version: "2015-09-25T15:13:48.343Z".into(),
+            config_version: "2015-09-25T15:13:48.343Z".into(),
+            state,
+            staged_at: 1_443_194_028_343,
+            started_at: None,
+            ports: vec![31000],
+            service_ports: vec![10000],
+            health: Vec::new(),
+            message: None,
+            kill_requested: false,
+            cpus: 0.1,
+            mem: 32.0,
+            disk: 0.0,
+        }
+    }
+
+    #[test]
+    fn started_at_is_absent_until_running() {
+        let json = task(TaskState::Staging).to_marathon_json();
+        assert!(json.get("startedAt").is_none());
+        assert_eq!(json["stagedAt"], "2015-09-25T15:13:48.343Z");
+        assert_eq!(json["state"], "TASK_STAGING");
+    }
+
+    #[test]
+    fn inactive_tasks_drop_ports_and_times() {
+        let json = task(TaskState::Killed).to_marathon_json();
+        assert_eq!(json["ports"], json!([]));
+        assert!(json.get("version").is_none());
+    }
+
+    #[test]
+    fn instance_id_strips_the_incarnation() {
+        assert_eq!(instance_id("web.instance-1._app.3"), "web.instance-1");
+    }
+}

@@ -1,0 +1,366 @@
+//! Marathon's validation of app definitions (AppValidation, SchedulingValidation, PathId), with
+//! its `{"path", "errors"}` detail shape.
+
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::app::App;
+use crate::health::protocol_of;
+use crate::normalize;
+use crate::path::PathId;
+
+/// One entry of a 422's `details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    pub path: String,
+    pub errors: Vec<String>,
+}
+
+impl Violation {
+    pub fn new(path: impl Into<String>, error: impl Into<String>) -> Violation {
+        Violation {
+            path: path.into(),
+            errors: vec![error.into()],
+        }
+    }
+}
+
+/// Builds an app from a request body (already merged over the old app for updates):
+/// normalise legacy shapes, apply defaults, check types, validate.
+pub fn parse_app(mut body: Map<String, Value>) -> Result<App, Vec<Violation>> {
+    normalize::normalise(&mut body)?;
+    app_from_value(Value::Object(body))
+}
+
+/// Defaults, types and validation for an already normalised body.
+pub fn app_from_value(value: Value) -> Result<App, Vec<Violation>> {
+    let mut app: App =
+        serde_json::from_value(value).map_err(|e| vec![Violation::new("/", e.to_string())])?;
+    match PathId::parse(&app.id) {
+        Ok(id) => app.id = id.to_string(),
+        Err(error) => return Err(vec![Violation::new("/id", error)]),
+    }
+    let violations = validate(&app);
+    if violations.is_empty() {
+        Ok(app)
+    } else {
+        Err(violations)
+    }
+}
+
+fn env_name_regex() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"^[a-zA-Z_][a-zA-Z0-9_]*$").expect("static regex"))
+}
+
+/// Every rule Marathon applies to an app that has passed JSON parsing.
+pub fn validate(app: &App) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let has_cmd = app.cmd.is_some();
+    let has_args = app.args.is_some();
+    if !((has_cmd ^ has_args) || (!(has_cmd && has_args) && app.container.is_some())) {
+        out.push(Violation::new(
+            "/",
+            "AppDefinition must either contain one of 'cmd' or 'args', and/or a 'container'.",
+        ));
+    }
+    if app.cmd.as_deref() == Some("") {
+        out.push(Violation::new("/cmd", "must not be empty"));
+    }
+    if app.cpus < 0.0 {
+        out.push(Violation::new("/cpus", "got -1.0, expected 0.0 or more"));
+    }
+    for (field, value) in [("/mem", app.mem), ("/disk", app.disk)] {
+        if value < 0.0 {
+            out.push(Violation::new(
+                field,
+                format!("got {value}, expected 0.0 or more"),
+            ));
+        }
+    }
+    if app.backoff_factor < 1.0 {
+        out.push(Violation::new(
+            "/backoffFactor",
+            "got less than 1.0, expected 1.0 or more",
+        ));
+    }
+    if app.backoff_seconds < 0.0 || app.max_launch_delay_seconds < 0.0 {
+        out.push(Violation::new("/backoffSeconds", "expected 0 or more"));
+    }
+    for (field, value) in [
+        (
+            "/upgradeStrategy/minimumHealthCapacity",
+            app.upgrade_strategy.minimum_health_capacity,
+        ),
+        (
+            "/upgradeStrategy/maximumOverCapacity",
+            app.upgrade_strategy.maximum_over_capacity,
+        ),
+    ] {
+        if value > 1.0 {
+            out.push(Violation::new(field, "is greater than 1"));
+        } else if value < 0.0 {
+            out.push(Violation::new(field, "is less than 0"));
+        }
+    }
+    if app
+        .labels
+        .get("MARATHON_SINGLE_INSTANCE_APP")
+        .is_some_and(|v| v == "true")
+        && app.instances > 1
+    {
+        out.push(Violation::new(
+            "/instances",
+            "got 2, expected between 0 and 1",
+        ));
+    }
+    for name in app.env.keys() {
+        if !env_name_regex().is_match(name) || name.len() > 254 {
+            out.push(Violation::new(format!("/env({name})"), "must contain only alphanumeric chars or underscore, and must not begin with a number"));
+        }
+    }
+    for (key, value) in &app.env {
+        if !(value.is_string() || value.get("secret").is_some_and(Value::is_string)) {
+            out.push(Violation::new(
+                format!("/env({key})"),
+                "must be a string or a secret reference",
+            ));
+        }
+    }
+    validate_ports(app, &mut out);
+    validate_networks(app, &mut out);
+    for (i, constraint) in app.constraints.iter().enumerate() {
+        if let Err(error) = check_constraint(constraint) {
+            out.push(Violation::new(format!("/constraints({i})"), error));
+        }
+    }
+    for (i, check) in app.health_checks.iter().enumerate() {
+        let path = format!("/healthChecks({i})");
+        match protocol_of(&check.protocol) {
+            None => out.push(Violation::new(
+                format!("{path}/protocol"),
+                "error.unknown.enum.literal",
+            )),
+            Some(strato_proto::HealthProtocol::Command) => {
+                if check.command.as_ref().map_or(true, |c| c.value.is_empty()) {
+                    out.push(Violation::new(
+                        format!("{path}/command"),
+                        "is required for COMMAND health checks",
+                    ));
+                }
+            }
+            Some(_) => {
+                if check.port.is_none() && check.port_index.unwrap_or(0) >= app.port_count() {
+                    out.push(Violation::new(path, "Health check port indices must address an element of the ports array or container port mappings."));
+                }
+            }
+        }
+    }
+    if let Some(roles) = &app.accepted_resource_roles {
+        if roles.is_empty() {
+            out.push(Violation::new(
+                "/acceptedResourceRoles",
+                "must not be empty",
+            ));
+        }
+        for role in roles {
+            if role != strato_proto::ROLE_DEFAULT && role != strato_proto::ROLE_PUBLIC {
+                out.push(Violation::new(
+                    "/acceptedResourceRoles",
+                    format!("role '{role}' is not accepted"),
+                ));
+            }
+        }
+    }
+    for (i, dependency) in app.dependencies.iter().enumerate() {
+        if let Err(error) = PathId::parse(dependency) {
+            out.push(Violation::new(format!("/dependencies({i})"), error));
+        }
+    }
+    out
+}
+
+fn validate_ports(app: &App, out: &mut Vec<Violation>) {
+    let mut names = BTreeSet::new();
+    let mut ports = BTreeSet::new();
+    for (i, definition) in app.port_definitions.iter().enumerate() {
+        if let Some(name) = &definition.name {
+            if !names.insert(name.clone()) {
+                out.push(Violation::new(
+                    "/portDefinitions",
+                    "Port names must be unique.",
+                ));
+            }
+        }
+        if definition.port != 0 && !ports.insert(definition.port) {
+            out.push(Violation::new("/portDefinitions", "Ports must be unique."));
+        }
+        if definition.port > 65535 {
+            out.push(Violation::new(
+                format!("/portDefinitions({i})/port"),
+                "got a port above 65535",
+            ));
+        }
+        if !["tcp", "udp", "udp,tcp", "tcp,udp"].contains(&definition.protocol.as_str()) {
+            out.push(Violation::new(
+                format!("/portDefinitions({i})/protocol"),
+                "is not one of (tcp,udp,udp,tcp)",
+            ));
+        }
+    }
+    if app.require_ports
+        && app.port_definitions.iter().any(|p| p.port == 0)
+        && app.is_host_networking()
+    {
+        out.push(Violation::new(
+            "/requirePorts",
+            "requirePorts needs every port of portDefinitions to be set (not 0)",
+        ));
+    }
+}
+
+fn validate_networks(app: &App, out: &mut Vec<Violation>) {
+    let modes: Vec<&str> = app.networks.iter().map(|n| n.mode.as_str()).collect();
+    for mode in &modes {
+        if !["host", "container", "container/bridge"].contains(mode) {
+            out.push(Violation::new("/networks", "error.unknown.enum.literal"));
+        }
+    }
+    let hosts = modes.iter().filter(|m| **m == "host").count();
+    let bridges = modes.iter().filter(|m| **m == "container/bridge").count();
+    if (hosts > 0 && modes.len() > 1) || bridges > 1 || (bridges == 1 && modes.len() > 1) {
+        out.push(Violation::new(
+            "/networks",
+            "Networks of mode host or container/bridge cannot be mixed with other networks",
+        ));
+    }
+    let has_mappings = app
+        .container
+        .as_ref()
+        .is_some_and(|c| c.port_mappings.as_ref().is_some_and(|m| !m.is_empty()));
+    if app.is_host_networking() && has_mappings {
+        out.push(Violation::new(
+            "/container/portMappings",
+            "Port mappings are only allowed with container or container/bridge networking",
+        ));
+    }
+    if !app.is_host_networking() && !app.port_definitions.is_empty() {
+        out.push(Violation::new(
+            "/portDefinitions",
+            "Port definitions are only allowed with host networking",
+        ));
+    }
+    if let Some(container) = &app.container {
+        if !["DOCKER", "MESOS"].contains(&container.kind.as_str()) {
+            out.push(Violation::new(
+                "/container/type",
+                "error.unknown.enum.literal",
+            ));
+        }
+    }
+}
+
+/// Checks one `[field, OPERATOR(, value)]` constraint; errors are Marathon's wording.
+pub fn check_constraint(constraint: &[String]) -> Result<(), String> {
+    let (op, value) = match constraint {
+        [_, op] => (op.as_str(), None),
+        [_, op, value] => (op.as_str(), Some(value.as_str())),
+        _ => return Err("Each constraint must have either 2 or 3 fields".into()),
+    };
+    match (op, value) {
+        ("UNIQUE", None) => Ok(()),
+        ("UNIQUE", Some(_)) => Err("UNIQUE does not accept a value".into()),
+        ("CLUSTER", _) => Ok(()),
+        ("GROUP_BY", None) => Ok(()),
+        ("GROUP_BY", Some(v)) => v.parse::<u32>().map(|_| ()).map_err(|_| "GROUP_BY may either have no value or an integer value".into()),
+        ("MAX_PER", Some(v)) if v.parse::<u32>().is_ok() => Ok(()),
+        ("MAX_PER", _) => Err("MAX_PER requires an integer value".into()),
+        ("LIKE" | "UNLIKE", Some(v)) if !v.is_empty() => {
+            Regex::new(&format!("^(?:{v})$")).map(|_| ()).map_err(|_| format!("'{v}' is not a valid regular expression"))
+        }
+        ("LIKE" | "UNLIKE", _) => Err(format!("{op} requires a non-empty value")),
+        ("IS", Some(_)) => Ok(()),
+        ("IS", None) => Err("IS requires a value".into()),
+        _ => Err(format!("Constraint operator must be one of the following: [CLUSTER, GROUP_BY, IS, LIKE, MAX_PER, UNIQUE, UNLIKE], got {op}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<App, Vec<Violation>> {
+        parse_app(value.as_object().cloned().expect("object"))
+    }
+
+    #[test]
+    fn minimal_app_gets_marathon_defaults() {
+        let app = parse(json!({"id": "sleepy", "cmd": "sleep 100"})).expect("valid");
+        assert_eq!(app.id, "/sleepy");
+        assert_eq!(app.instances, 1);
+        assert_eq!(app.mem, 128.0);
+        assert_eq!(app.port_definitions.len(), 1);
+        assert_eq!(app.backoff_factor, 1.15);
+    }
+
+    #[test]
+    fn cmd_and_args_together_are_rejected() {
+        let errors = parse(json!({"id": "/a", "cmd": "x", "args": ["y"]})).expect_err("both");
+        assert_eq!(errors[0].path, "/");
+    }
+
+    #[test]
+    fn docker_app_without_cmd_is_valid() {
+        let app = parse(
+            json!({"id": "/web", "container": {"type": "DOCKER", "docker": {"image": "nginx"}}}),
+        )
+        .expect("valid");
+        assert_eq!(app.docker_image().as_deref(), Some("nginx"));
+    }
+
+    #[test]
+    fn uppercase_id_is_a_violation_on_id() {
+        let errors = parse(json!({"id": "/Bad", "cmd": "x"})).expect_err("uppercase");
+        assert_eq!(errors[0].path, "/id");
+    }
+
+    #[test]
+    fn constraint_syntax_follows_marathon() {
+        let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert!(check_constraint(&s(&["hostname", "UNIQUE"])).is_ok());
+        assert_eq!(
+            check_constraint(&s(&["hostname", "UNIQUE", "x"])).expect_err("invalid"),
+            "UNIQUE does not accept a value"
+        );
+        assert_eq!(
+            check_constraint(&s(&["rack", "MAX_PER", "x"])).expect_err("invalid"),
+            "MAX_PER requires an integer value"
+        );
+        assert!(check_constraint(&s(&["rack", "LIKE", "r[12"])).is_err());
+        assert!(check_constraint(&s(&["rack", "FOO"])).is_err());
+    }
+
+    #[test]
+    fn upgrade_strategy_above_one_is_named() {
+        let errors = parse(
+            json!({"id": "/a", "cmd": "x", "upgradeStrategy": {"minimumHealthCapacity": 1.5}}),
+        )
+        .expect_err("invalid");
+        assert_eq!(errors[0].path, "/upgradeStrategy/minimumHealthCapacity");
+        assert_eq!(errors[0].errors, vec!["is greater than 1".to_string()]);
+    }
+
+    #[test]
+    fn health_check_port_index_must_exist() {
+        let errors = parse(
+            json!({"id": "/a", "cmd": "x", "healthChecks": [{"protocol": "HTTP", "portIndex": 3}]}),
+        )
+        .expect_err("invalid");
+        assert!(errors[0].path.starts_with("/healthChecks(0)"));
+    }
+}

@@ -1,0 +1,197 @@
+//! End-to-end on real nodes (Debian 12 containers with systemd and sshd, see
+//! `common/nodes.rs`): Strato's own SSH engine and host layer against them. One node set per
+//! test, several assertions per set: each container costs seconds to boot on CI's two cores.
+//!
+//! These tests need a running Docker engine and fail (never skip) without one: `scripts/test`
+//! starts dockerd.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use strato_config::{Hardware, Profile};
+use strato_host::preflight::names;
+use strato_host::{
+    check_host, render_table, CheckResult, GatherSpec, Host, PreflightSpec, Requirements, Role,
+    SshTransport, Status,
+};
+use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
+
+use crate::common::nodes::{Node, NodeSpec, Nodes};
+
+/// Every SSH step of a test must finish within this.
+const JOB: Duration = Duration::from_secs(120);
+
+/// cluster.yaml's hardware setting for `role`, in strato-host's units.
+fn requirements(hardware: Hardware, role: Role) -> Requirements {
+    let role = match role {
+        Role::Bootstrap => strato_config::Role::Bootstrap,
+        Role::Master => strato_config::Role::Master,
+        Role::Agent => strato_config::Role::Agent,
+        Role::PublicAgent => strato_config::Role::PublicAgent,
+    };
+    let r = hardware.requirement(role);
+    Requirements {
+        cpus: r.cpus,
+        memory_mib: u64::from(r.memory_gib) * 1024,
+        disk_mib: u64::from(r.disk_gib) * 1024,
+    }
+}
+
+fn options(nodes: &Nodes, host_key: HostKeyPolicy) -> ConnectOptions {
+    let mut opts = ConnectOptions::new(vec![AuthMethod::key(nodes.key_path())]);
+    opts.host_key = host_key;
+    opts
+}
+
+async fn connect(
+    nodes: &Nodes,
+    node: &Node,
+    host_key: HostKeyPolicy,
+) -> Result<SshTransport, SshError> {
+    SshTransport::connect(
+        &Target::new(node.ip.clone(), "root"),
+        &options(nodes, host_key),
+        Some(Instant::now() + JOB),
+    )
+    .await
+}
+
+async fn preflight(host: &Host, role: Role, hardware: Hardware) -> Vec<CheckResult> {
+    let spec = PreflightSpec::for_role(role, requirements(hardware, role));
+    let facts = host
+        .gather_facts(&GatherSpec {
+            data_dir: "/var/lib/strato".into(),
+            binaries: spec.required_binaries.clone(),
+            ip_detect: None,
+        })
+        .await
+        .expect("gather facts over ssh");
+    assert!(
+        facts.problems.is_empty(),
+        "{}: facts incomplete: {:?}",
+        host.name(),
+        facts.problems
+    );
+    check_host(&facts, &spec)
+}
+
+fn check<'a>(results: &'a [CheckResult], name: &str) -> &'a CheckResult {
+    results
+        .iter()
+        .find(|r| r.name == name)
+        .unwrap_or_else(|| panic!("no {name} check in:\n{}", render_table(results)))
+}
+
+/// The CPU count the node reports, read without Strato (docker exec).
+fn node_cpus(nodes: &Nodes, node: &Node) -> u32 {
+    let out = nodes.exec(node, "nproc");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("nproc prints a number")
+}
+
+#[test]
+fn preflight_os_detection_and_host_key_pinning_on_real_nodes() {
+    let nodes = Nodes::start(&[
+        NodeSpec::named("node-1"),
+        NodeSpec {
+            name: "small".into(),
+            memory: Some("1g".into()),
+        },
+    ]);
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    rt.block_on(async {
+        let node = nodes.node("node-1");
+        let transport = connect(&nodes, node, HostKeyPolicy::TrustOnFirstUse)
+            .await
+            .expect("first connect (trust on first use)");
+        let first_key = transport.session().host_key().clone();
+        assert!(first_key.first_use, "a first contact must ask to pin");
+        let host = Host::new(node.name.clone(), Arc::new(transport));
+
+        // OS detection: the debootstrap image is Debian 12.
+        let os = host.detect_os(None).await.expect("detect os");
+        assert_eq!(os.module.id(), "debian");
+        assert_eq!(os.release.version_id, "12");
+        assert!(os.module.supports(&os.release));
+
+        // Minimal profile: the whole preflight passes (WARNs allowed, no FAIL).
+        let minimal = preflight(&host, Role::Master, Hardware::Profile(Profile::Minimal)).await;
+        let table = render_table(&minimal);
+        assert!(
+            minimal.iter().all(|r| r.status != Status::Fail),
+            "minimal profile must pass on a plain node:\n{table}"
+        );
+        for name in [names::CPU, names::MEMORY, names::DISK, names::OS] {
+            assert_eq!(check(&minimal, name).status, Status::Pass, "{table}");
+        }
+
+        // Production profile: a master needs 4 CPUs; the node has what the machine has.
+        let production =
+            preflight(&host, Role::Master, Hardware::Profile(Profile::Production)).await;
+        let table = render_table(&production);
+        let cpus = node_cpus(&nodes, node);
+        let cpu = check(&production, names::CPU);
+        assert_eq!(cpu.measured, format!("{cpus} cores"), "{table}");
+        assert_eq!(cpu.required, ">= 4 cores", "{table}");
+        if cpus < 4 {
+            assert_eq!(cpu.status, Status::Fail, "{table}");
+            assert!(
+                cpu.message.contains(&format!("{cpus} CPUs < 4")),
+                "the message must say why:\n{table}"
+            );
+        } else {
+            assert_eq!(cpu.status, Status::Pass, "{table}");
+        }
+
+        // A node started with --memory 1g: its cgroup limit, not the machine's RAM, counts.
+        let small = nodes.node("small");
+        let small_host = Host::new(
+            small.name.clone(),
+            Arc::new(
+                connect(&nodes, small, HostKeyPolicy::TrustOnFirstUse)
+                    .await
+                    .expect("connect to the small node"),
+            ),
+        );
+        let results = preflight(
+            &small_host,
+            Role::Agent,
+            Hardware::Profile(Profile::Production),
+        )
+        .await;
+        let table = render_table(&results);
+        let memory = check(&results, names::MEMORY);
+        assert_eq!(memory.status, Status::Fail, "{table}");
+        assert_eq!(memory.measured, "1024 MiB (cgroup limit)", "{table}");
+        assert!(memory.message.contains("cgroup memory limit"), "{table}");
+
+        // Changed host key: pin the first key, give the node new keys, connect again.
+        let regenerate = nodes.exec(
+            node,
+            "rm -f /etc/ssh/ssh_host_* && ssh-keygen -A >/dev/null && systemctl restart ssh",
+        );
+        assert!(
+            regenerate.status.success(),
+            "regenerating host keys: {}",
+            String::from_utf8_lossy(&regenerate.stderr)
+        );
+        let pinned = HostKeyPolicy::from_pinned(Some(first_key.fingerprint.clone()));
+        let err = connect(&nodes, node, pinned)
+            .await
+            .expect_err("a changed host key must be refused");
+        let text = err.to_string();
+        match &err {
+            SshError::HostKeyChanged {
+                expected, actual, ..
+            } => {
+                assert_eq!(expected, first_key.fingerprint.as_str());
+                assert_ne!(actual, &first_key.fingerprint);
+                assert!(text.contains(expected.as_str()), "{text}");
+                assert!(text.contains(actual.as_str()), "{text}");
+            }
+            other => panic!("expected a host key change error, got: {other}"),
+        }
+    });
+}

@@ -1,0 +1,263 @@
+//! install.sh as a node runs it, under a scratch root with stand-ins for systemctl and ip: verified
+//! downloads (from a directory and over loopback HTTP), idempotent re-runs, upgrade, uninstall.
+use super::*;
+
+struct Node {
+    root: PathBuf,
+    fake_bin: PathBuf,
+}
+
+impl Node {
+    fn new(project: &Project) -> Node {
+        let root = project.path("node-root");
+        let fake_bin = project.path("fake-bin");
+        std::fs::create_dir_all(&fake_bin).expect("mkdir");
+        let log = project.path("systemctl.log");
+        let systemctl = format!("#!/bin/sh\necho \"$*\" >> '{}'\n", log.display());
+        for (name, body) in [
+            ("systemctl", systemctl.as_str()),
+            ("ip", "#!/bin/sh\nexit 0\n"),
+        ] {
+            let path = fake_bin.join(name);
+            std::fs::write(&path, body).expect("write fake");
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        Node { root, fake_bin }
+    }
+
+    fn run(&self, script: &Path, args: &[&str]) -> std::process::Output {
+        let path = format!(
+            "{}:{}",
+            self.fake_bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
+        Command::new("sh")
+            .arg(script)
+            .args(args)
+            .env("STRATO_ROOT", &self.root)
+            .env("PATH", path)
+            .output()
+            .expect("run script")
+    }
+
+    fn file(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.root.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+}
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn install_verifies_installs_is_idempotent_and_uninstalls() {
+    let project = Project::new();
+    let bundle = project.bundle();
+    project
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
+        .success();
+    let serve = project.path("serve");
+    let node = Node::new(&project);
+    let install = serve.join("install.sh");
+    let from = serve.to_str().expect("utf-8");
+
+    let first = node.run(&install, &["--from", from, "public_agent"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert_eq!(node.file("opt/strato/etc/ip.env"), "STRATO_IP=10.0.0.42\n");
+    assert_eq!(
+        node.file("opt/strato/etc/agent.toml"),
+        std::fs::read_to_string(serve.join("config/public-agent.toml")).expect("read")
+    );
+    assert!(node
+        .file("opt/strato/bin/strato-agent")
+        .contains("echo strato-agent"));
+    assert!(node
+        .file("etc/systemd/system/strato-agent.service")
+        .contains("ExecStart=/opt/strato/bin/strato-agent"));
+    let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
+    assert!(
+        log.contains("enable strato-agent.service") && log.contains("restart strato-agent.service"),
+        "{log}"
+    );
+
+    let again = node.run(&install, &["--from", from, "public_agent"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("nothing changed"),
+        "{}",
+        stderr(&again)
+    );
+    let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
+    assert_eq!(
+        log.matches("restart").count(),
+        1,
+        "a re-run restarts nothing: {log}"
+    );
+
+    // A new bundle: upgrade.sh re-runs the verified install.sh and restarts the unit.
+    let bundle_src = project.path("bundle-src/strato-0.1.0/bin/strato-agent");
+    std::fs::write(&bundle_src, "#!/bin/sh\necho strato-agent v2 \"$@\"\n").expect("new binary");
+    assert_eq!(project.pack(), bundle);
+    project
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
+        .success();
+    let upgrade = node.run(
+        &node.root.join("opt/strato/bin/upgrade.sh"),
+        &["--from", from],
+    );
+    assert!(upgrade.status.success(), "{}", stderr(&upgrade));
+    assert!(node.file("opt/strato/bin/strato-agent").contains("v2"));
+    let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
+    assert_eq!(
+        log.matches("restart").count(),
+        2,
+        "the upgrade restarts the unit once: {log}"
+    );
+
+    let other_role = node.run(&install, &["--from", from, "master"]);
+    assert!(!other_role.status.success());
+    assert!(
+        stderr(&other_role).contains("already a Strato public_agent"),
+        "{}",
+        stderr(&other_role)
+    );
+
+    let uninstall = node.run(&node.root.join("opt/strato/bin/uninstall.sh"), &[]);
+    assert!(uninstall.status.success(), "{}", stderr(&uninstall));
+    assert!(!node.root.join("opt/strato").exists());
+    assert!(!node
+        .root
+        .join("etc/systemd/system/strato-agent.service")
+        .exists());
+    assert!(
+        node.root.join("var/lib/strato").exists(),
+        "data is kept without --purge"
+    );
+    let purge = node.run(&serve.join("uninstall.sh"), &["--purge"]);
+    assert!(purge.status.success(), "{}", stderr(&purge));
+    assert!(!node.root.join("var/lib/strato").exists());
+}
+
+/// Serves `dir` over HTTP on 127.0.0.1 (GET, one request per connection) for the test's life.
+fn serve(dir: PathBuf) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = request
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let body = if path.contains("..") {
+                None
+            } else {
+                std::fs::read(dir.join(path)).ok()
+            };
+            let head = match &body {
+                Some(b) => format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    b.len()
+                ),
+                None => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    .into(),
+            };
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body.unwrap_or_default());
+        }
+    });
+    url
+}
+
+#[test]
+fn install_downloads_the_tree_over_http() {
+    let project = Project::new();
+    let bundle = project.bundle();
+    project
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
+        .success();
+    let url = serve(project.path("serve"));
+    let node = Node::new(&project);
+    // As on a node: fetch install.sh from the bootstrap URL, run it with that URL.
+    let script = project.path("downloaded-install.sh");
+    let fetched = Command::new("curl")
+        .args(["-fsSL", "-o"])
+        .arg(&script)
+        .arg(format!("{url}/install.sh"))
+        .status();
+    assert!(fetched
+        .expect("curl is installed (scripts/test installs it)")
+        .success());
+    let out = node.run(&script, &["--url", &url, "master"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(node
+        .file("opt/strato/etc/master.toml")
+        .contains("masters = [\"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\"]"));
+    assert!(node
+        .file("opt/strato/bin/strato-master")
+        .contains("echo strato-master"));
+    let missing = node.run(&script, &["--url", &format!("{url}/nowhere"), "master"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot download"),
+        "{}",
+        stderr(&missing)
+    );
+}
+
+#[test]
+fn install_refuses_a_file_changed_after_genconf() {
+    let project = Project::new();
+    let bundle = project.bundle();
+    project
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
+        .success();
+    let serve = project.path("serve");
+    std::fs::write(
+        serve.join("config/agent.toml"),
+        "masters = [\"6.6.6.6:5050\"]\n",
+    )
+    .expect("tamper");
+    let node = Node::new(&project);
+    let out = node.run(
+        &serve.join("install.sh"),
+        &["--from", serve.to_str().expect("utf-8"), "agent"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("checksum mismatch for config/agent.toml"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !node.root.join("opt/strato/etc/agent.toml").exists(),
+        "nothing installed"
+    );
+}
+
+#[test]
+fn install_without_a_bundle_says_how_to_add_one() {
+    let project = Project::new();
+    project
+        .genconf("serve", &[])
+        .success()
+        .stderr(predicates::str::contains("no runtime bundle"));
+    let node = Node::new(&project);
+    let serve = project.path("serve");
+    let out = node.run(
+        &serve.join("install.sh"),
+        &["--from", serve.to_str().expect("utf-8"), "agent"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
+}

@@ -1,0 +1,152 @@
+//! The dashboard in headless Chromium: once against a fake master (what each table shows, exactly)
+//! and once against `strato up --local` with a running app.
+
+use std::net::SocketAddr;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+use super::chromium::{dump_dom, screenshot, table};
+use crate::common::cluster::LocalCluster;
+
+/// Serves the dashboard plus canned master answers on a loopback port, from a background thread.
+fn fake_master() -> SocketAddr {
+    let state = json!({
+        "cluster": "strato-test",
+        "slaves": [{
+            "id": "agent-1", "hostname": "node-a.test", "active": true,
+            "resources": {"cpus": 4, "mem": 7900, "disk": 50000, "ports": "[31000-32000]"},
+            "used_resources": {"cpus": 0.5, "mem": 64, "disk": 0}
+        }]
+    });
+    let apps = json!({"apps": [{
+        "id": "/shop/web", "instances": 2, "tasksRunning": 2, "tasksStaged": 0,
+        "tasksHealthy": 2, "tasksUnhealthy": 0, "cpus": 0.25, "mem": 32,
+        "cmd": "python3 -m http.server $PORT0", "version": "2026-01-02T03:04:05.678Z",
+        "healthChecks": [{"protocol": "HTTP", "path": "/"}],
+        "tasks": [
+            {"id": "shop_web.instance-a._app.1", "appId": "/shop/web", "host": "node-a.test",
+             "ports": [31005], "state": "TASK_RUNNING", "healthCheckResults": [{"alive": true}]},
+            {"id": "shop_web.instance-b._app.1", "appId": "/shop/web", "host": "node-a.test",
+             "ports": [31006], "state": "TASK_STAGING"}
+        ]
+    }]});
+    let deployments = json!([{
+        "id": "dep-1", "affectedApps": ["/shop/web"], "currentStep": 1, "totalSteps": 2,
+        "currentActions": [{"action": "ScaleApplication", "app": "/shop/web"}],
+        "version": "2026-01-02T03:04:05.678Z"
+    }]);
+    let router = strato_dashboard::router()
+        .merge(Router::new().route("/master/state", get(move || reply(state.clone()))))
+        .merge(Router::new().route("/v2/apps", get(move || reply(apps.clone()))))
+        .merge(Router::new().route("/v2/deployments", get(move || reply(deployments.clone()))));
+
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            let _ = axum::serve(listener, router).await;
+        });
+    });
+    addr
+}
+
+async fn reply(value: Value) -> Json<Value> {
+    Json(value)
+}
+
+#[test]
+fn dashboard_shows_agents_apps_tasks_and_deployments_from_the_master() {
+    let addr = fake_master();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let url = format!("http://{addr}/");
+    let dom = dump_dom(&url, scratch.path());
+
+    let agents = table(&dom, "agents");
+    assert!(
+        agents.contains("node-a.test"),
+        "agent host missing:\n{agents}"
+    );
+    assert!(
+        agents.contains("0.5 / 4"),
+        "cpus used/total missing:\n{agents}"
+    );
+    assert!(
+        agents.contains("64 / 7900"),
+        "mem used/total missing:\n{agents}"
+    );
+    assert!(
+        agents.contains("[31000-32000]"),
+        "port range missing:\n{agents}"
+    );
+
+    let apps = table(&dom, "apps");
+    assert!(apps.contains("/shop/web"), "app id missing:\n{apps}");
+    assert!(
+        apps.contains("2 / 2"),
+        "instances running/desired missing:\n{apps}"
+    );
+    assert!(
+        apps.contains("2 healthy, 0 unhealthy"),
+        "health missing:\n{apps}"
+    );
+
+    let tasks = table(&dom, "tasks");
+    assert!(
+        tasks.contains("31005") && tasks.contains("31006"),
+        "task ports missing:\n{tasks}"
+    );
+    assert!(
+        tasks.contains("RUNNING") && tasks.contains("STAGING"),
+        "task states missing:\n{tasks}"
+    );
+    assert!(tasks.contains("node-a.test"), "task host missing:\n{tasks}");
+
+    let deployments = table(&dom, "deployments");
+    assert!(
+        deployments.contains("ScaleApplication /shop/web"),
+        "deployment missing:\n{deployments}"
+    );
+    assert!(
+        deployments.contains("1 / 2"),
+        "deployment step missing:\n{deployments}"
+    );
+
+    screenshot(&url, scratch.path());
+}
+
+#[test]
+fn dashboard_on_a_local_cluster_shows_the_agent_the_app_and_its_task() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let cluster = LocalCluster::start(&scratch.path().join("data"));
+    let app =
+        json!({"id": "/dash/sleeper", "cmd": "sleep 600", "cpus": 0.1, "mem": 16, "instances": 1});
+    let (status, body) = cluster.post("/v2/apps", &app);
+    assert_eq!(status, 201, "create failed: {body}");
+    let running = cluster.wait_running("/dash/sleeper", 1, std::time::Duration::from_secs(60));
+    let host = running["tasks"][0]["host"]
+        .as_str()
+        .expect("task host")
+        .to_string();
+
+    let url = cluster.mesos_url("/");
+    let dom = dump_dom(&url, scratch.path());
+    screenshot(&url, scratch.path());
+
+    let agents = table(&dom, "agents");
+    assert!(
+        !agents.contains("no agents registered"),
+        "no agent shown:\n{agents}"
+    );
+    assert!(agents.contains(&host), "agent {host} missing:\n{agents}");
+    let apps = table(&dom, "apps");
+    assert!(apps.contains("/dash/sleeper"), "app missing:\n{apps}");
+    assert!(apps.contains("1 / 1"), "instance count missing:\n{apps}");
+    let tasks = table(&dom, "tasks");
+    assert!(tasks.contains(&host), "task host missing:\n{tasks}");
+    assert!(tasks.contains("RUNNING"), "task state missing:\n{tasks}");
+}
