@@ -33,16 +33,43 @@ fn bundle_from_a_bin_dir_writes_a_verifiable_versioned_tarball() {
         .arg(&out)
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!("wrote {}", expected.display())))
+        .stdout(predicate::str::contains(format!(
+            "wrote {}",
+            expected.display()
+        )))
         .stdout(predicate::str::contains("bin/strato-master"));
     let manifest = strato_bundle::verify(&expected).expect("the written bundle verifies");
     assert_eq!(manifest.version, strato_bundle::VERSION);
     let files: Vec<&str> = manifest.files.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(
         files,
-        ["bin/strato-agent", "bin/strato-bootstrap", "bin/strato-master"]
+        [
+            "bin/strato-agent",
+            "bin/strato-bootstrap",
+            "bin/strato-master"
+        ]
     );
     assert!(strato_bundle::checksum_path(&expected).is_file());
+}
+
+#[test]
+fn bundle_writes_to_the_default_place_deploy_looks_in() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    fake_bin_dir(tmp.path());
+    let default_dir = tmp.path().join("default");
+    strato()
+        .arg("bundle")
+        .arg("--bin-dir")
+        .arg(tmp.path())
+        .env(strato_bundle::BUNDLE_DIR_ENV, &default_dir)
+        .assert()
+        .success();
+    // Where `find_default_bundle` (deploy's fallback) looks under the same environment.
+    let found = default_dir.join(strato_bundle::file_name(
+        strato_bundle::VERSION,
+        &strato_bundle::default_target(),
+    ));
+    strato_bundle::verify(&found).expect("the bundle is at the default path and verifies");
 }
 
 #[test]
@@ -119,7 +146,11 @@ fn real_node_binaries_run_on_the_documented_minimum_glibc() {
         let entry = manifest
             .file(&format!("bin/{name}"))
             .expect("listed in the manifest");
-        assert_eq!(entry.min_glibc, Some(v), "{name}: manifest disagrees with objdump");
+        assert_eq!(
+            entry.min_glibc,
+            Some(v),
+            "{name}: manifest disagrees with objdump"
+        );
         measured.push(v);
     }
     assert_eq!(manifest.min_glibc, measured.into_iter().max());

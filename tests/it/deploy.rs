@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use strato_config::{Hardware, Profile};
 use strato_host::preflight::names;
 use strato_host::{
-    check_host, render_table, CheckResult, GatherSpec, Host, PreflightSpec, Requirements, Role,
-    SshTransport, Status,
+    check_host, render_table, Change, CheckResult, GatherSpec, Host, PreflightSpec, Requirements,
+    Role, SshTransport, Status, UploadOptions,
 };
 use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
 
@@ -72,7 +72,14 @@ async fn preflight(host: &Host, role: Role, hardware: Hardware) -> Vec<CheckResu
         host.name(),
         facts.problems
     );
-    check_host(&facts, &spec)
+    let results = check_host(&facts, &spec);
+    // In the test log: what an operator would read.
+    eprintln!(
+        "preflight {} as {role} ({hardware:?}):\n{}",
+        host.name(),
+        render_table(&results)
+    );
+    results
 }
 
 fn check<'a>(results: &'a [CheckResult], name: &str) -> &'a CheckResult {
@@ -89,6 +96,55 @@ fn node_cpus(nodes: &Nodes, node: &Node) -> u32 {
         .trim()
         .parse()
         .expect("nproc prints a number")
+}
+
+/// Upload the dev bundle and its `.sha256` to `/tmp`, check and unpack it into `/opt/strato`
+/// as install.sh does, and run each binary's `--version`.
+async fn install_bundle(host: &Host) {
+    let bundle = crate::bundle::dev_bundle();
+    let name = bundle
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("utf-8 bundle name")
+        .to_string();
+    let upload = |path: &std::path::Path, dest: String| {
+        let data = std::fs::read(path).expect("read bundle");
+        Change::Upload {
+            data,
+            path: dest,
+            mode: 0o644,
+            opts: UploadOptions {
+                sudo: true,
+                deadline: Some(Instant::now() + JOB),
+                ..UploadOptions::default()
+            },
+        }
+    };
+    host.apply_ok(upload(&bundle, format!("/tmp/{name}")))
+        .await
+        .expect("upload the bundle");
+    host.apply_ok(upload(
+        &strato_bundle::checksum_path(&bundle),
+        format!("/tmp/{name}.sha256"),
+    ))
+    .await
+    .expect("upload its checksum");
+    host.apply_ok(Change::exec_sudo(format!(
+        "cd /tmp && sha256sum -c {name}.sha256 && mkdir -p /opt/strato && tar -xzf {name} -C /opt/strato"
+    )))
+    .await
+    .expect("verify and unpack the bundle on the node");
+    for bin in strato_bundle::NODE_BINARIES {
+        let version = host
+            .read_ok(&format!("/opt/strato/bin/{bin} --version"))
+            .await
+            .unwrap_or_else(|e| panic!("{bin} does not start on the node: {e}"));
+        assert_eq!(
+            version.trim(),
+            format!("{bin} {}", strato_bundle::VERSION),
+            "{bin} --version"
+        );
+    }
 }
 
 #[test]
@@ -166,6 +222,10 @@ fn preflight_os_detection_and_host_key_pinning_on_real_nodes() {
         assert_eq!(memory.status, Status::Fail, "{table}");
         assert_eq!(memory.measured, "1024 MiB (cgroup limit)", "{table}");
         assert!(memory.message.contains("cgroup memory limit"), "{table}");
+
+        // The runtime bundle, uploaded through Strato's SSH engine, checks out with the node's
+        // own sha256sum and its binaries start on the node.
+        install_bundle(&host).await;
 
         // Changed host key: pin the first key, give the node new keys, connect again.
         let regenerate = nodes.exec(

@@ -25,7 +25,7 @@ impl Project {
         std::fs::write(
             p.join("cluster.yaml"),
             "cluster_name: demo\nbootstrap: 10.0.0.5\nssh:\n  user: centos\n  key_path: id_ed25519\n\
-             masters: [10.0.0.10, 10.0.0.11, 10.0.0.12]\nagents: [10.0.0.20]\npublic_agents: [10.0.0.30]\n\
+             masters: [10.0.0.10, 10.0.0.11, 10.0.0.12]\nagents: [10.0.0.20]\npublic_agents: [{address: 10.0.0.30, labels: {rack: r1}}]\n\
              network:\n  resolvers: [8.8.8.8]\n  ip_detect: ./ip-detect.sh\n",
         )
         .expect("cluster.yaml");

@@ -2,9 +2,9 @@
 mod bundle;
 mod cloud;
 mod common;
+mod config;
 #[cfg(target_os = "linux")]
 mod deploy;
-mod config;
 mod genconf;
 mod init;
 mod runtime;

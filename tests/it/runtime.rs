@@ -5,6 +5,7 @@
 
 mod backoff;
 mod chromium;
+mod cli;
 mod dashboard;
 mod dns;
 mod examples;

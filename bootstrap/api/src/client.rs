@@ -186,12 +186,11 @@ impl EventStream {
                 if data.is_empty() {
                     continue; // a comment or keep-alive
                 }
-                let parsed = serde_json::from_str(&data.join("\n")).map_err(|source| {
-                    ClientError::Decode {
+                let parsed =
+                    serde_json::from_str(&data.join("\n")).map_err(|source| ClientError::Decode {
                         url: self.url.clone(),
                         source,
-                    }
-                });
+                    });
                 return Some(parsed);
             }
             match self.body.next().await? {

@@ -2,7 +2,7 @@
 //!
 //! The types ([`JobRequest`], [`Job`], [`HostStatus`], [`Event`]) are shared by the server
 //! (`strato-bootstrap`), the deploy engine (which emits [`Event`]s and keeps [`HostStatus`]
-//! per host) and the CLI. The [`Client`] (feature `client`, on by default) talks to the server
+//! per host) and the CLI. The [`Client`] (feature `client`) talks to the server
 //! with `reqwest` over rustls and a bearer token. No server code lives here.
 //!
 //! Routes (all JSON, all under a bearer token except `/health` and `/serve/`):

@@ -178,3 +178,23 @@ fn a_file_that_is_not_a_bundle_is_refused() {
     let err = verify(&path).expect_err("not a bundle");
     assert!(err.to_string().contains("not a strato bundle"), "{err}");
 }
+
+#[test]
+fn the_default_bundle_lives_under_the_checkouts_target_dir() {
+    // These tests run inside the source checkout, so that is where bundles go by default.
+    if std::env::var_os(strato_bundle::BUNDLE_DIR_ENV).is_some() {
+        return; // an explicit override wins; covered by the CLI test
+    }
+    let ws = strato_bundle::source_checkout().expect("tests run in the checkout");
+    assert!(ws.join("bootstrap/bundle/Cargo.toml").is_file());
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| ws.join("target"));
+    assert_eq!(
+        strato_bundle::default_bundle_path(),
+        target.join("strato-bundle").join(strato_bundle::file_name(
+            strato_bundle::VERSION,
+            &strato_bundle::default_target()
+        ))
+    );
+}

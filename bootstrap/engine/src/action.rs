@@ -107,7 +107,8 @@ mod tests {
 
     #[test]
     fn deploy_installs_masters_before_agents() {
-        let titles = Action::for_kind(JobKind::Deploy).titles();
+        let action = Action::for_kind(JobKind::Deploy);
+        let titles = action.titles();
         assert_eq!(
             titles,
             vec![

@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use strato_config::{EffectiveSsh, KnownHosts};
 use strato_host::{SshTransport, Transport};
-use strato_ssh::{AuthMethod, Bastion, ConnectOptions, Fingerprint, HostKeyPolicy, Session, Target};
+use strato_ssh::{
+    AuthMethod, Bastion, ConnectOptions, Fingerprint, HostKeyPolicy, Session, Target,
+};
 
 use crate::error::PhaseError;
 use crate::journal::write_json;

@@ -12,7 +12,7 @@ use crate::action::Action;
 use crate::ctx::{hosts_of, HostCtx, JobCtx};
 use crate::error::chain;
 use crate::events::now_ms;
-use crate::journal::{HostRecord, Journal, JobRecord, PhaseRecord, PhaseState};
+use crate::journal::{HostRecord, JobRecord, Journal, PhaseRecord, PhaseState};
 use crate::phase::Phase;
 
 /// Runs one job. The live [`Job`] snapshot is updated at every host transition; `job.json` at
@@ -31,7 +31,12 @@ struct Slot {
 
 impl Manager {
     /// `record` is the job as last saved; `live` is what status readers see.
-    pub fn new(ctx: Arc<JobCtx>, journal: Journal, record: JobRecord, live: Arc<Mutex<Job>>) -> Self {
+    pub fn new(
+        ctx: Arc<JobCtx>,
+        journal: Journal,
+        record: JobRecord,
+        live: Arc<Mutex<Job>>,
+    ) -> Self {
         Manager {
             ctx,
             journal,
@@ -79,7 +84,10 @@ impl Manager {
             }
             self.publish(&s.host);
         }
-        let state = if slots.iter().all(|s| s.host.status.state == HostState::Succeeded) {
+        let state = if slots
+            .iter()
+            .all(|s| s.host.status.state == HostState::Succeeded)
+        {
             JobState::Succeeded
         } else {
             JobState::Failed
@@ -90,7 +98,8 @@ impl Manager {
             job.planned = planned;
         });
         self.save();
-        ctx.events.emit(None, None, EventKind::JobFinished { state });
+        ctx.events
+            .emit(None, None, EventKind::JobFinished { state });
         self.snapshot()
     }
 
@@ -103,7 +112,10 @@ impl Manager {
         let record = match self.journal.read_host(host.name()) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(host = host.name(), "unreadable host record, starting over: {e}");
+                tracing::warn!(
+                    host = host.name(),
+                    "unreadable host record, starting over: {e}"
+                );
                 HostRecord {
                     host: host.name().to_string(),
                     ..HostRecord::default()
@@ -212,7 +224,13 @@ impl Manager {
                 slot.host.status.message = outcome.message.clone();
                 slot.host.status.changed |= outcome.changed;
                 if phase.journaled() {
-                    self.journal_phase(slot, title, PhaseState::Done, &outcome.message, outcome.changed);
+                    self.journal_phase(
+                        slot,
+                        title,
+                        PhaseState::Done,
+                        &outcome.message,
+                        outcome.changed,
+                    );
                 }
                 self.publish(&slot.host);
                 ctx.events.emit(
@@ -242,7 +260,14 @@ impl Manager {
         );
     }
 
-    fn journal_phase(&self, slot: &mut Slot, title: &str, state: PhaseState, message: &str, changed: bool) {
+    fn journal_phase(
+        &self,
+        slot: &mut Slot,
+        title: &str,
+        state: PhaseState,
+        message: &str,
+        changed: bool,
+    ) {
         slot.record.phases.insert(
             title.to_string(),
             PhaseRecord {

@@ -43,7 +43,7 @@ impl Change {
             mode,
             opts: UploadOptions {
                 sudo: true,
-                deadline: None,
+                ..UploadOptions::default()
             },
         }
     }

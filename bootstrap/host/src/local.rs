@@ -142,6 +142,7 @@ impl Transport for LocalTransport {
                     stdin: Some(data.to_vec()),
                     sudo: opts.sudo,
                     deadline: opts.deadline,
+                    timeout: opts.timeout,
                     ..ExecOptions::default()
                 },
             )
@@ -157,6 +158,7 @@ impl Transport for LocalTransport {
                 ExecOptions {
                     sudo: opts.sudo,
                     deadline: opts.deadline,
+                    timeout: opts.timeout,
                     ..ExecOptions::default()
                 },
             )

@@ -2,7 +2,7 @@
 use strato_config::{Bootstrap, Cluster};
 
 use crate::error::RenderError;
-use crate::input::{IpDetect, RenderInput, RenderOptions};
+use crate::input::{IpDetect, LabelledAgent, RenderInput, RenderOptions};
 use crate::tree::{render_input, RenderedTree};
 
 /// The port `strato-bootstrap` serves the tree on; nodes' default URL is `http://<bootstrap>:8090`.
@@ -40,8 +40,28 @@ impl RenderInput {
             dns_domain: cluster.network.domain.clone(),
             ip_detect,
             bootstrap_url: bootstrap_url(cluster),
+            labelled_agents: labelled_agents(cluster),
         }
     }
+}
+
+fn labelled_agents(cluster: &Cluster) -> Vec<LabelledAgent> {
+    let agents = cluster.agents.iter().map(|h| (h, false));
+    let public = cluster.public_agents.iter().map(|h| (h, true));
+    agents
+        .chain(public)
+        .filter(|(h, _)| !h.labels.is_empty())
+        .map(|(h, public)| LabelledAgent {
+            address: h.address.clone(),
+            public,
+            // A BTreeMap: already sorted by key.
+            labels: h
+                .labels
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+        .collect()
 }
 
 /// Renders the serve tree for a (valid) cluster. Pure: touches no files, same input → same bytes.

@@ -25,6 +25,18 @@ pub struct RenderInput {
     /// Where nodes download the serve tree, baked into the scripts as their default source.
     /// `None` (e.g. `bootstrap: local`): nodes must be given `--url`/`--from`.
     pub bootstrap_url: Option<String>,
+    /// Agents and public agents with `labels`: each gets its own agent.toml with them as
+    /// attributes, at `config/hosts/<address>/agent.toml` (install.sh `--host`).
+    pub labelled_agents: Vec<LabelledAgent>,
+}
+
+/// An agent whose cluster.yaml entry has labels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelledAgent {
+    pub address: String,
+    pub public: bool,
+    /// Sorted by key.
+    pub labels: Vec<(String, String)>,
 }
 
 /// How a node finds the address it advertises (`network.ip_detect`).
@@ -148,6 +160,9 @@ impl RenderInput {
             if !is_plain(m) {
                 return invalid("masters", format!("{m:?} is not an address"));
             }
+        }
+        if let Some(agent) = self.labelled_agents.iter().find(|a| !is_plain(&a.address)) {
+            return invalid("agents", format!("{:?} is not an address", agent.address));
         }
         if !is_plain(&self.dns_domain) {
             return invalid(

@@ -8,8 +8,8 @@
 //!
 //! The tree, all paths relative to its root (the bootstrap server serves it as is):
 //! `install.sh`, `upgrade.sh`, `uninstall.sh`, `ip-detect`, `config/{master,agent,public-agent}.toml`,
-//! `systemd/strato-{master,agent}.service`, `bundle/<runtime bundle>` (when given), `SHA256SUMS`
-//! and `manifest.json`.
+//! `config/hosts/<address>/agent.toml` (agents with labels), `systemd/strato-{master,agent}.service`,
+//! `bundle/<runtime bundle>` (when given), `SHA256SUMS` and `manifest.json`.
 
 mod cloud_init;
 mod cluster;
@@ -24,7 +24,8 @@ pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
 pub use engine::sh_quote;
 pub use error::RenderError;
 pub use input::{
-    BundleRef, IpDetect, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT, MESOS_PORT,
+    BundleRef, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT,
+    MESOS_PORT,
 };
 pub use manifest::{sha256_hex, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
 pub use tree::{render_input, write_tree, RenderedFile, RenderedTree};

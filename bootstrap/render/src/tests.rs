@@ -9,6 +9,7 @@ fn example() -> RenderInput {
         dns_domain: "strato".into(),
         ip_detect: IpDetect::Route,
         bootstrap_url: Some("http://10.0.0.5:8090".into()),
+        labelled_agents: Vec::new(),
     }
 }
 
@@ -93,6 +94,31 @@ fn runtime_configs_carry_the_cluster_values() {
 }
 
 #[test]
+fn labelled_agents_get_their_own_config_with_attributes() {
+    let mut input = example();
+    input.labelled_agents = vec![LabelledAgent {
+        address: "10.0.0.30".into(),
+        public: true,
+        labels: vec![
+            ("rack".into(), "r1".into()),
+            ("zone name".into(), "a \"b\"".into()),
+        ],
+    }];
+    let tree = render_input(&input, &with_bundle()).expect("renders");
+    let text = text(&tree, "config/hosts/10.0.0.30/agent.toml");
+    assert!(text.contains("public = true\n"), "{text}");
+    assert!(
+        text.contains("attributes = { \"rack\" = \"r1\", \"zone name\" = \"a \\\"b\\\"\" }\n"),
+        "{text}"
+    );
+    assert!(!self::text(&tree, "config/agent.toml").contains("attributes"));
+    assert!(tree
+        .manifest
+        .get("config/hosts/10.0.0.30/agent.toml")
+        .is_some());
+}
+
+#[test]
 fn ip_detect_follows_network_ip_detect() {
     let route = render_input(&example(), &with_bundle()).expect("renders");
     assert!(text(&route, "ip-detect").contains("ip -4 -o route get '10.0.0.10'"));
@@ -121,6 +147,16 @@ fn bootstrap_url_option_overrides_cluster_value() {
     opts.bootstrap_url = Some("http://192.168.1.2:9000".into());
     let tree = render_input(&example(), &opts).expect("renders");
     assert!(text(&tree, "install.sh").contains("DEFAULT_URL='http://192.168.1.2:9000'"));
+}
+
+#[test]
+fn without_a_bootstrap_url_the_scripts_need_one_given() {
+    let mut local = example();
+    local.bootstrap_url = None;
+    let tree = render_input(&local, &with_bundle()).expect("renders");
+    let install = text(&tree, "install.sh");
+    assert!(install.contains("DEFAULT_URL=''\n"));
+    assert!(install.contains("no bootstrap URL: pass --url URL or --from DIR"));
 }
 
 #[test]

@@ -43,6 +43,8 @@ struct TemplateContext<'a> {
     public: bool,
     route_target: String,
     interface: &'a str,
+    /// `[key, value]` pairs for agent.toml's `attributes`.
+    attributes: Vec<(String, String)>,
 }
 
 /// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
@@ -91,6 +93,7 @@ pub fn render_input(
         public: false,
         route_target,
         interface,
+        attributes: Vec::new(),
     };
     let context = |ctx: &TemplateContext| {
         Context::from_serialize(ctx).expect("the template context is a plain struct")
@@ -156,6 +159,16 @@ pub fn render_input(
         render(&tera, "config/agent.toml.tera", &context(&ctx))?,
         0o644,
     );
+    for agent in &input.labelled_agents {
+        ctx.public = agent.public;
+        ctx.attributes.clone_from(&agent.labels);
+        let text = render(&tera, "config/agent.toml.tera", &context(&ctx))?;
+        add(
+            &format!("config/hosts/{}/agent.toml", agent.address),
+            text,
+            0o644,
+        );
+    }
 
     let mut entries: Vec<ManifestEntry> = files
         .iter()

@@ -8,9 +8,10 @@ use russh::ChannelMsg;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::SshError;
+use crate::pgid::{kill_command, with_pgid_report, PgidSniffer};
 use crate::session::Session;
 use crate::sudo::{remote_command, sudo_wants_password};
-use crate::timeouts::{budget, Bound};
+use crate::timeouts::{budget, Bound, KILL_TIMEOUT};
 
 /// Which of the command's output streams a chunk came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +106,7 @@ impl Session {
         let Some((limit, bound)) = budget(timeout, opts.deadline) else {
             return Err(SshError::DeadlineExceeded { host, step: "exec" });
         };
-        let wire = remote_command(command, opts.sudo, &self.inner.target.user);
+        let wire = with_pgid_report(&remote_command(command, opts.sudo, &self.inner.target.user));
         tracing::debug!(host = %host, command = %wire, "exec");
         // Waiting for a free channel slot counts against this command's limit.
         let started = Instant::now();
@@ -120,6 +121,7 @@ impl Session {
             .channel_open_session()
             .await
             .map_err(|source| protocol(&host, "open exec channel", source))?;
+        let mut sniffer = PgidSniffer::default();
         let run = async {
             channel
                 .exec(true, wire.as_bytes())
@@ -134,7 +136,7 @@ impl Session {
                     let _ = w.shutdown().await;
                 })
             });
-            let out = collect(&mut channel, opts.on_output).await;
+            let out = collect(&mut channel, opts.on_output, &mut sniffer).await;
             if let Some(w) = writer {
                 w.abort();
             }
@@ -145,10 +147,34 @@ impl Session {
             Err(_) => {
                 let _ = channel.signal(russh::Sig::KILL).await;
                 let _ = channel.close().await;
+                if let Some(pgid) = sniffer.pgid() {
+                    self.kill_group(pgid, opts.sudo).await;
+                }
                 return Err(limit_error(bound, host, command));
             }
         };
         check_sudo(out, opts.sudo, &self.inner.target.user, host)
+    }
+}
+
+impl Session {
+    /// Best effort: kill a timed-out command's process group from a fresh channel.
+    async fn kill_group(&self, pgid: u32, sudo: bool) {
+        let wire = remote_command(&kill_command(pgid), sudo, &self.inner.target.user);
+        let kill = async {
+            let channel = self.inner.handle.channel_open_session().await.ok()?;
+            channel.exec(true, wire.as_bytes()).await.ok()?;
+            let mut channel = channel;
+            while let Some(msg) = channel.wait().await {
+                if matches!(msg, ChannelMsg::Close) {
+                    break;
+                }
+            }
+            Some(())
+        };
+        if tokio::time::timeout(KILL_TIMEOUT, kill).await.is_err() {
+            tracing::warn!(host = %self.host(), pgid, "could not kill timed-out command");
+        }
     }
 }
 
@@ -183,6 +209,7 @@ fn limit_error(bound: Bound, host: String, command: &str) -> SshError {
 async fn collect(
     channel: &mut russh::Channel<russh::client::Msg>,
     mut on_output: Option<OutputFn>,
+    sniffer: &mut PgidSniffer,
 ) -> ExecOutput {
     let mut out = ExecOutput {
         exit_status: NO_STATUS,
@@ -198,6 +225,10 @@ async fn collect(
             }
             // Extended data type 1 is stderr (RFC 4254 §5.2).
             ChannelMsg::ExtendedData { data, ext: 1 } => {
+                let data = sniffer.feed(&data);
+                if data.is_empty() {
+                    continue;
+                }
                 if let Some(f) = on_output.as_mut() {
                     f(OutputStream::Stderr, &data);
                 }
@@ -211,6 +242,13 @@ async fn collect(
             ChannelMsg::Close => break,
             _ => {}
         }
+    }
+    let rest = sniffer.finish();
+    if !rest.is_empty() {
+        if let Some(f) = on_output.as_mut() {
+            f(OutputStream::Stderr, &rest);
+        }
+        out.stderr.extend_from_slice(&rest);
     }
     out
 }

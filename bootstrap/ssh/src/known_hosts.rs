@@ -9,12 +9,29 @@ use russh::keys::{HashAlg, PublicKey};
 
 /// A host key fingerprint in OpenSSH's format, `SHA256:<base64 without padding>` — the string
 /// `ssh-keygen -lf` prints, so an operator can compare it with the server by eye.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// Serialised as that string, so it can be stored in the cluster state as is.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(try_from = "String", into = "String")]
 pub struct Fingerprint(String);
+
+impl TryFrom<String> for Fingerprint {
+    type Error = InvalidFingerprint;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        s.parse()
+    }
+}
+
+impl From<Fingerprint> for String {
+    fn from(f: Fingerprint) -> String {
+        f.0
+    }
+}
 
 impl Fingerprint {
     /// The SHA-256 fingerprint of a public key.
-    pub fn of(key: &PublicKey) -> Self {
+    pub(crate) fn of(key: &PublicKey) -> Self {
         Fingerprint(key.fingerprint(HashAlg::Sha256).to_string())
     }
 
@@ -147,6 +164,15 @@ mod tests {
             Fingerprint::of(&key).as_str(),
             "SHA256:T7SvZ2cslqpPj6nKzitCBHHlpVF3r3MvLwmFL0fk0IE"
         );
+    }
+
+    #[test]
+    fn fingerprint_serialises_as_its_string_and_rejects_garbage() {
+        let json = serde_json::to_string(&fp(FP_A)).expect("serialise");
+        assert_eq!(json, format!("\"{FP_A}\""));
+        let back: Fingerprint = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, fp(FP_A));
+        assert!(serde_json::from_str::<Fingerprint>("\"MD5:00\"").is_err());
     }
 
     #[test]

@@ -30,6 +30,7 @@ mod error;
 mod exec;
 mod forward;
 mod known_hosts;
+mod pgid;
 mod session;
 mod sudo;
 pub mod timeouts;

@@ -14,6 +14,8 @@ pub const INITIAL_BACKOFF: Duration = Duration::from_millis(500);
 pub const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// Connect attempts (first try included) for transient failures.
 pub const DEFAULT_CONNECT_ATTEMPTS: u32 = 5;
+/// The clean-up `kill` of a timed-out command's process group.
+pub const KILL_TIMEOUT: Duration = Duration::from_secs(5);
 /// SSH keepalive, so a dead peer is noticed during long idle commands.
 pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(15);
 

@@ -2,7 +2,7 @@
 //! upload streams the bytes to `cat` into a temporary file beside the target, checks the size,
 //! sets the mode, then `mv`s it over the target, so readers never see a half-written file.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::error::SshError;
 use crate::exec::ExecOptions;
@@ -16,6 +16,9 @@ pub struct UploadOptions {
     pub sudo: bool,
     /// The job deadline.
     pub deadline: Option<Instant>,
+    /// Limit for the whole transfer; `None` uses the session's command timeout (raise it for
+    /// large files on slow links).
+    pub timeout: Option<Duration>,
 }
 
 /// Refuse paths a shell script cannot carry safely, and relative paths (whose meaning depends
@@ -55,7 +58,7 @@ pub fn upload_script(path: &str, len: usize, mode: u32, nonce: &str) -> String {
 impl Session {
     /// Write `data` to the absolute `path` with permission bits `mode` (e.g. `0o755`),
     /// atomically: the old file stays in place until the new one is complete. The parent
-    /// directory must exist. Uses the command timeout of the session.
+    /// directory must exist.
     pub async fn upload(
         &self,
         data: &[u8],
@@ -73,6 +76,7 @@ impl Session {
                     stdin: Some(data.to_vec()),
                     sudo: opts.sudo,
                     deadline: opts.deadline,
+                    timeout: opts.timeout,
                     ..ExecOptions::default()
                 },
             )
@@ -97,6 +101,7 @@ impl Session {
                 ExecOptions {
                     sudo: opts.sudo,
                     deadline: opts.deadline,
+                    timeout: opts.timeout,
                     ..ExecOptions::default()
                 },
             )

@@ -431,6 +431,41 @@ async fn command_timeout_stops_the_command_and_the_session_stays_usable() {
 }
 
 #[tokio::test]
+async fn command_timeout_kills_the_remote_process() {
+    let sshd = Sshd::start();
+    let s = connect(&sshd).await;
+    // A sleep length no other test uses, so pgrep finds only this one.
+    let err = s
+        .exec(
+            "exec sleep 3131",
+            ExecOptions {
+                timeout: Some(Duration::from_millis(300)),
+                ..ExecOptions::default()
+            },
+        )
+        .await
+        .expect_err("times out");
+    assert!(matches!(err, SshError::CommandTimeout { .. }), "{err:?}");
+    let until = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = s
+            .exec("pgrep -f 'sleep 313[1]' || true", ExecOptions::default())
+            .await
+            .expect("pgrep");
+        if out.stdout.is_empty() {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "remote sleep survived: {} {}",
+            out.stdout_text(),
+            std::fs::read_to_string(sshd.dir.path().join("sshd.log")).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
 async fn job_deadline_beats_a_longer_command_timeout() {
     let sshd = Sshd::start();
     let s = connect(&sshd).await;

@@ -11,6 +11,9 @@ pub enum CloudError {
         key: String,
         message: String,
     },
+    /// `cluster.yaml` failed validation: strato-config's diagnostics, one per line.
+    #[error("{0}")]
+    Invalid(String),
     /// No usable credentials: the message names every place that was looked at.
     #[error("{0}")]
     Credentials(String),

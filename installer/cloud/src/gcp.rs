@@ -72,7 +72,9 @@ impl Gcp {
         };
         macro_rules! client {
             ($ty:ty) => {{
-                let mut b = <$ty>::builder().with_credentials(credentials.clone()).with_polling_backoff_policy(polling()?);
+                let mut b = <$ty>::builder()
+                    .with_credentials(credentials.clone())
+                    .with_polling_backoff_policy(polling()?);
                 if let Some(endpoint) = &options.endpoint {
                     b = b.with_endpoint(endpoint.clone());
                 }
@@ -109,12 +111,13 @@ impl Gcp {
                 .list()
                 .set_project(&self.project)
                 .set_zone(&self.zone)
-                .set_filter(format!("labels.{TAG_CLUSTER_ID}={}", plan.spec.cluster_id))
                 .set_or_clear_page_token(token.clone())
                 .send()
                 .await
                 .map_err(|e| fail("list instances", e))?;
-            out.extend(page.items.iter().map(to_json));
+            // Filtered here rather than with the API's `filter`: its syntax for hyphenated label
+            // keys is not something to bet teardown on.
+            out.extend(page.items.iter().map(to_json).filter(|i| i["labels"][TAG_CLUSTER_ID] == plan.spec.cluster_id.as_str()));
             token = page.next_page_token.filter(|t| !t.is_empty());
             if token.is_none() {
                 return Ok(out);
@@ -232,7 +235,8 @@ const IMAGES: &[(&str, &str, &str)] = &[
     ("rocky-9", "rocky-linux-cloud", "rocky-linux-9"),
     ("alma-9", "almalinux-cloud", "almalinux-9"),
     ("rhel-9", "rhel-cloud", "rhel-9"),
-    ("centos-9", "centos-cloud", "centos-stream-9"),
+    ("centos-stream-9", "centos-cloud", "centos-stream-9"),
+    ("centos-7", "centos-cloud", "centos-7"),
     ("debian-12", "debian-cloud", "debian-12"),
     ("ubuntu-22.04", "ubuntu-os-cloud", "ubuntu-2204-lts"),
     ("ubuntu-24.04", "ubuntu-os-cloud", "ubuntu-2404-lts-amd64"),

@@ -12,7 +12,6 @@ pub mod gcp;
 pub mod hosts_yaml;
 pub mod provider;
 pub mod retry;
-pub mod sizes;
 pub mod spec;
 pub mod ssh_wait;
 pub mod terraform;

@@ -1,21 +1,18 @@
 //! What the cloud layer reads from `cluster.yaml`: the cluster's name, login user and `cloud:`
 //! section, resolved into a [`ClusterSpec`] with per-provider defaults filled in.
 //!
-//! This is an adapter: `strato-config` owns the file format and its full validation. Until its
-//! `cloud` model is the single source, this module parses just the keys it needs, so the cloud
-//! commands work on any file `strato validate` accepts.
-use std::collections::BTreeMap;
+//! `strato-config` owns the file format and its validation (the same checks as `strato validate`);
+//! this module adds what only the cloud layer needs: the per-provider location, the key's text, the
+//! stable cluster id, and the resolved per-role sizes.
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use crate::error::{CloudError, Result};
 
 /// The three clouds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderKind {
     Aws,
     Azure,
@@ -59,25 +56,11 @@ pub struct PerRole<T> {
 }
 
 /// How many machines of each role (the bootstrap machine is always one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Counts {
-    #[serde(default = "three")]
     pub masters: u32,
-    #[serde(default = "two")]
     pub agents: u32,
-    #[serde(default = "one")]
     pub public_agents: u32,
-}
-
-fn one() -> u32 {
-    1
-}
-fn two() -> u32 {
-    2
-}
-fn three() -> u32 {
-    3
 }
 
 impl Default for Counts {
@@ -112,209 +95,125 @@ pub struct ClusterSpec {
     pub disk_gib: PerRole<u32>,
 }
 
-#[derive(Debug, Deserialize)]
-struct RawFile {
-    cluster_name: Option<String>,
-    #[serde(default)]
-    ssh: Option<RawSsh>,
-    cloud: Option<RawCloud>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RawSsh {
-    user: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCloud {
-    provider: ProviderKind,
-    region: Option<String>,
-    location: Option<String>,
-    resource_group: Option<String>,
-    subscription_id: Option<String>,
-    project: Option<String>,
-    zone: Option<String>,
-    #[serde(default = "default_os")]
-    os: String,
-    image: Option<String>,
-    ssh_public_key: PathBuf,
-    #[serde(default)]
-    admin_cidrs: Vec<String>,
-    network_cidr: Option<String>,
-    cluster_id: Option<String>,
-    #[serde(default)]
-    instance_types: BTreeMap<String, String>,
-    #[serde(default)]
-    counts: Counts,
-    #[serde(default)]
-    disk_gib: BTreeMap<String, u32>,
-}
-
-fn default_os() -> String {
-    "rocky-9".to_string()
-}
-
 /// The user cloud-init creates when `ssh.user` is not set.
 pub const DEFAULT_SSH_USER: &str = "strato";
 const DEFAULT_NETWORK_CIDR: &str = "10.0.0.0/16";
 
-/// Read `cluster.yaml` at `path` and resolve its `cloud:` section.
+/// Load and validate `cluster.yaml` with `strato-config` (every problem with file, line and key),
+/// then resolve its `cloud:` section.
 pub fn load(path: &Path) -> Result<ClusterSpec> {
-    let text = std::fs::read_to_string(path).map_err(|source| CloudError::Read {
-        path: path.to_path_buf(),
-        source,
+    let cluster = strato_config::load(path).map_err(|e| match e {
+        strato_config::LoadError::Read { path, source } => CloudError::Read { path, source },
+        strato_config::LoadError::Invalid(diagnostics) => {
+            CloudError::Invalid(diagnostics.to_string().trim_end().to_string())
+        }
     })?;
-    parse(&text, path)
+    from_cluster(&cluster, path)
 }
 
-/// Resolve `cluster.yaml` text (`path` is used for messages and to find a relative key file).
-pub fn parse(text: &str, path: &Path) -> Result<ClusterSpec> {
+/// Resolve the `cloud:` section of a validated cluster (`path` is for messages and relative paths).
+pub fn from_cluster(cluster: &strato_config::Cluster, path: &Path) -> Result<ClusterSpec> {
+    use strato_config::cloud::Provider;
     let file = path.display().to_string();
     let bad = |key: &str, message: String| CloudError::Config {
         file: file.clone(),
         key: key.to_string(),
         message,
     };
-    let raw: RawFile = serde_yaml::from_str(text).map_err(|e| bad("cloud", e.to_string()))?;
-    let cluster_name = raw
-        .cluster_name
-        .ok_or_else(|| bad("cluster_name", "missing".into()))?;
-    check_name(&cluster_name).map_err(|m| bad("cluster_name", m))?;
-    let cloud = raw.cloud.ok_or_else(|| {
+    let cloud = cluster.cloud.as_ref().ok_or_else(|| {
         bad(
             "cloud",
             "missing: `strato cloud` needs a cloud: section".into(),
         )
     })?;
-    let need = |value: Option<String>, key: &str| {
-        value.filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-            bad(
-                &format!("cloud.{key}"),
-                format!("required for provider {}", cloud.provider.as_str()),
-            )
-        })
+    let cluster_name = cluster.cluster_name.clone();
+    check_name(&cluster_name).map_err(|m| bad("cluster_name", m))?;
+    let need = |value: &Option<String>, key: &str| {
+        value
+            .clone()
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                bad(
+                    &format!("cloud.{key}"),
+                    format!("required for provider {}", cloud.provider),
+                )
+            })
     };
-    let location = match cloud.provider {
-        ProviderKind::Aws => Location::Aws {
-            region: need(cloud.region.clone(), "region")?,
-        },
-        ProviderKind::Azure => Location::Azure {
-            location: need(cloud.location.clone().or(cloud.region.clone()), "location")?,
-            resource_group: cloud
-                .resource_group
-                .clone()
-                .unwrap_or_else(|| format!("{cluster_name}-rg")),
-            subscription_id: cloud.subscription_id.clone(),
-        },
-        ProviderKind::Gcp => Location::Gcp {
-            project: need(cloud.project.clone(), "project")?,
-            zone: need(cloud.zone.clone(), "zone")?,
-        },
+    let (provider, location) = match cloud.provider {
+        Provider::Aws => (
+            ProviderKind::Aws,
+            Location::Aws {
+                region: need(&cloud.region, "region")?,
+            },
+        ),
+        Provider::Azure => (
+            ProviderKind::Azure,
+            Location::Azure {
+                location: need(&cloud.location, "location")?,
+                resource_group: cloud
+                    .resource_group
+                    .clone()
+                    .unwrap_or_else(|| format!("{cluster_name}-rg")),
+                subscription_id: None,
+            },
+        ),
+        Provider::Gcp => (
+            ProviderKind::Gcp,
+            Location::Gcp {
+                project: need(&cloud.project, "project")?,
+                zone: need(&cloud.zone, "zone")?,
+            },
+        ),
     };
-    if cloud.admin_cidrs.is_empty() {
-        return Err(bad(
-            "cloud.admin_cidrs",
-            "list at least one CIDR that may reach SSH and the UI (e.g. your address/32)".into(),
-        ));
-    }
     for (i, cidr) in cloud.admin_cidrs.iter().enumerate() {
         parse_cidr(cidr).map_err(|m| bad(&format!("cloud.admin_cidrs[{i}]"), m))?;
     }
-    let network_cidr = cloud
-        .network_cidr
-        .clone()
-        .unwrap_or_else(|| DEFAULT_NETWORK_CIDR.into());
-    let (_, prefix) = parse_cidr(&network_cidr).map_err(|m| bad("cloud.network_cidr", m))?;
-    if prefix > 24 {
-        return Err(bad(
-            "cloud.network_cidr",
-            format!("{network_cidr} is too small: use a /24 or larger"),
-        ));
-    }
-    let counts = cloud.counts;
-    if ![1, 3, 5, 7, 9].contains(&counts.masters) {
-        return Err(bad(
-            "cloud.counts.masters",
-            format!("{} masters: use 1, 3, 5, 7 or 9", counts.masters),
-        ));
-    }
-    for (key, _) in cloud
-        .instance_types
-        .iter()
-        .filter(|(k, _)| !ROLE_KEYS.contains(&k.as_str()))
-    {
-        return Err(bad(
-            &format!("cloud.instance_types.{key}"),
-            format!("unknown role; expected one of {}", ROLE_KEYS.join(", ")),
-        ));
-    }
-    for (key, _) in cloud
-        .disk_gib
-        .iter()
-        .filter(|(k, _)| !ROLE_KEYS.contains(&k.as_str()))
-    {
-        return Err(bad(
-            &format!("cloud.disk_gib.{key}"),
-            format!("unknown role; expected one of {}", ROLE_KEYS.join(", ")),
-        ));
-    }
-    let defaults = crate::sizes::default_instance_types(cloud.provider);
-    let pick = |key: &str, default: &str| {
-        cloud
-            .instance_types
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| default.to_string())
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    let counts = Counts {
+        masters: count(cloud.counts.masters),
+        agents: count(cloud.counts.agents),
+        public_agents: count(cloud.counts.public_agents),
     };
+    let it = &cloud.instance_types;
     let instance_types = PerRole {
-        bootstrap: pick("bootstrap", defaults.bootstrap),
-        master: pick("master", defaults.master),
-        agent: pick("agent", defaults.agent),
-        public_agent: pick(
-            "public_agent",
-            cloud
-                .instance_types
-                .get("agent")
-                .map_or(defaults.public_agent, String::as_str),
-        ),
+        bootstrap: it.bootstrap.clone(),
+        master: it.master.clone(),
+        agent: it.agent.clone(),
+        public_agent: it.public_agent.clone(),
     };
-    let disk = |key: &str, default: u32| cloud.disk_gib.get(key).copied().unwrap_or(default);
-    let agent_disk = disk("agent", 60);
+    let d = cloud.disk_gib;
+    // The bootstrap machine serves packages and the public agents run the same work as agents.
     let disk_gib = PerRole {
-        bootstrap: disk("bootstrap", 60),
-        master: disk("master", 120),
-        agent: agent_disk,
-        public_agent: disk("public_agent", agent_disk),
+        bootstrap: d.agent,
+        master: d.master,
+        agent: d.agent,
+        public_agent: d.agent,
     };
     let key_path = expand_home(&cloud.ssh_public_key, path);
     let ssh_public_key = read_public_key(&key_path).map_err(|m| bad("cloud.ssh_public_key", m))?;
-    let cluster_id = match cloud.cluster_id.clone() {
-        Some(id) => id,
-        None => cluster_id(&cluster_name, cloud.provider, &location),
+    let cluster_id = cluster_id(&cluster_name, provider, &location);
+    let ssh_user = if cluster.ssh.user.trim().is_empty() {
+        DEFAULT_SSH_USER.to_string()
+    } else {
+        cluster.ssh.user.clone()
     };
     Ok(ClusterSpec {
         cluster_name,
         cluster_id,
-        ssh_user: raw
-            .ssh
-            .and_then(|s| s.user)
-            .unwrap_or_else(|| DEFAULT_SSH_USER.into()),
-        provider: cloud.provider,
+        ssh_user,
+        provider,
         location,
-        os: cloud.os,
-        image: cloud.image,
+        os: cloud.os.clone(),
+        image: cloud.image.clone(),
         ssh_public_key_path: key_path,
         ssh_public_key,
-        admin_cidrs: cloud.admin_cidrs,
-        network_cidr,
+        admin_cidrs: cloud.admin_cidrs.clone(),
+        network_cidr: DEFAULT_NETWORK_CIDR.to_string(),
         instance_types,
         counts,
         disk_gib,
     })
 }
-
-const ROLE_KEYS: [&str; 4] = ["bootstrap", "master", "agent", "public_agent"];
 
 /// A short id that is the same on every run for the same cluster and place, so re-runs find their
 /// resources by tag, and two clusters with one name in different places never share any.

@@ -130,12 +130,7 @@ pub fn root_main(provider: ProviderKind, source: &str) -> String {
         ProviderKind::Azure => s.push_str("# Subscription and login: ARM_SUBSCRIPTION_ID and `az login` (or ARM_CLIENT_ID/ARM_CLIENT_SECRET/ARM_TENANT_ID).\nprovider \"azurerm\" {\n  features {}\n}\n\n"),
         ProviderKind::Gcp => s.push_str("provider \"google\" {\n  project = var.project\n}\n\n"),
     }
-    let width = MODULE_VARIABLES
-        .iter()
-        .map(|v| v.len())
-        .max()
-        .unwrap_or(0)
-;
+    let width = MODULE_VARIABLES.iter().map(|v| v.len()).max().unwrap_or(0);
     let _ = writeln!(s, "module \"strato\" {{\n  source = \"{source}\"\n");
     for v in MODULE_VARIABLES {
         let _ = writeln!(s, "  {v:<width$} = var.{v}");

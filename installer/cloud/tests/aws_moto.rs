@@ -44,7 +44,7 @@ async fn some_ami(moto: &Moto) -> String {
 
 fn cloud(image: &str, region: &str, agent_type: &str) -> String {
     format!(
-        "  provider: aws\n  region: {region}\n  image: {image}\n  ssh_public_key: id_test.pub\n  admin_cidrs: [203.0.113.0/24]\n  \
+        "  provider: aws\n  region: {region}\n  os: rocky-9\n  image: {image}\n  ssh_public_key: id_test.pub\n  admin_cidrs: [203.0.113.0/24]\n  \
          instance_types: {{bootstrap: t3.medium, master: m5.xlarge, agent: {agent_type}, public_agent: m5.large}}\n  \
          counts: {{masters: 3, agents: 2, public_agents: 1}}\n  disk_gib: {{master: 120, agent: 60}}\n"
     )

@@ -15,14 +15,16 @@ use strato_cloud::cmd::{self, Confirm, CreateOptions, ProviderEnv};
 const SUB: &str = "00000000-0000-0000-0000-000000000001";
 
 fn cloud() -> &'static str {
-    "  provider: azure\n  location: westeurope\n  resource_group: demo-rg\n  subscription_id: 00000000-0000-0000-0000-000000000001\n  \
-     ssh_public_key: id_test.pub\n  admin_cidrs: [203.0.113.0/24]\n  counts: {masters: 3, agents: 2, public_agents: 1}\n"
+    "  provider: azure\n  location: westeurope\n  resource_group: demo-rg\n  os: rocky-9\n  ssh_public_key: id_test.pub\n  admin_cidrs: [203.0.113.0/24]\n  \
+     instance_types: {bootstrap: Standard_D2s_v5, master: Standard_D8s_v5, agent: Standard_D4s_v5, public_agent: Standard_D4s_v5}\n  \
+     counts: {masters: 3, agents: 2, public_agents: 1}\n"
 }
 
 fn env(base: &str, token: &str) -> ProviderEnv {
     ProviderEnv {
         azure_endpoint: Some(base.to_string()),
         azure_token: Some(token.to_string()),
+        azure_subscription: Some(SUB.to_string()),
         ..ProviderEnv::default()
     }
 }
@@ -254,6 +256,70 @@ async fn missing_subscription_is_named() {
     .expect_err("no sub");
     assert_eq!(
         err.to_string(),
-        "no Azure subscription: set cloud.subscription_id in cluster.yaml or AZURE_SUBSCRIPTION_ID"
+        "no Azure subscription: set AZURE_SUBSCRIPTION_ID (the subscription to create the machines in)"
     );
+}
+
+#[tokio::test]
+async fn destroy_asks_for_the_cluster_name_and_deletes_nothing_on_another_answer() {
+    let (fake, base) = FakeArm::start().await;
+    let env = env(&base, TOKEN);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = common::cluster_yaml(dir.path(), cloud());
+    cmd::create(
+        &config,
+        &CreateOptions {
+            no_wait: true,
+            ..CreateOptions::default()
+        },
+        &env,
+        &mut Vec::new(),
+    )
+    .await
+    .expect("create");
+    let before = fake.resources();
+
+    let mut answer: &[u8] = b"yes\n";
+    let mut out = Vec::new();
+    let report = cmd::destroy(&config, Confirm::Ask(&mut answer), &env, &mut out)
+        .await
+        .expect("asked");
+    let text = String::from_utf8(out).expect("utf8");
+    assert!(
+        text.contains("including 7 machines")
+            && text.contains("demo-master-1")
+            && text.contains("Type the cluster name (demo) to confirm"),
+        "{text}"
+    );
+    assert!(
+        text.contains("not confirmed; nothing was deleted") && report.deleted.is_empty(),
+        "{text}"
+    );
+    assert_eq!(fake.resources(), before);
+
+    let mut answer: &[u8] = b"demo\n";
+    let report = cmd::destroy(&config, Confirm::Ask(&mut answer), &env, &mut Vec::new())
+        .await
+        .expect("confirmed");
+    assert!(!report.deleted.is_empty() && fake.resources().is_empty());
+}
+
+#[tokio::test]
+async fn destroy_without_a_terminal_or_yes_refuses_before_any_call() {
+    let (fake, base) = FakeArm::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = common::cluster_yaml(dir.path(), cloud());
+    let err = cmd::destroy(
+        &config,
+        Confirm::NoTerminal,
+        &env(&base, TOKEN),
+        &mut Vec::new(),
+    )
+    .await
+    .expect_err("refused");
+    assert_eq!(
+        err.to_string(),
+        "refusing to destroy without confirmation: stdin is not a terminal; pass --yes"
+    );
+    assert!(fake.log().is_empty());
 }

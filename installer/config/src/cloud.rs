@@ -102,6 +102,7 @@ pub struct InstanceTypes {
 #[serde(deny_unknown_fields)]
 pub struct Counts {
     /// 1, 3, 5, 7 or 9.
+    #[schemars(range(min = 1, max = 9))]
     pub masters: usize,
     #[serde(default)]
     pub agents: usize,
@@ -113,7 +114,9 @@ pub struct Counts {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct DiskGib {
+    #[schemars(range(min = 1))]
     pub master: u32,
+    #[schemars(range(min = 1))]
     pub agent: u32,
 }
 

@@ -33,10 +33,13 @@ pub enum Profile {
 #[serde(deny_unknown_fields)]
 pub struct Resources {
     /// Logical CPUs (at least 1).
+    #[schemars(range(min = 1))]
     pub cpus: u32,
     /// Memory in GiB (at least 1).
+    #[schemars(range(min = 1))]
     pub memory_gib: u32,
     /// Free disk in GiB for `/var/lib/strato` (at least 1).
+    #[schemars(range(min = 1))]
     pub disk_gib: u32,
 }
 

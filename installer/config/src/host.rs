@@ -56,6 +56,7 @@ struct HostSpec {
     address: String,
     /// SSH port (1-65535); overrides `ssh.port`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
     port: Option<u16>,
     /// SSH user; overrides `ssh.user`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

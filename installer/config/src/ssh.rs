@@ -14,6 +14,7 @@ pub struct Ssh {
     /// Login user on every host (it needs passwordless sudo unless it is root).
     pub user: String,
     /// SSH port on every host (1-65535).
+    #[schemars(range(min = 1, max = 65535))]
     pub port: u16,
     /// Private key file (`~` is your home; relative paths are relative to cluster.yaml). It must
     /// exist and, on Unix, be readable only by its owner. Unset: keys from the SSH agent only.
@@ -27,12 +28,16 @@ pub struct Ssh {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bastion: Option<Bastion>,
     /// How many hosts are worked on at once (1-500).
+    #[schemars(range(min = 1, max = 500))]
     pub parallelism: usize,
     /// Seconds to wait for a TCP connection and SSH handshake.
+    #[schemars(range(min = 1, max = 604800))]
     pub connect_timeout_seconds: u64,
     /// Seconds one remote command may run.
+    #[schemars(range(min = 1, max = 604800))]
     pub command_timeout_seconds: u64,
     /// Seconds a whole job (e.g. a deploy) may run.
+    #[schemars(range(min = 1, max = 604800))]
     pub job_timeout_seconds: u64,
 }
 
@@ -113,6 +118,7 @@ pub struct Bastion {
     /// IP address or host name of the jump host.
     pub address: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,

@@ -119,12 +119,15 @@ pub fn run(args: InitArgs) -> Result<Exit, CliError> {
             args.output.display()
         )));
     }
+    let cloud = checked.cluster.as_ref().is_some_and(|c| c.cloud.is_some());
     let summary = checked.cluster.map(|c| c.summary()).unwrap_or_default();
-    println!("wrote {} ({summary})", args.output.display());
-    println!(
-        "next: strato validate -c {0}, then strato genconf -c {0} -o serve",
-        args.output.display()
-    );
+    let path = args.output.display();
+    println!("wrote {path} ({summary})");
+    if cloud {
+        println!("next: strato cloud create -c {path}, then strato deploy -c {path}");
+    } else {
+        println!("next: strato validate -c {path}, then strato genconf -c {path} -o serve");
+    }
     Ok(Exit::Success)
 }
 

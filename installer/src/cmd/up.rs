@@ -85,6 +85,9 @@ mod local {
     const DNS_DOMAIN: &str = "strato";
 
     pub fn run(args: UpArgs) -> Result<Exit, CliError> {
+        // Checked before anything starts, so a typo is a usage error rather than a failed agent.
+        strato_agent::config::parse_port_range(&args.task_ports)
+            .map_err(|message| CliError::Usage(format!("--task-ports: {message}")))?;
         let data_dir = match &args.data_dir {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
@@ -327,10 +330,15 @@ mod local {
                     .await
                     .ok()
                     .and_then(|state| {
+                        // A restarted master remembers the previous run's agent (inactive).
                         state
                             .get("slaves")
                             .and_then(|s| s.as_array())
-                            .map(|s| !s.is_empty())
+                            .map(|agents| {
+                                agents.iter().any(|a| {
+                                    a.get("active") == Some(&serde_json::Value::Bool(true))
+                                })
+                            })
                     })
                     .unwrap_or(false),
                 Err(_) => false,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use hickory_proto::op::{Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
 use hickory_proto::rr::Record;
 use hickory_server::authority::MessageResponseBuilder;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
@@ -24,7 +24,14 @@ impl RequestHandler for Handler {
         request: &Request,
         mut response: R,
     ) -> ResponseInfo {
-        let builder = MessageResponseBuilder::from_message_request(request);
+        let mut builder = MessageResponseBuilder::from_message_request(request);
+        if let Some(asked) = request.edns() {
+            // Answer EDNS with EDNS, capped at the fragmentation-safe 1232 bytes (DNS flag day 2020).
+            let mut edns = Edns::new();
+            edns.set_max_payload(asked.max_payload().clamp(512, 1232));
+            edns.set_version(0);
+            builder.edns(edns);
+        }
         if request.message_type() != MessageType::Query || request.op_code() != OpCode::Query {
             return send(
                 &mut response,

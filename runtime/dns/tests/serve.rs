@@ -231,3 +231,19 @@ async fn probe_tells_a_serving_server_from_a_closed_port() {
         .await
     );
 }
+
+#[tokio::test]
+async fn edns_queries_get_edns_answers() {
+    // hickory's client asks with EDNS by default.
+    let server = start("strato", vec![], view()).await;
+    let response = udp(server.addr, "leader.strato.", RecordType::A).await;
+    let edns = response
+        .extensions()
+        .as_ref()
+        .expect("an OPT record in the answer");
+    assert!(
+        edns.max_payload() >= 512 && edns.max_payload() <= 1232,
+        "{}",
+        edns.max_payload()
+    );
+}

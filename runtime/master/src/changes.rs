@@ -326,3 +326,59 @@ fn ordered_steps(changes: &[Change]) -> Vec<Vec<DeploymentStep>> {
     steps.retain(|s| !s.is_empty());
     steps
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn app(id: &str, deps: &[&str]) -> App {
+        App {
+            id: id.into(),
+            cmd: Some("sleep 1".into()),
+            dependencies: deps.iter().map(|d| d.to_string()).collect(),
+            ..App::default()
+        }
+    }
+
+    #[test]
+    fn scaling_is_not_a_config_change_but_a_new_command_is() {
+        let old = app("/a", &[]);
+        let scaled = App {
+            instances: 5,
+            version: "v2".into(),
+            ..old.clone()
+        };
+        assert_eq!(
+            action_for(Some(&old), &scaled),
+            DeploymentAction::ScaleApplication
+        );
+        let changed = App {
+            cmd: Some("sleep 2".into()),
+            ..old.clone()
+        };
+        assert_eq!(
+            action_for(Some(&old), &changed),
+            DeploymentAction::RestartApplication
+        );
+        assert_eq!(action_for(None, &old), DeploymentAction::StartApplication);
+    }
+
+    #[test]
+    fn steps_follow_dependency_chains() {
+        let change = |a: App| Change {
+            app_id: a.id.clone(),
+            app: Some(a),
+            action: DeploymentAction::StartApplication,
+        };
+        let steps = ordered_steps(&[
+            change(app("/web", &["/api"])),
+            change(app("/api", &["db"])),
+            change(app("/db", &[])),
+        ]);
+        let order: Vec<Vec<&str>> = steps
+            .iter()
+            .map(|s| s.iter().map(|a| a.app_id.as_str()).collect())
+            .collect();
+        assert_eq!(order, vec![vec!["/db"], vec!["/api"], vec!["/web"]]);
+    }
+}

@@ -13,7 +13,7 @@ use strato_scheduler::backoff;
 use crate::master::Master;
 use crate::state::{AgentEntry, State};
 
-/// An orphan task an agent runs that the master does not want: kill it.
+/// A task an agent runs that the master does not want (unknown, or already being killed).
 pub(crate) struct OrphanKill {
     pub url: String,
     pub task_id: String,
@@ -153,6 +153,15 @@ impl Master {
             }
             return;
         };
+        // A kill that got lost (agent briefly unreachable) is repeated while the agent still
+        // reports the task alive; agents treat repeated kills as one.
+        if task.kill_requested && !status.state.is_terminal() && status.state != TaskState::Killing
+        {
+            kills.push(OrphanKill {
+                url: url.to_string(),
+                task_id: status.task_id.clone(),
+            });
+        }
         let state_changed = task.state != status.state;
         let health_changed = task.health != status.health;
         if !state_changed && !health_changed {
@@ -285,7 +294,7 @@ impl Master {
 
     pub(crate) fn kill_orphans(&self, kills: Vec<OrphanKill>) {
         for kill in kills {
-            tracing::info!(task = %kill.task_id, "killing a task the master does not know");
+            tracing::info!(task = %kill.task_id, "killing a task the master does not want");
             let call = self.agents.kill(
                 kill.url,
                 kill.task_id,

@@ -20,7 +20,15 @@ fn agents() -> Vec<AgentView> {
             hostname: format!("node-{i}.example"),
             role: "*".into(),
             attributes: BTreeMap::from([("rack".to_string(), format!("r{}", i % 20))]),
-            resources: Resources { cpus: 32.0, mem: 131_072.0, disk: 1_000_000.0, ports: vec![PortRange { begin: 31000, end: 32000 }] },
+            resources: Resources {
+                cpus: 32.0,
+                mem: 131_072.0,
+                disk: 1_000_000.0,
+                ports: vec![PortRange {
+                    begin: 31000,
+                    end: 32000,
+                }],
+            },
             active: true,
         })
         .collect()
@@ -35,7 +43,10 @@ fn apps(constraints: &[&[&str]]) -> Vec<App> {
                 instances: PER_APP,
                 cpus: 0.1,
                 mem: 64.0,
-                constraints: constraints.iter().map(|c| c.iter().map(|s| s.to_string()).collect()).collect(),
+                constraints: constraints
+                    .iter()
+                    .map(|c| c.iter().map(|s| s.to_string()).collect())
+                    .collect(),
                 ..App::default()
             };
             app.version_info.last_config_change_at = "v1".into();
@@ -49,7 +60,14 @@ fn place_all(agents: &[AgentView], apps: &[App]) -> (Duration, Vec<TaskRecord>) 
     let input = PlanInput {
         now: 0,
         agents,
-        apps: apps.iter().map(|app| AppInput { app, launch_not_before: None, dependencies_ready: true }).collect(),
+        apps: apps
+            .iter()
+            .map(|app| AppInput {
+                app,
+                launch_not_before: None,
+                dependencies_ready: true,
+            })
+            .collect(),
         tasks: Vec::new(),
     };
     let started = Instant::now();
@@ -86,33 +104,63 @@ fn steady_state(agents: &[AgentView], apps: &[App], tasks: &[TaskRecord]) -> Dur
     let input = PlanInput {
         now: 0,
         agents,
-        apps: apps.iter().map(|app| AppInput { app, launch_not_before: None, dependencies_ready: true }).collect(),
+        apps: apps
+            .iter()
+            .map(|app| AppInput {
+                app,
+                launch_not_before: None,
+                dependencies_ready: true,
+            })
+            .collect(),
         tasks: tasks.iter().collect(),
     };
     let started = Instant::now();
     let out = plan(&input);
-    assert!(out.launches.is_empty() && out.kills.is_empty(), "a converged cluster needs nothing");
+    assert!(
+        out.launches.is_empty() && out.kills.is_empty(),
+        "a converged cluster needs nothing"
+    );
     started.elapsed()
 }
 
 fn main() {
     let agents = agents();
-    println!("placement: {AGENTS} agents, {APPS} apps x {PER_APP} instances = {} tasks", APPS as u32 * PER_APP);
-    println!("{:<34} {:>8} {:>12} {:>14}", "scenario", "placed", "plan (ms)", "tasks/s");
+    println!(
+        "placement: {AGENTS} agents, {APPS} apps x {PER_APP} instances = {} tasks",
+        APPS as u32 * PER_APP
+    );
+    println!(
+        "{:<34} {:>8} {:>12} {:>14}",
+        "scenario", "placed", "plan (ms)", "tasks/s"
+    );
     let scenarios: [(&str, &[&[&str]]); 4] = [
         ("no constraints", &[]),
         ("hostname MAX_PER 2", &[&["hostname", "MAX_PER", "2"]]),
         ("rack GROUP_BY", &[&["rack", "GROUP_BY"]]),
-        ("rack LIKE r1.*, hostname UNIQUE", &[&["rack", "LIKE", "r1.*"], &["hostname", "UNIQUE"]]),
+        (
+            "rack LIKE r1.*, hostname UNIQUE",
+            &[&["rack", "LIKE", "r1.*"], &["hostname", "UNIQUE"]],
+        ),
     ];
     for (name, constraints) in scenarios {
         let apps = apps(constraints);
         let (elapsed, tasks) = place_all(&agents, &apps);
         let rate = tasks.len() as f64 / elapsed.as_secs_f64();
-        println!("{name:<34} {:>8} {:>12.1} {:>14.0}", tasks.len(), elapsed.as_secs_f64() * 1000.0, rate);
+        println!(
+            "{name:<34} {:>8} {:>12.1} {:>14.0}",
+            tasks.len(),
+            elapsed.as_secs_f64() * 1000.0,
+            rate
+        );
         if name == "no constraints" {
             let replan = steady_state(&agents, &apps, &tasks);
-            println!("{:<34} {:>8} {:>12.1} {:>14}", "steady-state replan (converged)", 0, replan.as_secs_f64() * 1000.0, "-");
+            println!(
+                "{:<34} {:>8} {:>12.1} {:>14}",
+                "steady-state replan (converged)",
+                0,
+                replan.as_secs_f64() * 1000.0,
+                "-"
+            );
         }
     }
 }

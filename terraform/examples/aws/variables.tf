@@ -66,7 +66,7 @@ variable "public_agent_instance_type" {
 }
 
 variable "os" {
-  description = "Node OS family: rocky-9, alma-9, rhel-9, centos-9, debian-12, ubuntu-22.04, ubuntu-24.04, flatcar."
+  description = "Node OS family: rocky-9, alma-9, rhel-9, centos-stream-9, centos-7, debian-12, ubuntu-22.04, ubuntu-24.04, flatcar."
   type        = string
   default     = "rocky-9"
 }

@@ -37,14 +37,15 @@ locals {
 
 locals {
   ami_lookup = {
-    "rocky-9"      = { owner = "792107900819", name = "Rocky-9-EC2-Base-9.*x86_64*" }
-    "alma-9"       = { owner = "764336703387", name = "AlmaLinux OS 9.*x86_64*" }
-    "rhel-9"       = { owner = "309956199498", name = "RHEL-9.*_HVM-*-x86_64-*" }
-    "centos-9"     = { owner = "125523088429", name = "CentOS Stream 9 x86_64*" }
-    "debian-12"    = { owner = "136693071363", name = "debian-12-amd64-*" }
-    "ubuntu-22.04" = { owner = "099720109477", name = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*" }
-    "ubuntu-24.04" = { owner = "099720109477", name = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" }
-    "flatcar"      = { owner = "075585003325", name = "Flatcar-stable-*-hvm" }
+    "rocky-9"         = { owner = "792107900819", name = "Rocky-9-EC2-Base-9.*x86_64*" }
+    "alma-9"          = { owner = "764336703387", name = "AlmaLinux OS 9.*x86_64*" }
+    "rhel-9"          = { owner = "309956199498", name = "RHEL-9.*_HVM-*-x86_64-*" }
+    "centos-stream-9" = { owner = "125523088429", name = "CentOS Stream 9 x86_64*" }
+    "centos-7"        = { owner = "125523088429", name = "CentOS Linux 7 x86_64*" }
+    "debian-12"       = { owner = "136693071363", name = "debian-12-amd64-*" }
+    "ubuntu-22.04"    = { owner = "099720109477", name = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*" }
+    "ubuntu-24.04"    = { owner = "099720109477", name = "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*" }
+    "flatcar"         = { owner = "075585003325", name = "Flatcar-stable-*-hvm" }
   }
   image_id = var.image != "" ? var.image : data.aws_ami.os[0].id
 }

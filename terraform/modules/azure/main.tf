@@ -40,6 +40,7 @@ locals {
     "rocky-9"      = { publisher = "resf", offer = "rockylinux-x86_64", sku = "9-base" }
     "alma-9"       = { publisher = "almalinux", offer = "almalinux-x86_64", sku = "9-gen2" }
     "rhel-9"       = { publisher = "RedHat", offer = "RHEL", sku = "9-lvm-gen2" }
+    "centos-7"     = { publisher = "OpenLogic", offer = "CentOS", sku = "7_9-gen2" }
     "debian-12"    = { publisher = "Debian", offer = "debian-12", sku = "12-gen2" }
     "ubuntu-22.04" = { publisher = "Canonical", offer = "0001-com-ubuntu-server-jammy", sku = "22_04-lts-gen2" }
     "ubuntu-24.04" = { publisher = "Canonical", offer = "ubuntu-24_04-lts", sku = "server" }

@@ -37,14 +37,15 @@ locals {
 
 locals {
   image_lookup = {
-    "rocky-9"      = "projects/rocky-linux-cloud/global/images/family/rocky-linux-9"
-    "alma-9"       = "projects/almalinux-cloud/global/images/family/almalinux-9"
-    "rhel-9"       = "projects/rhel-cloud/global/images/family/rhel-9"
-    "centos-9"     = "projects/centos-cloud/global/images/family/centos-stream-9"
-    "debian-12"    = "projects/debian-cloud/global/images/family/debian-12"
-    "ubuntu-22.04" = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
-    "ubuntu-24.04" = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
-    "flatcar"      = "projects/kinvolk-public/global/images/family/flatcar-stable"
+    "rocky-9"         = "projects/rocky-linux-cloud/global/images/family/rocky-linux-9"
+    "alma-9"          = "projects/almalinux-cloud/global/images/family/almalinux-9"
+    "rhel-9"          = "projects/rhel-cloud/global/images/family/rhel-9"
+    "centos-stream-9" = "projects/centos-cloud/global/images/family/centos-stream-9"
+    "centos-7"        = "projects/centos-cloud/global/images/family/centos-7"
+    "debian-12"       = "projects/debian-cloud/global/images/family/debian-12"
+    "ubuntu-22.04"    = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2204-lts"
+    "ubuntu-24.04"    = "projects/ubuntu-os-cloud/global/images/family/ubuntu-2404-lts-amd64"
+    "flatcar"         = "projects/kinvolk-public/global/images/family/flatcar-stable"
   }
   image       = var.image != "" ? var.image : local.image_lookup[var.os]
   region      = join("-", slice(split("-", var.location), 0, 2))

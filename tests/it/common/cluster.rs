@@ -164,13 +164,22 @@ impl LocalCluster {
         }
     }
 
+    /// Agents the master counts as active (a restarted master also lists the previous run's).
     fn agent_count(&self) -> usize {
         self.http
             .get(self.mesos_url("/master/state"))
             .send()
             .ok()
             .and_then(|r| r.json::<Value>().ok())
-            .and_then(|s| s["slaves"].as_array().map(Vec::len))
+            .and_then(|s| {
+                let agents = s["slaves"].as_array()?;
+                Some(
+                    agents
+                        .iter()
+                        .filter(|a| a["active"] == Value::Bool(true))
+                        .count(),
+                )
+            })
             .unwrap_or(0)
     }
 

@@ -62,12 +62,21 @@ fn install_verifies_installs_is_idempotent_and_uninstalls() {
     let install = serve.join("install.sh");
     let from = serve.to_str().expect("utf-8");
 
-    let first = node.run(&install, &["--from", from, "public_agent"]);
+    let first = node.run(
+        &install,
+        &["--from", from, "--host", "10.0.0.30", "public_agent"],
+    );
     assert!(first.status.success(), "{}", stderr(&first));
     assert_eq!(node.file("opt/strato/etc/ip.env"), "STRATO_IP=10.0.0.42\n");
+    // The host has labels: its own agent.toml, public, with them as attributes.
+    let agent_toml = node.file("opt/strato/etc/agent.toml");
     assert_eq!(
-        node.file("opt/strato/etc/agent.toml"),
-        std::fs::read_to_string(serve.join("config/public-agent.toml")).expect("read")
+        agent_toml,
+        std::fs::read_to_string(serve.join("config/hosts/10.0.0.30/agent.toml")).expect("read")
+    );
+    assert!(
+        agent_toml.contains("public = true")
+            && agent_toml.contains("attributes = { \"rack\" = \"r1\" }")
     );
     assert!(node
         .file("opt/strato/bin/strato-agent")
@@ -108,6 +117,11 @@ fn install_verifies_installs_is_idempotent_and_uninstalls() {
     );
     assert!(upgrade.status.success(), "{}", stderr(&upgrade));
     assert!(node.file("opt/strato/bin/strato-agent").contains("v2"));
+    assert_eq!(
+        node.file("opt/strato/etc/agent.toml"),
+        agent_toml,
+        "the host's own config is kept"
+    );
     let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
     assert_eq!(
         log.matches("restart").count(),

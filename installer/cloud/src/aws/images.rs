@@ -16,7 +16,8 @@ const FAMILIES: &[(&str, &str, &str)] = &[
     ("rocky-9", "792107900819", "Rocky-9-EC2-Base-9.*x86_64*"),
     ("alma-9", "764336703387", "AlmaLinux OS 9.*x86_64*"),
     ("rhel-9", "309956199498", "RHEL-9.*_HVM-*-x86_64-*"),
-    ("centos-9", "125523088429", "CentOS Stream 9 x86_64*"),
+    ("centos-stream-9", "125523088429", "CentOS Stream 9 x86_64*"),
+    ("centos-7", "125523088429", "CentOS Linux 7 x86_64*"),
     ("debian-12", "136693071363", "debian-12-amd64-*"),
     (
         "ubuntu-22.04",

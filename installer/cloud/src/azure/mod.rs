@@ -197,6 +197,7 @@ const IMAGES: &[(&str, &str, &str, &str)] = &[
     ("rocky-9", "resf", "rockylinux-x86_64", "9-base"),
     ("alma-9", "almalinux", "almalinux-x86_64", "9-gen2"),
     ("rhel-9", "RedHat", "RHEL", "9-lvm-gen2"),
+    ("centos-7", "OpenLogic", "CentOS", "7_9-gen2"),
     ("debian-12", "Debian", "debian-12", "12-gen2"),
     (
         "ubuntu-22.04",

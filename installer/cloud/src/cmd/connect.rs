@@ -59,7 +59,7 @@ pub async fn connect(spec: &ClusterSpec, env: &ProviderEnv) -> Result<Box<dyn Cl
             subscription_id,
         } => {
             let subscription = subscription_id.clone().or_else(|| env.azure_subscription.clone()).ok_or_else(|| {
-                CloudError::Credentials("no Azure subscription: set cloud.subscription_id in cluster.yaml or AZURE_SUBSCRIPTION_ID".into())
+                CloudError::Credentials("no Azure subscription: set AZURE_SUBSCRIPTION_ID (the subscription to create the machines in)".into())
             })?;
             let token: Arc<dyn TokenSource> = match &env.azure_token {
                 Some(t) => Arc::new(StaticToken(t.clone())),

@@ -19,8 +19,9 @@ pub fn cluster_yaml(dir: &Path, cloud_section: &str) -> PathBuf {
          cluster_name: demo\n\
          bootstrap: local   # replaced by the cloud's bootstrap machine\n\
          ssh:\n  user: ops  # cloud-init creates this user\n\
+         hardware: minimal\n\
          # the masters\n\
-         masters:\n  # filled in by strato cloud create\n  - 192.0.2.1\n\
+         masters:\n  # filled in by strato cloud create\n  - 192.0.2.1\n  - 192.0.2.2\n  - 192.0.2.3\n\
          agents: []  # none yet\n\
          cloud:\n{cloud_section}"
     );

@@ -202,6 +202,37 @@ async fn errors_use_marathon_codes_and_bodies() {
         (status, body["message"].as_str()),
         (404, Some("DeploymentPlan nope does not exist"))
     );
+    let (status, body) = cluster
+        .send(
+            Method::PATCH,
+            "/v2/apps/missing",
+            Some(json!({"instances": 2})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (404, Some("App '/missing' does not exist"))
+    );
+    let created = cluster
+        .http
+        .put(format!("{}/v2/apps/made-by-put", cluster.marathon))
+        .json(&json!({"cmd": "sleep 1", "instances": 0}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(created.status().as_u16(), 201, "PUT creates a missing app");
+    assert_eq!(created.headers()["location"], "/v2/apps/made-by-put");
+    let (status, body) = cluster
+        .send(
+            Method::PUT,
+            "/v2/apps/made-by-put",
+            Some(json!({"version": "2000-01-01T00:00:00.000Z", "cmd": "x"})),
+        )
+        .await;
+    assert_eq!(
+        status, 422,
+        "a rollback combines version only with id: {body}"
+    );
     let (status, body) = cluster.get("/v2/nothing-here").await;
     assert_eq!(status, 404);
     assert!(body["message"].is_string());

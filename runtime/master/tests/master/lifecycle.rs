@@ -400,7 +400,9 @@ async fn a_task_failing_its_health_checks_is_killed_and_replaced() {
     eventually(10, "the failed check shown on the task", || async {
         let (_, app) = cluster.get("/v2/apps/sick").await;
         let shown = &app["app"];
-        (shown["tasks"][0]["healthCheckResults"][0]["alive"] == false && shown["tasksUnhealthy"] == 1).then_some(())
+        (shown["tasks"][0]["healthCheckResults"][0]["alive"] == false
+            && shown["tasksUnhealthy"] == 1)
+            .then_some(())
     })
     .await;
     cluster
@@ -420,5 +422,36 @@ async fn a_task_failing_its_health_checks_is_killed_and_replaced() {
         cluster.agents.kills().contains(&first),
         "the unhealthy task was killed"
     );
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn dependencies_start_first_and_the_deployment_has_ordered_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    let apps = json!([
+        {"id": "/shop/web", "cmd": "sleep 1", "cpus": 0.1, "mem": 16, "dependencies": ["/shop/db"]},
+        {"id": "/shop/db", "cmd": "sleep 1", "cpus": 0.1, "mem": 16},
+    ]);
+    let (status, body) = cluster.send(Method::PUT, "/v2/apps", Some(apps)).await;
+    assert_eq!(status, 200);
+    assert!(body["deploymentId"].is_string());
+    let (_, deployments) = cluster.get("/v2/deployments").await;
+    let steps = &deployments[0]["steps"];
+    assert_eq!(steps[0]["actions"][0]["app"], "/shop/db");
+    assert_eq!(steps[1]["actions"][0]["app"], "/shop/web");
+    cluster.add_agent("a1", "*", &[]).await;
+    wait_running(&cluster, "/shop/web", 1).await;
+    let order: Vec<String> = cluster
+        .agents
+        .launches()
+        .iter()
+        .map(|(_, l)| l.app_id.clone())
+        .collect();
+    assert_eq!(order, vec!["/shop/db".to_string(), "/shop/web".to_string()]);
+
+    let (_, group) = cluster.get("/v2/groups").await;
+    assert_eq!(group["groups"][0]["id"], "/shop");
+    assert_eq!(group["groups"][0]["apps"].as_array().map(Vec::len), Some(2));
     cluster.stop().await;
 }

@@ -1,0 +1,151 @@
+//! Install masters / Install agents: run the serve tree's `install.sh` for the node's role,
+//! unless the node already runs this exact tree (a marker holds the manifest's sha256 and the
+//! role, and the unit is active): then nothing is touched and the host says "up to date".
+
+use async_trait::async_trait;
+use strato_api::NodeRole;
+use strato_host::{Applied, Change, ExecOptions};
+use strato_ssh::shell_quote;
+
+use crate::ctx::{HostCtx, JobCtx};
+use crate::error::PhaseError;
+use crate::phase::{Outcome, Phase};
+use crate::timeouts::INSTALL_TIMEOUT;
+
+/// Written after a successful install: `<manifest sha256> <role>`.
+pub const DEPLOYED_MARKER: &str = "/opt/strato/etc/deployed";
+/// Where the install script is staged on the node.
+const STAGED_INSTALL: &str = "/opt/strato/tmp/install.sh";
+
+/// The systemd unit a role runs.
+pub fn unit_of(role: NodeRole) -> &'static str {
+    match role {
+        NodeRole::Master => "strato-master.service",
+        NodeRole::Agent | NodeRole::PublicAgent => "strato-agent.service",
+    }
+}
+
+pub struct InstallNodes {
+    title: &'static str,
+    roles: &'static [NodeRole],
+    after_masters: bool,
+}
+
+impl InstallNodes {
+    pub fn new(title: &'static str, roles: &'static [NodeRole]) -> Self {
+        InstallNodes {
+            title,
+            roles,
+            after_masters: false,
+        }
+    }
+
+    /// Only start when every master is healthy.
+    pub fn after_masters(mut self) -> Self {
+        self.after_masters = true;
+        self
+    }
+}
+
+/// The last lines of a script's log, for an error message.
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    all[all.len().saturating_sub(lines)..].join(" | ")
+}
+
+#[async_trait]
+impl Phase for InstallNodes {
+    fn title(&self) -> &str {
+        self.title
+    }
+
+    fn roles(&self) -> &[NodeRole] {
+        self.roles
+    }
+
+    fn journaled(&self) -> bool {
+        true
+    }
+
+    fn needs_healthy_masters(&self) -> bool {
+        self.after_masters
+    }
+
+    async fn run(&self, ctx: &JobCtx, host: &mut HostCtx) -> Result<Outcome, PhaseError> {
+        let name = host.name().to_string();
+        let h = host.host()?;
+        let serve_err = |e: crate::EngineError| PhaseError::failed(&name, e.to_string());
+        let want = format!("{} {}", ctx.serve.digest().map_err(serve_err)?, host.role);
+        let unit = unit_of(host.role);
+        let current = h
+            .read(
+                &format!("cat {DEPLOYED_MARKER} 2>/dev/null"),
+                ExecOptions::default(),
+            )
+            .await?
+            .stdout_text();
+        let active = h
+            .read(
+                &format!("systemctl is-active {unit}"),
+                ExecOptions::default(),
+            )
+            .await?
+            .stdout_text();
+        if current.trim() == want && active.trim() == "active" {
+            return Ok(Outcome::unchanged(format!(
+                "up to date: {unit} runs this configuration"
+            )));
+        }
+
+        let script = ctx.serve.read("install.sh").map_err(serve_err)?;
+        h.apply_ok(Change::exec_sudo(
+            "mkdir -p /opt/strato/tmp /opt/strato/etc",
+        ))
+        .await?;
+        h.apply_ok(Change::upload_sudo(script, STAGED_INSTALL, 0o755))
+            .await?;
+        let command = format!(
+            "sh {STAGED_INSTALL} --url {} {}",
+            shell_quote(&ctx.serve.url),
+            host.role.as_str()
+        );
+        let applied = h
+            .apply(Change::Exec {
+                command: command.clone(),
+                opts: ExecOptions {
+                    sudo: true,
+                    timeout: Some(INSTALL_TIMEOUT),
+                    deadline: Some(ctx.deadline),
+                    ..ExecOptions::default()
+                },
+            })
+            .await?;
+        if let Applied::Ran(out) = &applied {
+            let log = out.stderr_text();
+            for line in log.lines().filter(|l| !l.trim().is_empty()) {
+                ctx.progress(&name, self.title, line);
+            }
+            if !out.success() {
+                return Err(PhaseError::failed(
+                    &name,
+                    format!(
+                        "install.sh {} exited with status {}: {}",
+                        host.role,
+                        out.exit_status,
+                        tail(&format!("{}\n{log}", out.stdout_text()), 3)
+                    ),
+                ));
+            }
+        }
+        h.apply_ok(Change::upload_sudo(
+            format!("{want}\n").into_bytes(),
+            DEPLOYED_MARKER,
+            0o644,
+        ))
+        .await?;
+        Ok(Outcome::changed(format!(
+            "installed {} ({unit})",
+            host.role
+        )))
+    }
+}

@@ -1,0 +1,140 @@
+//! Run preflight checks: each host's facts against its role's hardware profile and needs
+//! (strato-host's pure checks), then the cluster-wide checks (unique IPs, hostnames,
+//! machine-ids, clock skew). A FAIL stops the host unless the operator waived that check.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use strato_api::{CheckRow, EventKind, NodeRole};
+use strato_host::preflight::worst;
+use strato_host::{
+    check_cluster, check_host, CheckResult, PreflightSpec, Requirements, Role, Status,
+};
+
+use crate::ctx::{config_role, HostCtx, JobCtx};
+use crate::error::PhaseError;
+use crate::phase::{HostFailure, Outcome, Phase};
+
+const TITLE: &str = "Run preflight checks";
+
+pub struct RunPreflight;
+
+/// The host crate's role for a node role.
+fn host_role(role: NodeRole) -> Role {
+    match role {
+        NodeRole::Master => Role::Master,
+        NodeRole::Agent => Role::Agent,
+        NodeRole::PublicAgent => Role::PublicAgent,
+    }
+}
+
+/// The rows an operator reads.
+pub fn rows(results: &[CheckResult]) -> Vec<CheckRow> {
+    results
+        .iter()
+        .map(|r| CheckRow {
+            name: r.name.clone(),
+            status: r.status.to_string(),
+            measured: r.measured.clone(),
+            required: r.required.clone(),
+            message: r.message.clone(),
+            waived: r.waived,
+        })
+        .collect()
+}
+
+fn failed_names(results: &[CheckResult]) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| r.name.as_str())
+        .collect()
+}
+
+fn failure_message(names: &[&str]) -> String {
+    format!(
+        "preflight failed: {} (fix the host, or waive a check with --waive {})",
+        names.join(", "),
+        names.first().copied().unwrap_or("NAME")
+    )
+}
+
+#[async_trait]
+impl Phase for RunPreflight {
+    fn title(&self) -> &str {
+        TITLE
+    }
+
+    async fn run(&self, ctx: &JobCtx, host: &mut HostCtx) -> Result<Outcome, PhaseError> {
+        let facts = host.facts.as_ref().ok_or(PhaseError::Missing {
+            host: host.name().to_string(),
+            what: "the host's facts",
+        })?;
+        let need = ctx.cluster.hardware.requirement(config_role(host.role));
+        let requirements = Requirements {
+            cpus: need.cpus,
+            memory_mib: u64::from(need.memory_gib) * 1024,
+            disk_mib: u64::from(need.disk_gib) * 1024,
+        };
+        let mut spec = PreflightSpec::for_role(host_role(host.role), requirements);
+        spec.waivers = ctx.waivers.clone();
+        if facts.strato_installed {
+            // Our own services hold the role's ports on an installed node (a re-deploy).
+            spec.ports.clear();
+        }
+        let results = check_host(facts, &spec);
+        ctx.events.emit(
+            Some(host.name()),
+            Some(TITLE),
+            EventKind::Preflight {
+                checks: rows(&results),
+            },
+        );
+        let failed = failed_names(&results);
+        let verdict = worst(&results);
+        let warnings = results.iter().filter(|r| r.status == Status::Warn).count();
+        let outcome = if failed.is_empty() {
+            Ok(Outcome::unchanged(format!(
+                "{} checks: {verdict}, {warnings} warnings",
+                results.len()
+            )))
+        } else {
+            Err(PhaseError::failed(host.name(), failure_message(&failed)))
+        };
+        host.preflight = results;
+        outcome
+    }
+
+    async fn finish(&self, ctx: &JobCtx, hosts: &[&HostCtx]) -> Vec<HostFailure> {
+        let with_facts: Vec<(&str, &strato_host::Facts)> = hosts
+            .iter()
+            .filter_map(|h| h.facts.as_ref().map(|f| (h.name(), f)))
+            .collect();
+        let mut by_host: BTreeMap<&str, Vec<CheckResult>> = BTreeMap::new();
+        let checks = check_cluster(&with_facts, &ctx.waivers);
+        for hc in &checks {
+            by_host
+                .entry(hc.host.as_str())
+                .or_default()
+                .push(hc.result.clone());
+        }
+        let mut failures = Vec::new();
+        for (host, results) in by_host {
+            ctx.events.emit(
+                Some(host),
+                Some(TITLE),
+                EventKind::Preflight {
+                    checks: rows(&results),
+                },
+            );
+            let failed = failed_names(&results);
+            if !failed.is_empty() {
+                failures.push(HostFailure {
+                    host: host.to_string(),
+                    message: format!("{host}: {}", failure_message(&failed)),
+                });
+            }
+        }
+        failures
+    }
+}

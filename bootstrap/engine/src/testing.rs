@@ -1,0 +1,213 @@
+//! Fakes for tests here and in dependent crates (server, CLI): scripted nodes
+//! (`FakeTransport`) that look like healthy Rocky 9 VMs, a rendered serve tree, cluster.yaml
+//! texts and a runner over them. Not used by production code.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::{Runner, RunnerEnv, ServeTree, StaticConnector};
+use async_trait::async_trait;
+use strato_api::{Event, Job, JobKind, JobOptions, JobRequest};
+use strato_host::{
+    ExecOptions, ExecOutput, FakeCall, FakeReply, FakeTransport, Transport, TransportError,
+    UploadOptions,
+};
+use tokio::sync::Notify;
+
+const FACTS: &str = include_str!("../../host/tests/fixtures/facts/rocky-9-vm.txt");
+
+/// The first master, two agents.
+pub const MASTER: &str = "10.0.1.1";
+pub const AGENT_1: &str = "10.0.2.1";
+pub const AGENT_2: &str = "10.0.2.2";
+
+/// A cluster.yaml with `masters` and `agents`, the `minimal` profile unless `hardware` says
+/// otherwise, at most `parallelism` hosts at once.
+pub fn cluster_yaml(
+    masters: &[&str],
+    agents: &[&str],
+    hardware: &str,
+    parallelism: usize,
+) -> String {
+    format!(
+        "cluster_name: demo\nbootstrap: 10.0.0.1\nssh:\n  user: root\n  parallelism: {parallelism}\n\
+         masters: [{}]\nagents: [{}]\nhardware: {hardware}\n",
+        masters.join(", "),
+        agents.join(", ")
+    )
+}
+
+/// The standard 1 master + 2 agents cluster.
+pub fn small_cluster() -> String {
+    cluster_yaml(&[MASTER], &[AGENT_1, AGENT_2], "minimal", 30)
+}
+
+/// The gather script's output for a healthy node with its own address, name and machine-id.
+pub fn facts_for(ip: &str, n: usize) -> String {
+    FACTS
+        .replace("10.0.0.11", ip)
+        .replace("master-1", &format!("node-{n}"))
+        .replace(
+            "5b4b7e0f2a8a4b0c9d3f6f1d2c3b4a59",
+            &format!("5b4b7e0f2a8a4b0c9d3f6f1d2c3b4a{n:02}"),
+        )
+}
+
+fn os_release() -> String {
+    let start = FACTS.find("NAME=").expect("fixture has os-release");
+    let end = FACTS.find("\n@@strato@@ nproc").expect("fixture has nproc");
+    FACTS[start..end].to_string()
+}
+
+/// A node that is reachable, healthy and has no Strato installed; install and health checks
+/// succeed.
+pub fn fresh_node(ip: &str, n: usize) -> FakeTransport {
+    let fake = FakeTransport::new(format!("root@{ip}:22"));
+    fake.on_prefix("cat /etc/os-release", FakeReply::ok(os_release()))
+        .on_prefix("sh -c ", FakeReply::ok(facts_for(ip, n)))
+        .on_prefix("cat /opt/strato/etc/deployed", FakeReply::fail(1, ""))
+        .on_prefix("systemctl is-active strato", FakeReply::fail(3, ""))
+        .on_prefix("mkdir -p /opt/strato", FakeReply::ok(""))
+        .on_prefix(
+            "sh /opt/strato/tmp/install.sh",
+            FakeReply::Output(ExecOutput {
+                stderr: b"install.sh: master installed at 10.0.1.1\n".to_vec(),
+                ..ExecOutput::default()
+            }),
+        )
+        .on_prefix("systemctl is-active --quiet", FakeReply::ok(""));
+    fake
+}
+
+/// A node that already runs the tree with `digest` in `role` (a healthy, deployed node).
+pub fn deployed_node(ip: &str, n: usize, digest: &str, role: &str) -> FakeTransport {
+    let fake = fresh_node(ip, n);
+    fake.on_prefix(
+        "cat /opt/strato/etc/deployed",
+        FakeReply::ok(format!("{digest} {role}\n")),
+    )
+    .on_prefix("systemctl is-active strato", FakeReply::ok("active\n"));
+    fake
+}
+
+/// A rendered serve tree in `dir` (no bundle: the fake nodes never run install.sh for real).
+pub fn serve_tree(dir: &Path, cluster_yaml: &str) -> ServeTree {
+    let cluster = crate::parse_cluster(cluster_yaml, dir).expect("valid cluster");
+    let tree = strato_render::render_tree(&cluster, &strato_render::RenderOptions::default())
+        .expect("render");
+    let serve = dir.join("serve");
+    strato_render::write_tree(&tree, &serve).expect("write tree");
+    ServeTree {
+        dir: serve,
+        url: "http://10.0.0.1:8090".into(),
+    }
+}
+
+/// The digest the install phase records on a node.
+pub fn digest(serve: &ServeTree) -> String {
+    serve.digest().expect("digest")
+}
+
+/// A runner over `transports` with jobs in `<dir>/jobs`.
+pub fn runner(dir: &Path, serve: &ServeTree, transports: &[(&str, Arc<dyn Transport>)]) -> Runner {
+    let mut connector = StaticConnector::new();
+    for (addr, t) in transports {
+        connector = connector.with(addr, t.clone());
+    }
+    Runner::new(
+        dir.join("jobs"),
+        RunnerEnv {
+            connector: Arc::new(connector),
+            serve: serve.clone(),
+            base_dir: dir.to_path_buf(),
+        },
+    )
+}
+
+pub fn request(kind: JobKind, cluster: &str, options: JobOptions) -> JobRequest {
+    JobRequest {
+        kind,
+        cluster: cluster.to_string(),
+        options,
+    }
+}
+
+/// Submit and wait for the end (a minute at most).
+pub async fn run(runner: &Runner, req: JobRequest) -> Job {
+    let job = runner.submit(req).expect("submit");
+    runner
+        .wait(&job.id, Duration::from_secs(60))
+        .await
+        .expect("job")
+}
+
+/// Every event the job journaled.
+pub fn events(runner: &Runner, id: &str) -> Vec<Event> {
+    runner.follow(id).expect("follow").replay
+}
+
+/// Whether any recorded call changed the host (an upload or a non-read command).
+pub fn mutating_calls(fake: &FakeTransport) -> Vec<String> {
+    let reads = [
+        "cat /etc/os-release",
+        "sh -c ",
+        "cat /opt/strato/etc/deployed",
+        "systemctl is-active",
+        "for p in ",
+    ];
+    fake.calls()
+        .into_iter()
+        .filter_map(|c| match c {
+            FakeCall::Exec { command, .. } if !reads.iter().any(|r| command.starts_with(r)) => {
+                Some(command)
+            }
+            FakeCall::Upload { path, .. } => Some(format!("upload {path}")),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Wraps a transport; commands starting with `prefix` wait forever (a host that hangs
+/// mid-install), so a test can kill the job while it is stuck there.
+#[derive(Debug)]
+pub struct Hang {
+    pub inner: FakeTransport,
+    pub prefix: String,
+    pub reached: Arc<Notify>,
+}
+
+#[async_trait]
+impl Transport for Hang {
+    fn address(&self) -> String {
+        self.inner.address()
+    }
+
+    async fn exec(&self, command: &str, opts: ExecOptions) -> Result<ExecOutput, TransportError> {
+        if command.starts_with(&self.prefix) {
+            self.reached.notify_one();
+            std::future::pending::<()>().await;
+        }
+        self.inner.exec(command, opts).await
+    }
+
+    async fn upload(
+        &self,
+        data: &[u8],
+        path: &str,
+        mode: u32,
+        opts: UploadOptions,
+    ) -> Result<(), TransportError> {
+        self.inner.upload(data, path, mode, opts).await
+    }
+
+    async fn download(&self, path: &str, opts: UploadOptions) -> Result<Vec<u8>, TransportError> {
+        self.inner.download(path, opts).await
+    }
+}
+
+pub fn tempdir() -> (tempfile::TempDir, PathBuf) {
+    let d = tempfile::tempdir().expect("tempdir");
+    let p = d.path().to_path_buf();
+    (d, p)
+}

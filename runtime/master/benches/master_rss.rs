@@ -1,0 +1,306 @@
+//! Master footprint: the real `strato-master` binary with 100 simulated agents (one tiny HTTP
+//! server each, speaking strato-proto) and 1,000 tasks. Prints RSS, time to running and API read
+//! latency as a table.
+//!
+//! `cargo bench -p strato-master --bench master_rss`
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use strato_proto::{
+    AgentInfo, Heartbeat, KillTask, LaunchTask, PortRange, RegisterAgent, Resources, StatusUpdate,
+    TaskState, TaskStatus,
+};
+
+const AGENTS: usize = 100;
+const APPS: usize = 10;
+const PER_APP: usize = 100;
+
+struct FakeAgent {
+    id: String,
+    master: String,
+    http: reqwest::Client,
+    tasks: Mutex<Vec<TaskStatus>>,
+}
+
+fn now() -> u64 {
+    strato_runtime_types::time::now_millis()
+}
+
+async fn launch(State(agent): State<Arc<FakeAgent>>, Json(task): Json<LaunchTask>) -> StatusCode {
+    let status = TaskStatus {
+        task_id: task.task_id,
+        app_id: task.app_id,
+        state: TaskState::Running,
+        message: None,
+        timestamp: now(),
+        staged_at: now(),
+        started_at: Some(now()),
+        ports: task.ports,
+        health: Vec::new(),
+    };
+    agent.tasks.lock().expect("lock").push(status.clone());
+    let update = StatusUpdate {
+        agent_id: agent.id.clone(),
+        status,
+    };
+    let (http, url) = (
+        agent.http.clone(),
+        format!("{}{}", agent.master, strato_proto::PATH_STATUS),
+    );
+    tokio::spawn(async move {
+        let _ = http.post(url).json(&update).send().await;
+    });
+    StatusCode::ACCEPTED
+}
+
+async fn kill(
+    State(agent): State<Arc<FakeAgent>>,
+    Path(task_id): Path<String>,
+    Json(_): Json<KillTask>,
+) -> StatusCode {
+    agent
+        .tasks
+        .lock()
+        .expect("lock")
+        .retain(|t| t.task_id != task_id);
+    StatusCode::ACCEPTED
+}
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+async fn wait_for<F, Fut>(what: &str, seconds: u64, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mesos_port, marathon_port) = (free_port(), free_port());
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_strato-master"))
+        .args([
+            "--data-dir",
+            &dir.path().display().to_string(),
+            "--dns-port",
+            "0",
+        ])
+        .args([
+            "--mesos-port",
+            &mesos_port.to_string(),
+            "--marathon-port",
+            &marathon_port.to_string(),
+        ])
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .expect("start strato-master (build it first)");
+    let pid = child.id();
+    let mesos = format!("http://127.0.0.1:{mesos_port}");
+    let marathon = format!("http://127.0.0.1:{marathon_port}");
+    let http = reqwest::Client::new();
+    wait_for("the master", 30, || async {
+        http.get(format!("{marathon}/ping")).send().await.is_ok()
+    })
+    .await;
+    let rss_empty = rss_kib(pid);
+
+    let mut agents = Vec::new();
+    for i in 0..AGENTS {
+        let agent = Arc::new(FakeAgent {
+            id: format!("sim-{i}"),
+            master: mesos.clone(),
+            http: http.clone(),
+            tasks: Mutex::new(Vec::new()),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind agent");
+        let port = listener.local_addr().expect("addr").port();
+        let router = Router::new()
+            .route(strato_proto::PATH_TASKS, post(launch))
+            .route(
+                &format!("{}/{{task_id}}/kill", strato_proto::PATH_TASKS),
+                post(kill),
+            )
+            .with_state(Arc::clone(&agent));
+        tokio::spawn(async move { axum::serve(listener, router).await });
+        let info = AgentInfo {
+            id: agent.id.clone(),
+            hostname: format!("sim-{i}.example"),
+            address: "127.0.0.1".into(),
+            port,
+            resources: Resources {
+                cpus: 16.0,
+                mem: 65536.0,
+                disk: 100_000.0,
+                ports: vec![PortRange {
+                    begin: 31000,
+                    end: 32000,
+                }],
+            },
+            attributes: Default::default(),
+            role: "*".into(),
+            version: "bench".into(),
+        };
+        http.post(format!("{mesos}{}", strato_proto::PATH_REGISTER))
+            .json(&RegisterAgent {
+                agent: info,
+                tasks: Vec::new(),
+            })
+            .send()
+            .await
+            .expect("register");
+        let beat = Arc::clone(&agent);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                let tasks = beat.tasks.lock().expect("lock").clone();
+                let heartbeat = Heartbeat {
+                    agent_id: beat.id.clone(),
+                    tasks,
+                };
+                let _ = beat
+                    .http
+                    .post(format!("{}{}", beat.master, strato_proto::PATH_HEARTBEAT))
+                    .json(&heartbeat)
+                    .send()
+                    .await;
+            }
+        });
+        agents.push(agent);
+    }
+    let rss_agents = rss_kib(pid);
+
+    let started = Instant::now();
+    for a in 0..APPS {
+        let app = json!({"id": format!("/bench/app-{a}"), "cmd": "sleep 1000", "instances": PER_APP, "cpus": 0.01, "mem": 8});
+        let response = http
+            .post(format!("{marathon}/v2/apps"))
+            .json(&app)
+            .send()
+            .await
+            .expect("post app");
+        assert_eq!(response.status().as_u16(), 201);
+    }
+    let total = APPS * PER_APP;
+    wait_for("all tasks running", 120, || async {
+        let Ok(response) = http
+            .get(format!("{marathon}/v2/tasks?status=running"))
+            .send()
+            .await
+        else {
+            return false;
+        };
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        body["tasks"].as_array().map_or(0, Vec::len) == total
+    })
+    .await;
+    let to_running = started.elapsed();
+    wait_for("deployments to finish", 60, || async {
+        let Ok(response) = http.get(format!("{marathon}/v2/deployments")).send().await else {
+            return false;
+        };
+        response
+            .json::<Value>()
+            .await
+            .ok()
+            .and_then(|v| v.as_array().map(Vec::is_empty))
+            .unwrap_or(false)
+    })
+    .await;
+    let rss_tasks = rss_kib(pid);
+
+    let mut reads = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let body: Value = http
+            .get(format!("{marathon}/v2/apps?embed=apps.tasks"))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        reads.push(t.elapsed());
+        assert_eq!(body["apps"].as_array().map_or(0, Vec::len), APPS);
+    }
+    reads.sort();
+    let mut states = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        http.get(format!("{mesos}/master/state"))
+            .send()
+            .await
+            .expect("state")
+            .bytes()
+            .await
+            .expect("body");
+        states.push(t.elapsed());
+    }
+    states.sort();
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let mib =
+        |kib: Option<u64>| kib.map_or("n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
+    let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+    println!(
+        "strato-master with {AGENTS} simulated agents and {total} tasks ({APPS} apps x {PER_APP})"
+    );
+    println!("{:<52} {:>12}", "measure", "value");
+    println!("{:<52} {:>12}", "RSS, empty master (MiB)", mib(rss_empty));
+    println!(
+        "{:<52} {:>12}",
+        format!("RSS, {AGENTS} agents registered (MiB)"),
+        mib(rss_agents)
+    );
+    println!(
+        "{:<52} {:>12}",
+        format!("RSS, {AGENTS} agents + {total} running tasks (MiB)"),
+        mib(rss_tasks)
+    );
+    println!(
+        "{:<52} {:>12}",
+        format!("POST {APPS} apps -> {total} tasks TASK_RUNNING (ms)"),
+        ms(to_running)
+    );
+    println!(
+        "{:<52} {:>12}",
+        "GET /v2/apps?embed=apps.tasks p50 (ms)",
+        ms(reads[reads.len() / 2])
+    );
+    println!(
+        "{:<52} {:>12}",
+        "GET /v2/apps?embed=apps.tasks p99 (ms, of 20)",
+        ms(reads[reads.len() - 1])
+    );
+    println!(
+        "{:<52} {:>12}",
+        "GET /master/state p50 (ms)",
+        ms(states[states.len() / 2])
+    );
+}
