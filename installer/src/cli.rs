@@ -35,4 +35,14 @@ pub enum Command {
     Up(cmd::up::UpArgs),
     /// Build the node binaries and pack them into the versioned runtime bundle deploy installs.
     Bundle(cmd::bundle::BundleArgs),
+    /// Check every node's hardware and OS against its role; changes nothing.
+    Preflight(cmd::preflight::PreflightArgs),
+    /// Install the cluster over SSH: masters first, then agents; re-runs change only what differs.
+    Deploy(cmd::deploy::DeployArgs),
+    /// Check that every node and the cluster are healthy.
+    Postflight(cmd::postflight::PostflightArgs),
+    /// Remove Strato from every node (data kept unless --purge).
+    Uninstall(cmd::uninstall::UninstallArgs),
+    /// Show the bootstrap server's latest job, host by host.
+    Status(cmd::status::StatusArgs),
 }

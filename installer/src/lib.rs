@@ -10,6 +10,7 @@ pub mod error;
 pub mod exit;
 pub mod logging;
 pub mod report;
+pub mod ui;
 pub mod wizard;
 
 pub use error::CliError;

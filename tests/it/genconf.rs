@@ -194,6 +194,17 @@ fn genconf_refuses_an_invalid_cluster_yaml_naming_the_line() {
 }
 
 #[test]
+fn genconf_without_cluster_yaml_is_a_usage_error() {
+    let project = Project::new();
+    strato()
+        .current_dir(project.path(""))
+        .args(["genconf", "-c", "nowhere.yaml", "-o", "serve"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("nowhere.yaml does not exist"));
+}
+
+#[test]
 fn every_rendered_script_passes_shellcheck() {
     let shellcheck = Command::new("shellcheck").arg("--version").output();
     assert!(

@@ -4,7 +4,7 @@
 //!
 //! It owns the format ([`Manifest`]), writing it reproducibly ([`pack`]: sorted entries, fixed
 //! times and owners, so the same binaries give the same bytes), checking it ([`verify`], which
-//! names the corrupted file) and extracting it ([`unpack`]), where bundles live by default
+//! names the corrupted file) and extracting it ([`unpack`], or one file with [`read_entry`]), where bundles live by default
 //! ([`default_bundle_path`], [`find_default_bundle`]), building the binaries from a checkout
 //! ([`build_node_binaries`], cargo-zigbuild against glibc [`DEFAULT_GLIBC`] by default) and
 //! measuring a binary's minimum glibc ([`min_glibc_of`], `objdump -T`).
@@ -38,7 +38,7 @@ pub use location::{
 };
 pub use manifest::{file_name, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME};
 pub use pack::{checksum_path, pack, BundleInfo, PackFile, PackInputs, BINARY_MODE, ENTRY_MTIME};
-pub use read::{read_manifest, unpack, verify};
+pub use read::{read_entry, read_manifest, unpack, verify};
 
 /// The binaries every node bundle carries, each at `bin/<name>`.
 pub const NODE_BINARIES: [&str; 3] = ["strato-master", "strato-agent", "strato-bootstrap"];

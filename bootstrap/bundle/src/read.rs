@@ -35,6 +35,42 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
     first_manifest(path, &mut entries)
 }
 
+/// One file of the bundle (e.g. `bin/strato-bootstrap`, which deploy runs on the bootstrap
+/// host), checked against its manifest entry. Does not check the other files.
+pub fn read_entry(path: &Path, entry_path: &str) -> Result<Vec<u8>, BundleError> {
+    check_sidecar(path)?;
+    let file = File::open(path).map_err(BundleError::read(path))?;
+    let mut archive = tar::Archive::new(GzDecoder::new(file));
+    let mut entries = archive.entries().map_err(|e| not_a_bundle(path, e))?;
+    let manifest = first_manifest(path, &mut entries)?;
+    let missing = || BundleError::MissingFile {
+        bundle: path.to_path_buf(),
+        file: entry_path.to_string(),
+    };
+    let expected = manifest.file(entry_path).ok_or_else(missing)?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| not_a_bundle(path, e))?;
+        if entry_name(path, &entry)? != entry_path {
+            continue;
+        }
+        let mut data = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0));
+        entry
+            .read_to_end(&mut data)
+            .map_err(|e| not_a_bundle(path, e))?;
+        let sha256 = hex::encode(Sha256::digest(&data));
+        if sha256 != expected.sha256 {
+            return Err(BundleError::FileChecksum {
+                bundle: path.to_path_buf(),
+                file: entry_path.to_string(),
+                expected: expected.sha256.clone(),
+                actual: sha256,
+            });
+        }
+        return Ok(data);
+    }
+    Err(missing())
+}
+
 fn read_bundle(path: &Path, out: Option<&Path>) -> Result<Manifest, BundleError> {
     check_sidecar(path)?;
     let file = File::open(path).map_err(BundleError::read(path))?;

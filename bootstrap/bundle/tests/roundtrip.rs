@@ -65,6 +65,15 @@ fn pack_verify_unpack_round_trip_keeps_content_and_modes() {
     assert_eq!(info.manifest.min_glibc, None);
 
     assert_eq!(verify(&info.path).expect("verify"), info.manifest);
+    assert_eq!(
+        strato_bundle::read_entry(&info.path, "bin/strato-bootstrap").expect("one entry"),
+        b"#!/bin/sh\necho strato-bootstrap-payload\n"
+    );
+    assert!(strato_bundle::read_entry(&info.path, "bin/nope").is_err());
+    assert_eq!(
+        strato_bundle::read_manifest(&info.path).expect("manifest"),
+        info.manifest
+    );
     let out = tmp.path().join("unpacked");
     assert_eq!(unpack(&info.path, &out).expect("unpack"), info.manifest);
     for name in NODE_BINARIES {

@@ -138,9 +138,9 @@ impl SshConnector {
     }
 }
 
-#[async_trait]
-impl Connector for SshConnector {
-    async fn connect(&self, spec: &ConnectSpec) -> Result<Arc<dyn Transport>, PhaseError> {
+impl SshConnector {
+    /// An SSH session (pinning the host key on first use), e.g. for a port forward.
+    pub async fn session(&self, spec: &ConnectSpec) -> Result<Session, PhaseError> {
         let s = &spec.ssh;
         let target = Target::new(&s.address, &s.user).with_port(s.port);
         let key = format!("{}:{}", s.address, s.port);
@@ -184,6 +184,13 @@ impl Connector for SshConnector {
                 }
             }
         }
-        Ok(Arc::new(SshTransport::new(session)))
+        Ok(session)
+    }
+}
+
+#[async_trait]
+impl Connector for SshConnector {
+    async fn connect(&self, spec: &ConnectSpec) -> Result<Arc<dyn Transport>, PhaseError> {
+        Ok(Arc::new(SshTransport::new(self.session(spec).await?)))
     }
 }

@@ -247,7 +247,13 @@ impl Manager {
     }
 
     fn fail(&self, title: &str, slot: &mut Slot, message: String) {
-        tracing::warn!(host = slot.host.name(), phase = title, "{message}");
+        // Status and events already name the host.
+        let prefix = format!("{}: ", slot.host.name());
+        let message = message
+            .strip_prefix(&prefix)
+            .map(str::to_string)
+            .unwrap_or(message);
+        tracing::debug!(host = slot.host.name(), phase = title, "{message}");
         slot.host.status.state = HostState::Failed;
         slot.host.status.phase = Some(title.to_string());
         slot.host.status.message = message.clone();

@@ -21,7 +21,7 @@ use crate::error::EngineError;
 use crate::events::{now_ms, EventBus};
 use crate::journal::{JobRecord, Journal};
 use crate::manager::Manager;
-use crate::timeouts::DEFAULT_HOST_CONCURRENCY;
+use crate::timeouts::{DEFAULT_HOST_CONCURRENCY, POSTFLIGHT_TIMEOUT};
 
 /// What every job of a runner shares.
 pub struct RunnerEnv {
@@ -85,6 +85,13 @@ impl Runner {
             &uuid::Uuid::new_v4().simple().to_string()[..8]
         );
         let cluster = parse_cluster(&request.cluster, &self.env.base_dir)?;
+        // Refuse a request that cannot start before anything is written, so no job is left
+        // behind for the next server to retry.
+        Waivers::new(&request.options.waivers)
+            .map_err(|e| EngineError::InvalidWaiver(e.to_string()))?;
+        if needs_serve_tree(&request) {
+            self.env.serve.digest()?;
+        }
         let job = Job {
             id: id.clone(),
             kind: request.kind,
@@ -117,9 +124,20 @@ impl Runner {
                 continue;
             }
             let id = record.job.id.clone();
-            match self.start(record, Journal::at(dir), true) {
+            let journal = Journal::at(dir);
+            match self.start(record.clone(), journal.clone(), true) {
                 Ok(()) => resumed.push(id),
-                Err(e) => tracing::warn!(job = %id, "cannot resume: {e}"),
+                Err(e) => {
+                    // Record why, so the job is not retried on every start.
+                    tracing::warn!(job = %id, "cannot resume: {e}");
+                    let mut record = record;
+                    record.job.state = JobState::Failed;
+                    record.job.error = Some(format!("cannot resume: {}", crate::chain(&e)));
+                    record.job.finished_ms = Some(now_ms());
+                    if let Err(e) = journal.write_job(&record) {
+                        tracing::warn!(job = %id, "cannot record the failure: {e}");
+                    }
+                }
             }
         }
         resumed
@@ -232,7 +250,7 @@ impl Runner {
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
             kind: request.kind,
-            deadline: Instant::now() + Duration::from_secs(cluster.ssh.job_timeout_seconds),
+            deadline: deadline(request.kind, cluster.ssh.job_timeout_seconds),
             cluster,
             base_dir: record.base_dir.clone(),
             options: request.options.clone(),
@@ -245,8 +263,7 @@ impl Runner {
             events: bus.clone(),
             parallelism,
         });
-        if request.kind != JobKind::Preflight || request.options.dry_run {
-            // Every kind but a plain preflight reads the serve tree; fail the request early.
+        if needs_serve_tree(request) {
             ctx.serve.digest()?;
         }
         let status = Arc::new(Mutex::new(record.job.clone()));
@@ -261,6 +278,21 @@ impl Runner {
             .unwrap_or_else(|e| e.into_inner())
             .insert(id, Live { bus, status, task });
         Ok(())
+    }
+}
+
+/// Every kind but preflight reads the serve tree (install and uninstall scripts, ip-detect).
+fn needs_serve_tree(request: &JobRequest) -> bool {
+    request.kind != JobKind::Preflight
+}
+
+/// The job's deadline: `ssh.job_timeout_seconds`, and for postflight one overall wait
+/// ([`POSTFLIGHT_TIMEOUT`]) for every node and cluster check together.
+fn deadline(kind: JobKind, job_timeout_seconds: u64) -> Instant {
+    let job = Instant::now() + Duration::from_secs(job_timeout_seconds);
+    match kind {
+        JobKind::Postflight => job.min(Instant::now() + POSTFLIGHT_TIMEOUT),
+        JobKind::Preflight | JobKind::Deploy | JobKind::Uninstall => job,
     }
 }
 

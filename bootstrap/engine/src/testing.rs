@@ -147,7 +147,8 @@ pub fn events(runner: &Runner, id: &str) -> Vec<Event> {
     runner.follow(id).expect("follow").replay
 }
 
-/// Whether any recorded call changed the host (an upload or a non-read command).
+/// The recorded calls that change a host: uploads and commands that are not one of the
+/// engine's reads.
 pub fn mutating_calls(fake: &FakeTransport) -> Vec<String> {
     let reads = [
         "cat /etc/os-release",
@@ -155,6 +156,8 @@ pub fn mutating_calls(fake: &FakeTransport) -> Vec<String> {
         "cat /opt/strato/etc/deployed",
         "systemctl is-active",
         "for p in ",
+        "curl -fsS",
+        "journalctl",
     ];
     fake.calls()
         .into_iter()

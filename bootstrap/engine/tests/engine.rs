@@ -438,3 +438,106 @@ async fn a_killed_job_resumes_without_redoing_finished_hosts() {
     // Sequence numbers continue across the restart without gaps.
     assert!(events.windows(2).all(|w| w[1].seq == w[0].seq + 1));
 }
+
+#[tokio::test]
+async fn uninstall_removes_agents_before_masters_and_leaves_clean_hosts_alone() {
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let serve = serve_tree(&dir, &yaml);
+    let (m, a1, a2) = (
+        fresh_node(MASTER, 1),
+        fresh_node(AGENT_1, 2),
+        fresh_node(AGENT_2, 3),
+    );
+    for f in [&m, &a1] {
+        f.on_prefix("for p in ", FakeReply::ok("/opt/strato\n"))
+            .on_prefix("sh /var/tmp/strato-uninstall.sh", FakeReply::ok(""));
+    }
+    a2.on_prefix("for p in ", FakeReply::ok(""));
+    let r = runner(
+        &dir,
+        &serve,
+        &[(MASTER, arc(&m)), (AGENT_1, arc(&a1)), (AGENT_2, arc(&a2))],
+    );
+    let opts = JobOptions {
+        purge: true,
+        ..JobOptions::default()
+    };
+    let job = run(&r, request(JobKind::Uninstall, &yaml, opts)).await;
+    assert_eq!(job.state, JobState::Succeeded, "{:#?}", job.hosts);
+    assert!(m
+        .commands()
+        .iter()
+        .any(|c| c.starts_with("sh /var/tmp/strato-uninstall.sh --purge;")));
+    assert_eq!(mutating_calls(&a2), Vec::<String>::new());
+    let clean = job
+        .hosts
+        .iter()
+        .find(|h| h.host == AGENT_2)
+        .expect("agent 2");
+    assert_eq!(
+        (clean.changed, clean.message.as_str()),
+        (false, "not installed: nothing to remove")
+    );
+    let events = events(&r, &job.id);
+    let first = |phase: &str| {
+        events
+            .iter()
+            .find(|e| e.phase.as_deref() == Some(phase))
+            .map(|e| e.seq)
+    };
+    assert!(first("Uninstall agents") < first("Uninstall masters"));
+}
+
+#[tokio::test]
+async fn postflight_checks_nodes_then_leader_and_registered_agents() {
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let serve = serve_tree(&dir, &yaml);
+    let (m, a1, a2) = (
+        fresh_node(MASTER, 1),
+        fresh_node(AGENT_1, 2),
+        fresh_node(AGENT_2, 3),
+    );
+    m.on_contains("/v2/leader", FakeReply::ok(r#"{"leader":"10.0.1.1:8080"}"#))
+        .on_contains(
+            "/master/slaves",
+            FakeReply::ok(r#"{"slaves":[{"hostname":"10.0.2.1","active":true},{"hostname":"10.0.2.2","active":true}]}"#),
+        );
+    let r = runner(
+        &dir,
+        &serve,
+        &[(MASTER, arc(&m)), (AGENT_1, arc(&a1)), (AGENT_2, arc(&a2))],
+    );
+    let job = run(
+        &r,
+        request(JobKind::Postflight, &yaml, JobOptions::default()),
+    )
+    .await;
+    assert_eq!(job.state, JobState::Succeeded, "{:#?}", job.hosts);
+    let master = job.hosts.iter().find(|h| h.host == MASTER).expect("master");
+    assert_eq!(
+        master.message,
+        "leader elected, 2 agents registered, Marathon API answering"
+    );
+    // Cluster checks run on the first master only, and nothing is changed anywhere.
+    assert!(!a1.commands().iter().any(|c| c.contains("/v2/leader")));
+    for f in [&m, &a1, &a2] {
+        assert_eq!(mutating_calls(f), Vec::<String>::new());
+    }
+}
+
+#[tokio::test]
+async fn a_request_that_cannot_start_leaves_no_job_behind() {
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let mut serve = serve_tree(&dir, &yaml);
+    serve.dir = dir.join("no-tree-here");
+    let r = runner(&dir, &serve, &[]);
+    let err = r
+        .submit(request(JobKind::Deploy, &yaml, JobOptions::default()))
+        .expect_err("no serve tree");
+    assert!(err.to_string().contains("manifest.json"), "{err}");
+    assert!(r.list().is_empty());
+    assert!(r.resume_unfinished().is_empty());
+}

@@ -161,6 +161,11 @@ impl SshError {
     pub fn is_transient(&self) -> bool {
         match self {
             SshError::Connect { .. } | SshError::ConnectTimeout { .. } => true,
+            // Through a bastion, a target that is down (rebooting) refuses the channel.
+            SshError::Protocol {
+                step: "open channel through bastion",
+                ..
+            } => true,
             SshError::Protocol { source, .. } => matches!(
                 source,
                 russh::Error::Disconnect

@@ -98,8 +98,10 @@ const NO_STATUS: u32 = 255;
 impl Session {
     /// Run `command` (through the login shell, like `ssh host command`) on a new channel.
     /// With `opts.sudo` and a non-root user it runs under `sudo -n`; sudo asking for a
-    /// password is [`SshError::SudoPasswordRequired`]. On timeout the remote command gets
-    /// SIGKILL (where the server honours signals) and the channel is closed.
+    /// password is [`SshError::SudoPasswordRequired`]. On timeout (or at the deadline) the
+    /// command's whole process group is killed from a second channel and this channel closed,
+    /// so nothing keeps running on the host (see `pgid.rs`); stderr never shows the marker line
+    /// used for that.
     pub async fn exec(&self, command: &str, opts: ExecOptions) -> Result<ExecOutput, SshError> {
         let host = self.host();
         let timeout = opts.timeout.unwrap_or(self.inner.command_timeout);

@@ -13,6 +13,10 @@
 //! `Instant` passed down to every call ([`timeouts`]).
 //!
 //! It knows nothing about clusters, roles or operating systems: that is `strato-host`.
+//! It never reads `~/.ssh/known_hosts` or `~/.ssh/config`: the caller passes everything in.
+//! The remote side needs a POSIX-like login shell (bash, dash, zsh: commands are passed to it
+//! as `ssh host command` does) and `sh`, `cat`, `wc`, `chmod`, `mv`, `kill`; a non-root login
+//! also needs passwordless `sudo` for privileged commands.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), strato_ssh::SshError> {

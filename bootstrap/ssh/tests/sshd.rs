@@ -511,6 +511,38 @@ async fn bastion_carries_the_connection_to_the_target() {
 }
 
 #[tokio::test]
+async fn a_target_down_behind_the_bastion_is_retried_then_reported() {
+    let sshd = Sshd::start();
+    let down = strato_ssh::Target::new("127.0.0.1", "root").with_port(common::free_port());
+    let mut opts = sshd.options(&sshd.keys.ed25519);
+    opts.retry = strato_ssh::RetryPolicy {
+        attempts: 2,
+        initial_backoff: Duration::from_millis(10),
+        max_backoff: Duration::from_millis(10),
+    };
+    opts.bastion = Some(Bastion {
+        target: sshd.target(),
+        auth: vec![AuthMethod::key(&sshd.keys.ed25519)],
+        host_key: HostKeyPolicy::TrustOnFirstUse,
+    });
+    let err = Session::connect(&down, &opts, None)
+        .await
+        .expect_err("target down");
+    assert!(
+        matches!(
+            &err,
+            SshError::Protocol {
+                step: "open channel through bastion",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    assert!(err.to_string().contains(&down.to_string()), "{err}");
+}
+
+#[tokio::test]
 async fn bastion_errors_name_the_bastion() {
     let sshd = Sshd::start();
     let mut opts = sshd.options(&sshd.keys.ed25519);

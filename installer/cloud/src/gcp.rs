@@ -117,7 +117,12 @@ impl Gcp {
                 .map_err(|e| fail("list instances", e))?;
             // Filtered here rather than with the API's `filter`: its syntax for hyphenated label
             // keys is not something to bet teardown on.
-            out.extend(page.items.iter().map(to_json).filter(|i| i["labels"][TAG_CLUSTER_ID] == plan.spec.cluster_id.as_str()));
+            out.extend(
+                page.items
+                    .iter()
+                    .map(to_json)
+                    .filter(|i| i["labels"][TAG_CLUSTER_ID] == plan.spec.cluster_id.as_str()),
+            );
             token = page.next_page_token.filter(|t| !t.is_empty());
             if token.is_none() {
                 return Ok(out);
@@ -426,16 +431,19 @@ impl CloudProvider for Gcp {
                 .into_iter()
                 .map(|t| network_tag(plan, t))
                 .collect();
+            let mut metadata = vec![
+                json!({"key": "ssh-keys", "value": format!("{}:{}", plan.spec.ssh_user, plan.spec.ssh_public_key)}),
+            ];
+            if let Some(user_data) = crate::cloud_init::user_data(plan, m.role)? {
+                metadata.push(json!({"key": "user-data", "value": user_data}));
+            }
             let body: Instance = model(
                 json!({
                     "name": m.name,
                     "machineType": format!("zones/{}/machineTypes/{}", self.zone, m.instance_type),
                     "labels": labels,
                     "tags": {"items": tags},
-                    "metadata": {"items": [
-                        {"key": "ssh-keys", "value": format!("{}:{}", plan.spec.ssh_user, plan.spec.ssh_public_key)},
-                        {"key": "user-data", "value": crate::cloud_init::user_data(plan, m.role)},
-                    ]},
+                    "metadata": {"items": metadata},
                     "disks": [{"boot": true, "autoDelete": true, "initializeParams": {"sourceImage": image, "diskSizeGb": m.disk_gib.to_string()}}],
                     "networkInterfaces": [{
                         "subnetwork": format!("projects/{p}/regions/{}/subnetworks/{}", self.region, plan.subnet_name),

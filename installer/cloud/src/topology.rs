@@ -354,16 +354,32 @@ mod tests {
             cluster_id: "0a1b2c3d".into(),
             ssh_user: "ops".into(),
             provider: ProviderKind::Aws,
-            location: Location::Aws { region: "eu-west-1".into() },
+            location: Location::Aws {
+                region: "eu-west-1".into(),
+            },
             os: "rocky-9".into(),
             image: None,
             ssh_public_key_path: "id.pub".into(),
             ssh_public_key: "ssh-ed25519 AAAA".into(),
             admin_cidrs: vec!["203.0.113.0/24".into()],
             network_cidr: "10.0.0.0/16".into(),
-            instance_types: PerRole { bootstrap: "b".into(), master: "m".into(), agent: "a".into(), public_agent: "p".into() },
-            counts: Counts { masters, agents, public_agents },
-            disk_gib: PerRole { bootstrap: 60, master: 120, agent: 60, public_agent: 60 },
+            instance_types: PerRole {
+                bootstrap: "b".into(),
+                master: "m".into(),
+                agent: "a".into(),
+                public_agent: "p".into(),
+            },
+            counts: Counts {
+                masters,
+                agents,
+                public_agents,
+            },
+            disk_gib: PerRole {
+                bootstrap: 60,
+                master: 120,
+                agent: 60,
+                public_agent: 60,
+            },
         }
     }
 
@@ -371,9 +387,22 @@ mod tests {
     fn machines_are_named_per_role_with_their_sizes() {
         let plan = plan(&spec(3, 2, 0));
         let names: Vec<&str> = plan.machines.iter().map(|m| m.name.as_str()).collect();
-        assert_eq!(names, ["demo-bootstrap", "demo-master-1", "demo-master-2", "demo-master-3", "demo-agent-1", "demo-agent-2"]);
+        assert_eq!(
+            names,
+            [
+                "demo-bootstrap",
+                "demo-master-1",
+                "demo-master-2",
+                "demo-master-3",
+                "demo-agent-1",
+                "demo-agent-2"
+            ]
+        );
         let m = &plan.machines[1];
-        assert_eq!((m.role, m.instance_type.as_str(), m.disk_gib), (Role::Master, "m", 120));
+        assert_eq!(
+            (m.role, m.instance_type.as_str(), m.disk_gib),
+            (Role::Master, "m", 120)
+        );
         assert_eq!(plan.subnet_cidr, "10.0.1.0/24");
     }
 
@@ -382,15 +411,40 @@ mod tests {
         let plan = plan(&spec(1, 1, 1));
         for rule in &plan.rules {
             let world = rule.sources.iter().any(|s| s == "0.0.0.0/0");
-            assert_eq!(world, rule.target == Target::Role(Role::PublicAgent), "{rule:?}");
+            assert_eq!(
+                world,
+                rule.target == Target::Role(Role::PublicAgent),
+                "{rule:?}"
+            );
         }
-        let ssh = plan.rules.iter().find(|r| r.name == "ssh").expect("ssh rule");
-        assert_eq!((ssh.ports.clone(), ssh.sources.clone(), ssh.target), (vec![(22, 22)], vec!["203.0.113.0/24".to_string()], Target::AllNodes));
+        let ssh = plan
+            .rules
+            .iter()
+            .find(|r| r.name == "ssh")
+            .expect("ssh rule");
+        assert_eq!(
+            (ssh.ports.clone(), ssh.sources.clone(), ssh.target),
+            (
+                vec![(22, 22)],
+                vec!["203.0.113.0/24".to_string()],
+                Target::AllNodes
+            )
+        );
         assert_eq!(plan.targets_for(Role::Agent), vec![Target::AllNodes]);
-        assert_eq!(plan.targets_for(Role::PublicAgent), vec![Target::AllNodes, Target::Role(Role::PublicAgent)]);
-        assert_eq!(plan.firewall_name(Target::Role(Role::PublicAgent)), "demo-public-agents");
+        assert_eq!(
+            plan.targets_for(Role::PublicAgent),
+            vec![Target::AllNodes, Target::Role(Role::PublicAgent)]
+        );
+        assert_eq!(
+            plan.firewall_name(Target::Role(Role::PublicAgent)),
+            "demo-public-agents"
+        );
         let mut priorities: Vec<u16> = plan.rules.iter().map(|r| r.priority).collect();
         priorities.dedup();
-        assert_eq!(priorities.len(), plan.rules.len(), "Azure needs unique priorities");
+        assert_eq!(
+            priorities.len(),
+            plan.rules.len(),
+            "Azure needs unique priorities"
+        );
     }
 }

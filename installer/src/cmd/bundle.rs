@@ -24,7 +24,7 @@ pub struct BundleArgs {
     pub profile: Profile,
     /// Oldest glibc the binaries must run on (MAJOR.MINOR, built with cargo-zigbuild), or
     /// `native` for a plain cargo build against this machine's glibc.
-    #[arg(long, default_value = "2.28", value_name = "VERSION|native")]
+    #[arg(long, default_value_t = strato_bundle::DEFAULT_GLIBC.to_string(), value_name = "VERSION|native")]
     pub glibc: String,
 }
 

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, Context as _};
 use clap::Args;
 use strato_config::files::{resolve, Files, RealFiles};
+use strato_config::Cluster;
 use strato_render::{BundleRef, RenderOptions};
 
 use crate::{report, CliError, Exit};
@@ -35,33 +36,17 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
                 args.config.display()
             )));
         }
+        Err(strato_config::LoadError::Read { path, source })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            return Err(CliError::Usage(format!(
+                "{} does not exist (pass -c PATH or set STRATO_CONFIG; `strato init` writes one)",
+                path.display()
+            )));
+        }
         Err(err) => return Err(CliError::Other(err.into())),
     };
-    let base = strato_config::Source::for_path(&args.config).base;
-    let home = RealFiles.home();
-    let bundle_path = args.bundle.clone().or_else(|| {
-        cluster
-            .runtime
-            .bundle
-            .as_ref()
-            .map(|b| resolve(b, &base, home.as_deref()))
-    });
-    let bundle = bundle_path
-        .as_deref()
-        .map(BundleRef::from_file)
-        .transpose()
-        .map_err(|e| CliError::Other(e.into()))?;
-    let ip_detect_script = match &cluster.network.ip_detect {
-        strato_config::IpDetect::Script(path) => {
-            Some(read_script(&resolve(path, &base, home.as_deref()))?)
-        }
-        _ => None,
-    };
-    let options = RenderOptions {
-        bootstrap_url: args.bootstrap_url.clone(),
-        bundle,
-        ip_detect_script,
-    };
+    let options = render_options(&args, &cluster)?;
     let tree =
         strato_render::render_tree(&cluster, &options).map_err(|e| CliError::Other(e.into()))?;
     strato_render::write_tree(&tree, &args.output).map_err(|e| CliError::Other(e.into()))?;
@@ -81,6 +66,39 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
     let url = url.unwrap_or_else(|| "http://BOOTSTRAP:8090".into());
     println!("on each node: curl -fsSL {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent");
     Ok(Exit::Success)
+}
+
+/// Reads what rendering needs from disk: the bundle's hash and the ip-detect script. Relative
+/// paths in cluster.yaml are relative to its directory.
+fn render_options(args: &GenconfArgs, cluster: &Cluster) -> Result<RenderOptions, CliError> {
+    let base = strato_config::Source::for_path(&args.config).base;
+    let home = RealFiles.home();
+    let bundle_path = args.bundle.clone().or_else(|| {
+        let bundle = cluster.runtime.bundle.as_ref()?;
+        Some(resolve(bundle, &base, home.as_deref()))
+    });
+    if let Some(dir) = bundle_path.as_deref().filter(|p| p.is_dir()) {
+        return Err(CliError::Usage(format!(
+            "the runtime bundle {} is a directory; genconf serves a .tar.gz bundle file",
+            dir.display()
+        )));
+    }
+    let bundle = bundle_path
+        .as_deref()
+        .map(BundleRef::from_file)
+        .transpose()
+        .map_err(|e| CliError::Other(e.into()))?;
+    let ip_detect_script = match &cluster.network.ip_detect {
+        strato_config::IpDetect::Script(path) => {
+            Some(read_script(&resolve(path, &base, home.as_deref()))?)
+        }
+        _ => None,
+    };
+    Ok(RenderOptions {
+        bootstrap_url: args.bootstrap_url.clone(),
+        bundle,
+        ip_detect_script,
+    })
 }
 
 fn read_script(path: &Path) -> Result<String, CliError> {

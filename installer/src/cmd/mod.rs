@@ -1,8 +1,15 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
 pub mod bundle;
 pub mod config;
+pub mod deploy;
 pub mod genconf;
 pub mod init;
+pub mod job;
+pub mod postflight;
+pub mod preflight;
+pub mod remote;
+pub mod status;
+pub mod uninstall;
 pub mod up;
 pub mod validate;
 
@@ -18,5 +25,10 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Genconf(args) => genconf::run(args),
         Command::Up(args) => up::run(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Preflight(args) => preflight::run(args),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Postflight(args) => postflight::run(args),
+        Command::Uninstall(args) => uninstall::run(args),
+        Command::Status(args) => status::run(args),
     }
 }

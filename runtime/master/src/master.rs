@@ -66,6 +66,22 @@ impl Master {
         }
     }
 
+    pub(crate) fn persist_tasks<'a>(&self, tasks: impl Iterator<Item = &'a TaskRecord>) {
+        let entries: Vec<(String, Vec<u8>)> = tasks
+            .filter_map(|t| {
+                serde_json::to_vec(t)
+                    .ok()
+                    .map(|bytes| (t.id.clone(), bytes))
+            })
+            .collect();
+        if entries.is_empty() {
+            return;
+        }
+        if let Err(error) = self.store.put_many(Table::Tasks, &entries) {
+            tracing::error!(%error, tasks = entries.len(), "cannot store launched tasks");
+        }
+    }
+
     pub(crate) fn forget_task(&self, task_id: &str) {
         if let Err(error) = self.store.delete(Table::Tasks, task_id) {
             tracing::error!(%error, task = %task_id, "cannot delete task");

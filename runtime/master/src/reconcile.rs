@@ -15,6 +15,23 @@ use crate::master::Master;
 use crate::registry::agent_url;
 use crate::state::State;
 
+/// Dependencies order deployments (marathon-mesos.md §1.3): while one deployment changes both an
+/// app and an app it depends on, the app waits until the dependency has converged. Outside such
+/// a deployment, replacements are never held back by another app's health.
+fn dependencies_ready(state: &State, app: &strato_runtime_types::App) -> bool {
+    app.dependencies.iter().all(|dependency| {
+        let dependency = PathId::normalise(dependency).to_string();
+        let deployed_together = state
+            .deployment_order
+            .iter()
+            .filter_map(|id| state.deployments.get(id))
+            .any(|d| d.affects(&app.id) && d.affects(&dependency));
+        !deployed_together
+            || !state.apps.contains_key(&dependency)
+            || state.converged.contains(&dependency)
+    })
+}
+
 /// A call to make to an agent once the state lock is released.
 pub(crate) enum AgentCall {
     Launch {
@@ -86,10 +103,7 @@ impl Master {
                 .map(|app| AppInput {
                     app,
                     launch_not_before: state.backoff.get(&app.id).map(|b| b.next_launch_at),
-                    dependencies_ready: app.dependencies.iter().all(|d| {
-                        !state.apps.contains_key(&PathId::normalise(d).to_string())
-                            || state.converged.contains(&PathId::normalise(d).to_string())
-                    }),
+                    dependencies_ready: dependencies_ready(state, app),
                 })
                 .collect();
             let tasks: Vec<&TaskRecord> = state.tasks.values().filter(|t| t.is_active()).collect();
@@ -111,11 +125,17 @@ impl Master {
             }
             self.request_kill(state, &kill.task_id, grace, calls);
         }
+        let mut launched = Vec::new();
         for launch in plan.launches {
             if let Some(call) = self.record_launch(state, &launch, now) {
+                if let AgentCall::Launch { task, .. } = &call {
+                    launched.push(task.task_id.clone());
+                }
                 calls.push(call);
             }
         }
+        // One commit for the round's launches: a big scale-up is not one fsync per task.
+        self.persist_tasks(launched.iter().filter_map(|id| state.tasks.get(id)));
         state.converged = plan.converged.into_iter().collect();
         let previous = std::mem::take(&mut state.waiting);
         for (app_id, missing) in plan.unplaced {
@@ -204,7 +224,6 @@ impl Master {
             mem: app.mem,
             disk: app.disk,
         };
-        self.persist_task(&task);
         state.tasks.insert(task_id.clone(), task);
         let launch = LaunchTask {
             task_id: task_id.clone(),

@@ -76,7 +76,7 @@ pub fn allows(
         },
         "IS" => here.is_some() && here == value,
         "LIKE" => here.is_some_and(matches),
-        "UNLIKE" => here.map_or(true, |h| !matches(h)),
+        "UNLIKE" => here.is_none_or(|h| !matches(h)),
         "MAX_PER" => {
             here.is_some()
                 && value

@@ -69,6 +69,13 @@ pub trait Store: Send + Sync + 'static {
     fn delete(&self, table: Table, key: &str) -> Result<(), StoreError>;
     /// Every entry whose key starts with `prefix`, in key order.
     fn list(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Writes several entries at once (one commit where the backend has transactions).
+    fn put_many(&self, table: Table, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        entries
+            .iter()
+            .try_for_each(|(key, value)| self.put(table, key, value))
+    }
 }
 
 /// Serde helpers over any [`Store`].

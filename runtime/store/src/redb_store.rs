@@ -63,6 +63,21 @@ impl Store for RedbStore {
         txn.commit().map_err(|e| err(e.to_string()))
     }
 
+    fn put_many(&self, table: Table, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
+        let err = |e: String| backend("write", table)(e);
+        let txn = self.db.begin_write().map_err(|e| err(e.to_string()))?;
+        {
+            let mut t = txn
+                .open_table(definition(table))
+                .map_err(|e| err(e.to_string()))?;
+            for (key, value) in entries {
+                t.insert(key.as_str(), value.as_slice())
+                    .map_err(|e| err(e.to_string()))?;
+            }
+        }
+        txn.commit().map_err(|e| err(e.to_string()))
+    }
+
     fn delete(&self, table: Table, key: &str) -> Result<(), StoreError> {
         let err = |e: String| backend("delete", table)(e);
         let txn = self.db.begin_write().map_err(|e| err(e.to_string()))?;

@@ -29,7 +29,18 @@ pub fn normalise(body: &mut Map<String, Value>) -> Result<(), Vec<Violation>> {
         body.remove(key);
     }
     if let Some(ports) = body.remove("ports") {
-        if body.contains_key("portDefinitions") {
+        if let Some(definitions) = body.get("portDefinitions") {
+            // Clients that echo a fetched app send both; that is fine when they agree.
+            let declared: Vec<&Value> = definitions
+                .as_array()
+                .map(|d| d.iter().map(|p| &p["port"]).collect())
+                .unwrap_or_default();
+            if ports
+                .as_array()
+                .is_some_and(|p| p.iter().collect::<Vec<_>>() == declared)
+            {
+                return normalise(body);
+            }
             return Err(vec![Violation::new(
                 "/ports",
                 "You cannot specify both ports and port definitions",
@@ -47,7 +58,17 @@ pub fn normalise(body: &mut Map<String, Value>) -> Result<(), Vec<Violation>> {
         body.insert("portDefinitions".into(), Value::Array(definitions));
     }
     if let Some(uris) = body.remove("uris") {
-        if body.contains_key("fetch") {
+        if let Some(fetch) = body.get("fetch") {
+            let fetched: Vec<&Value> = fetch
+                .as_array()
+                .map(|f| f.iter().map(|f| &f["uri"]).collect())
+                .unwrap_or_default();
+            if uris
+                .as_array()
+                .is_some_and(|u| u.iter().collect::<Vec<_>>() == fetched)
+            {
+                return normalise(body);
+            }
             return Err(vec![Violation::new(
                 "/uris",
                 "may not be set in conjunction with fetch",
@@ -180,6 +201,17 @@ mod tests {
         assert_eq!(body["portDefinitions"][1]["port"], 8080);
         assert_eq!(body["fetch"][0]["uri"], "http://x/a.tgz");
         assert!(!body.contains_key("tasksRunning"));
+    }
+
+    #[test]
+    fn echoed_ports_that_agree_with_port_definitions_are_dropped() {
+        let mut body = object(
+            json!({"ports": [10000], "portDefinitions": [{"port": 10000, "name": "default"}]}),
+        );
+        normalise(&mut body).expect("agreeing ports are accepted");
+        assert!(!body.contains_key("ports"));
+        let mut body = object(json!({"ports": [10001], "portDefinitions": [{"port": 10000}]}));
+        assert!(normalise(&mut body).is_err());
     }
 
     #[test]

@@ -146,7 +146,7 @@ pub fn validate(app: &App) -> Vec<Violation> {
                 "error.unknown.enum.literal",
             )),
             Some(strato_proto::HealthProtocol::Command) => {
-                if check.command.as_ref().map_or(true, |c| c.value.is_empty()) {
+                if check.command.as_ref().is_none_or(|c| c.value.is_empty()) {
                     out.push(Violation::new(
                         format!("{path}/command"),
                         "is required for COMMAND health checks",

@@ -277,7 +277,7 @@ impl LocalCluster {
                 let running = app["tasksRunning"].as_u64()?;
                 let checks = app["healthChecks"].as_array().map_or(0, Vec::len);
                 let healthy = checks == 0 || app["tasksHealthy"].as_u64() == Some(instances);
-                let settled = app["deployments"].as_array().map_or(true, Vec::is_empty);
+                let settled = app["deployments"].as_array().is_none_or(Vec::is_empty);
                 (running == instances && healthy && settled).then_some(app)
             })
         }));

@@ -66,6 +66,10 @@ fn dashboard_shows_agents_apps_tasks_and_deployments_from_the_master() {
     let url = format!("http://{addr}/");
     let dom = dump_dom(&url, scratch.path());
 
+    assert!(
+        !dom.contains("cannot reach the master"),
+        "the page could not poll:\n{dom}"
+    );
     let agents = table(&dom, "agents");
     assert!(
         agents.contains("node-a.test"),
@@ -137,6 +141,10 @@ fn dashboard_on_a_local_cluster_shows_the_agent_the_app_and_its_task() {
     let dom = dump_dom(&url, scratch.path());
     screenshot(&url, scratch.path());
 
+    assert!(
+        !dom.contains("cannot reach the master"),
+        "the page could not poll:\n{dom}"
+    );
     let agents = table(&dom, "agents");
     assert!(
         !agents.contains("no agents registered"),

@@ -85,8 +85,9 @@ else
   while IFS=: read -r _ ctrl path; do
     case ",$ctrl," in *,memory,*) cg=$path;; esac
   done < /proc/self/cgroup
+  # No `mine` check on v1: Docker has no cgroup namespace there, so the path above is the real one
+  # in the host tree, and in a PID namespace cgroup.procs lists host PIDs that never match $$.
   d=/sys/fs/cgroup/memory${{cg%/}}
-  mine "$d"
   while :; do
     [ -r "$d/memory.limit_in_bytes" ] && echo "v1 $d $(cat "$d/memory.limit_in_bytes")"
     case "$d" in /sys/fs/cgroup/memory|/sys/fs/cgroup|/sys/fs|/sys|/) break;; esac

@@ -398,8 +398,8 @@ pub async fn run(aws: &Aws, plan: &Plan) -> Result<CreateReport> {
                     .map(|(_, id)| id.clone())
             })
             .collect();
-        let user_data = base64::engine::general_purpose::STANDARD
-            .encode(crate::cloud_init::user_data(plan, m.role));
+        let user_data = crate::cloud_init::user_data(plan, m.role)?
+            .map(|u| base64::engine::general_purpose::STANDARD.encode(u));
         let disk = BlockDeviceMapping::builder()
             .device_name(&image.root_device)
             .ebs(
@@ -419,7 +419,7 @@ pub async fn run(aws: &Aws, plan: &Plan) -> Result<CreateReport> {
                 .key_name(&plan.key_name)
                 .subnet_id(&subnet_id)
                 .set_security_group_ids(Some(sgs.clone()))
-                .user_data(&user_data)
+                .set_user_data(user_data.clone())
                 .block_device_mappings(disk.clone())
                 .tag_specifications(tag_spec(
                     plan,

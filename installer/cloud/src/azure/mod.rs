@@ -377,9 +377,9 @@ impl CloudProvider for Azure {
                 )
                 .await?;
             let user = &plan.spec.ssh_user;
-            let custom_data = base64::engine::general_purpose::STANDARD
-                .encode(crate::cloud_init::user_data(plan, m.role));
-            let vm_body = json!({"location": loc, "tags": tags, "properties": {
+            let custom_data = crate::cloud_init::user_data(plan, m.role)?
+                .map(|u| base64::engine::general_purpose::STANDARD.encode(u));
+            let mut vm_body = json!({"location": loc, "tags": tags, "properties": {
                 "hardwareProfile": {"vmSize": m.instance_type},
                 "storageProfile": {"imageReference": image, "osDisk": {
                     "createOption": "FromImage", "diskSizeGB": m.disk_gib, "deleteOption": "Delete",
@@ -391,6 +391,12 @@ impl CloudProvider for Azure {
                 }},
                 "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true, "deleteOption": "Delete"}}]},
             }});
+            if custom_data.is_none() {
+                // Flatcar: no cloud-config; ARM refuses a null customData.
+                vm_body["properties"]["osProfile"]
+                    .as_object_mut()
+                    .map(|o| o.remove("customData"));
+            }
             let before = report.created.len();
             self.ensure(
                 &mut report,

@@ -150,6 +150,9 @@ fn ssh(c: &mut Config, cwd: &Path) -> Ssh {
     ssh
 }
 
+/// Checked keys whose fate `convert` already reports (or that are refused).
+const SAID_ELSEWHERE: &[&str] = &["master_discovery", "exhibitor_storage_backend", "use_proxy"];
+
 fn warn_dropped(c: &mut Config) {
     let present: Vec<String> = c.values.keys().cloned().collect();
     for key in present {
@@ -162,6 +165,8 @@ fn warn_dropped(c: &mut Config) {
                 &key,
                 "not used: Strato nodes announce one address, from network.ip_detect",
             );
+        } else if keys::CHECKED.contains(&key.as_str()) && !SAID_ELSEWHERE.contains(&key.as_str()) {
+            c.warn(&key, "checked as DC/OS does; not used by Strato");
         }
     }
 }

@@ -15,7 +15,7 @@
 //! | `ssh_parallelism` | `ssh.parallelism` | mapped |
 //! | `process_timeout` | `ssh.command_timeout_seconds` | mapped |
 //! | `master_discovery` | – | checked; `static` is what Strato does, `master_http_loadbalancer` warned |
-//! | `exhibitor_storage_backend` and its dependants (`exhibitor_zk_hosts`, `exhibitor_zk_path`, `aws_region`, `s3_bucket`, `s3_prefix`, `exhibitor_explicit_keys`, `aws_access_key_id`, `aws_secret_access_key`, `exhibitor_azure_*`, `exhibitor_fs_config_dir`), `exhibitor_address`, `num_masters` | – | checked as DC/OS does, then warned: Strato's masters keep their own state |
+//! | `exhibitor_storage_backend` and its dependants (`exhibitor_zk_hosts`, `exhibitor_zk_path`, `aws_region`, `s3_bucket`, `s3_prefix`, `exhibitor_explicit_keys`, `aws_access_key_id`, `aws_secret_access_key`, `exhibitor_azure_*`, `exhibitor_fs_config_dir`), `exhibitor_address`, `num_masters`, `master_external_loadbalancer` | – | checked as DC/OS does, then warned: Strato's masters keep their own state |
 //! | `use_proxy: true` | – | refused: Strato nodes do not use an HTTP proxy yet |
 //! | `num_masters` (static), `dcos_version`, `marathon_port`, `custom_auth` | – | error, as in DC/OS: "must be calculated" |
 //! | every other DC/OS key in [`OTHER`], Enterprise keys in [`ENTERPRISE`] | – | warned: accepted by DC/OS, not used by Strato |

@@ -455,3 +455,55 @@ async fn dependencies_start_first_and_the_deployment_has_ordered_steps() {
     assert_eq!(group["groups"][0]["apps"].as_array().map(Vec::len), Some(2));
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn killed_tasks_are_replaced_unless_scaled_and_host_filters_the_kill() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    cluster.add_agent("a1", "*", &[]).await;
+    cluster.add_agent("a2", "*", &[]).await;
+    let app = json!({"id": "/k", "cmd": "sleep 1", "cpus": 0.1, "mem": 16, "instances": 2, "constraints": [["hostname", "UNIQUE"]]});
+    cluster.send(Method::POST, "/v2/apps", Some(app)).await;
+    let before = ids(&wait_running(&cluster, "/k", 2).await);
+
+    let (status, body) = cluster
+        .send(
+            Method::POST,
+            "/v2/tasks/delete?scale=False",
+            Some(json!({"ids": [before[0]]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["tasks"][0]["id"], before[0].as_str());
+    let after = ids(&wait_running(&cluster, "/k", 2).await);
+    assert!(
+        !after.contains(&before[0]) && after.contains(&before[1]),
+        "the killed task was replaced"
+    );
+
+    let (status, body) = cluster
+        .send(
+            Method::DELETE,
+            "/v2/apps/k/tasks?host=a2.example&scale=true",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(body["deploymentId"].is_string());
+    let left = wait_running(&cluster, "/k", 1).await;
+    assert_eq!(left[0]["host"], "a1.example");
+    let (_, app) = cluster.get("/v2/apps/k").await;
+    assert_eq!(app["app"]["instances"], 1);
+    let (status, body) = cluster
+        .send(
+            Method::POST,
+            "/v2/tasks/delete",
+            Some(json!({"ids": ["nodot"]})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["message"].as_str()),
+        (400, Some("Invalid task id 'nodot'."))
+    );
+    cluster.stop().await;
+}

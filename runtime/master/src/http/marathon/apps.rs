@@ -60,15 +60,11 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
         .apps
         .values()
         .filter(|a| {
-            cmd.as_ref().map_or(true, |c| {
-                a.cmd.as_deref().unwrap_or("").to_lowercase().contains(c)
-            })
+            cmd.as_ref()
+                .is_none_or(|c| a.cmd.as_deref().unwrap_or("").to_lowercase().contains(c))
         })
-        .filter(|a| {
-            id.as_ref()
-                .map_or(true, |i| a.id.to_lowercase().contains(i))
-        })
-        .filter(|a| selector.as_ref().map_or(true, |s| s.matches(a)))
+        .filter(|a| id.as_ref().is_none_or(|i| a.id.to_lowercase().contains(i)))
+        .filter(|a| selector.as_ref().is_none_or(|s| s.matches(a)))
         .map(|a| app_json(&state, a, &embed, false))
         .collect();
     Json(json!({"apps": apps}))
@@ -392,7 +388,7 @@ impl LabelSelector {
             let value = app.labels.get(key);
             match op.as_str() {
                 "==" | "in" => value.is_some_and(|v| values.contains(v)),
-                "!=" | "notin" => value.map_or(true, |v| !values.contains(v)),
+                "!=" | "notin" => value.is_none_or(|v| !values.contains(v)),
                 _ => value.is_some(),
             }
         })

@@ -1,5 +1,6 @@
 //! `/v2/events`: Server-Sent Events (`event: <type>` / `data: <json>`), starting with
-//! `event_stream_attached`; `?event_type=` (repeatable) filters.
+//! `event_stream_attached`; `?event_type=` (repeatable) filters. A comment line every 5 s keeps
+//! idle streams open through clients with short read timeouts.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -43,5 +44,5 @@ pub async fn stream(
         };
         async move { out }
     });
-    Sse::new(first.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(first.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
 }

@@ -103,7 +103,7 @@ pub async fn kill_app_tasks(
     let host = params.get("host");
     let ids: Vec<String> = state
         .active_tasks_of(app_id)
-        .filter(|t| !t.kill_requested && host.map_or(true, |h| t.host == h))
+        .filter(|t| !t.kill_requested && host.is_none_or(|h| t.host == h))
         .map(|t| t.id.clone())
         .collect();
     let shown: Vec<Value> = ids

@@ -1,0 +1,324 @@
+//! The job driver shared by `preflight`, `deploy`, `postflight` and `uninstall`: load
+//! cluster.yaml, reach a bootstrap server (in this process for `bootstrap: local`, otherwise
+//! set up on the bootstrap host over SSH and reached through an SSH tunnel, see `remote.rs`),
+//! submit the job, show live progress, print the per-host summary and map it to an exit code.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{anyhow, Context as _};
+use clap::{Args, ValueEnum};
+use strato_api::{Client, Job, JobKind, JobOptions, JobRequest};
+use strato_config::files::{resolve, Files, RealFiles};
+use strato_config::{Bootstrap, Cluster};
+use strato_render::{BundleRef, RenderOptions, RenderedTree};
+
+use crate::ui::progress::{Mode, Progress};
+use crate::ui::summary;
+use crate::{report, CliError, Exit};
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// Live progress on stderr, a summary table on stdout.
+    Text,
+    /// One JSON event per line, then the final job as JSON.
+    Json,
+}
+
+/// Flags every job command takes.
+#[derive(Debug, Args)]
+pub struct JobArgs {
+    /// The cluster description.
+    #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]
+    pub config: PathBuf,
+    /// List what would change on each host and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(short, long, value_enum, default_value = "text")]
+    pub output: Output,
+    /// Let a failing preflight check (by name, e.g. `memory`) only warn. Repeatable.
+    #[arg(long = "waive", value_name = "CHECK")]
+    pub waive: Vec<String>,
+    /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
+    #[arg(long, env = "STRATO_BUNDLE")]
+    pub bundle: Option<PathBuf>,
+    /// URL the nodes download the serve tree from; default: http://<bootstrap>:8090.
+    #[arg(long, env = "STRATO_BOOTSTRAP_URL")]
+    pub bootstrap_url: Option<String>,
+    /// The strato-bootstrap binary to install on the bootstrap host; default: next to `strato`.
+    #[arg(long, env = "STRATO_BOOTSTRAP_BIN")]
+    pub bootstrap_bin: Option<PathBuf>,
+    /// With `bootstrap: local`: where this machine serves the tree to the nodes.
+    #[arg(long, default_value = "0.0.0.0:8090")]
+    pub listen: SocketAddr,
+}
+
+/// A cluster.yaml that is valid, with where it lives.
+pub struct Loaded {
+    pub cluster: Cluster,
+    pub base: PathBuf,
+}
+
+/// Load and validate, printing every diagnostic on failure.
+pub fn load(config: &Path) -> Result<Loaded, CliError> {
+    match strato_config::load(config) {
+        Ok(cluster) => Ok(Loaded {
+            cluster,
+            base: strato_config::Source::for_path(config).base,
+        }),
+        Err(strato_config::LoadError::Invalid(diagnostics)) => {
+            report::print_diagnostics(&diagnostics);
+            Err(CliError::Other(anyhow!("{} is invalid", config.display())))
+        }
+        Err(err) => Err(CliError::Other(err.into())),
+    }
+}
+
+/// The serve tree for `cluster`, with the bundle (required unless the job only reads hosts).
+pub fn render(
+    loaded: &Loaded,
+    args: &JobArgs,
+    url: Option<String>,
+    need_bundle: bool,
+) -> Result<RenderedTree, CliError> {
+    let home = RealFiles.home();
+    let bundle_path = args.bundle.clone().or_else(|| {
+        loaded
+            .cluster
+            .runtime
+            .bundle
+            .as_ref()
+            .map(|b| resolve(b, &loaded.base, home.as_deref()))
+    });
+    if need_bundle && bundle_path.is_none() && !args.dry_run {
+        return Err(CliError::Usage(
+            "no runtime bundle: run `strato bundle`, or pass --bundle FILE (or set runtime.bundle)"
+                .into(),
+        ));
+    }
+    let bundle = bundle_path
+        .as_deref()
+        .map(BundleRef::from_file)
+        .transpose()
+        .map_err(|e| CliError::Other(e.into()))?;
+    let ip_detect_script = match &loaded.cluster.network.ip_detect {
+        strato_config::IpDetect::Script(path) => {
+            let path = resolve(path, &loaded.base, home.as_deref());
+            Some(
+                std::fs::read_to_string(&path).map_err(|source| CliError::Read {
+                    path: path.clone(),
+                    source,
+                })?,
+            )
+        }
+        _ => None,
+    };
+    let options = RenderOptions {
+        bootstrap_url: url,
+        bundle,
+        ip_detect_script,
+    };
+    strato_render::render_tree(&loaded.cluster, &options).map_err(|e| CliError::Other(e.into()))
+}
+
+/// Every file cluster.yaml names (keys, ip-detect), mapped through `map`; the cluster as YAML.
+pub fn rewrite_files(
+    cluster: &Cluster,
+    base: &Path,
+    mut map: impl FnMut(&Path) -> Result<PathBuf, CliError>,
+) -> Result<String, CliError> {
+    let home = RealFiles.home();
+    let mut c = cluster.clone();
+    let mut fix = |p: &mut Option<PathBuf>| -> Result<(), CliError> {
+        if let Some(path) = p.as_mut() {
+            *path = map(&resolve(path, base, home.as_deref()))?;
+        }
+        Ok(())
+    };
+    fix(&mut c.ssh.key_path)?;
+    if let Some(b) = c.ssh.bastion.as_mut() {
+        fix(&mut b.key_path)?;
+    }
+    for h in c
+        .masters
+        .iter_mut()
+        .chain(c.agents.iter_mut())
+        .chain(c.public_agents.iter_mut())
+    {
+        fix(&mut h.key_path)?;
+    }
+    if let strato_config::IpDetect::Script(path) = &c.network.ip_detect {
+        let mapped = map(&resolve(path, base, home.as_deref()))?;
+        c.network.ip_detect = strato_config::IpDetect::Script(mapped);
+    }
+    serde_yaml::to_string(&c)
+        .context("cannot serialize cluster.yaml")
+        .map_err(CliError::Other)
+}
+
+/// A bootstrap server to submit to, kept alive while the command runs.
+pub struct Bootstrapped {
+    pub client: Client,
+    /// cluster.yaml as the server must see it (file paths valid on the server).
+    pub cluster_text: String,
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+impl Bootstrapped {
+    pub fn new(client: Client, cluster_text: String, keep: Box<dyn std::any::Any + Send>) -> Self {
+        Bootstrapped {
+            client,
+            cluster_text,
+            _keep: keep,
+        }
+    }
+}
+
+/// The address this machine uses towards `host` (for the URL nodes download from).
+fn local_ip_towards(host: &str) -> Option<std::net::IpAddr> {
+    let socket = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    socket.connect((host, 22)).ok()?;
+    socket.local_addr().ok().map(|a| a.ip())
+}
+
+/// `bootstrap: local`: run the bootstrap server in this process.
+async fn local(
+    loaded: &Loaded,
+    args: &JobArgs,
+    need_bundle: bool,
+) -> Result<Bootstrapped, CliError> {
+    let data_dir = loaded.base.join(".strato").join("bootstrap");
+    let url = match &args.bootstrap_url {
+        Some(u) => u.clone(),
+        None => {
+            let first = loaded
+                .cluster
+                .masters
+                .first()
+                .map(|m| m.address.clone())
+                .unwrap_or_default();
+            let ip = local_ip_towards(&first)
+                .ok_or_else(|| CliError::Usage(format!("cannot tell which address {first} reaches this machine on: pass --bootstrap-url")))?;
+            let host = if ip.is_ipv6() {
+                format!("[{ip}]")
+            } else {
+                ip.to_string()
+            };
+            format!("http://{host}:{}", args.listen.port())
+        }
+    };
+    let tree = render(loaded, args, Some(url.clone()), need_bundle)?;
+    strato_render::write_tree(&tree, &data_dir.join("serve"))
+        .map_err(|e| CliError::Other(e.into()))?;
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let opts = strato_bootstrap::ServerOptions {
+        data_dir: data_dir.clone(),
+        listen: args.listen,
+        token: token.clone(),
+        serve_url: Some(url),
+    };
+    let connector = Arc::new(strato_engine::SshConnector::new(
+        data_dir.join("known_hosts.json"),
+    ));
+    let server = strato_bootstrap::start(opts, connector)
+        .await
+        .map_err(|e| CliError::Other(anyhow!(strato_engine::chain(&e))))?;
+    let client = Client::new(format!("http://127.0.0.1:{}", server.addr.port()), token)
+        .map_err(|e| CliError::Other(e.into()))?;
+    let text = rewrite_files(&loaded.cluster, &loaded.base, |p| Ok(p.to_path_buf()))?;
+    Ok(Bootstrapped::new(client, text, Box::new(server)))
+}
+
+/// Follow a job's events to its end and return the final job.
+async fn follow(client: &Client, id: &str, progress: &mut Progress) -> Result<Job, CliError> {
+    let mut events = client
+        .events(id)
+        .await
+        .map_err(|e| CliError::Other(e.into()))?;
+    while let Some(e) = events.next().await {
+        let e = e.map_err(|e| CliError::Other(e.into()))?;
+        progress.event(&e);
+    }
+    progress.finish();
+    client.job(id).await.map_err(|e| CliError::Other(e.into()))
+}
+
+/// Print the end of a job and pick the exit code.
+pub fn report_job(job: &Job, output: Output, progress: &Progress) -> Exit {
+    match output {
+        Output::Json => println!("{}", serde_json::to_string(job).unwrap_or_default()),
+        Output::Text => {
+            for (host, rows) in &progress.checks {
+                println!("{}", summary::render_checks(host, rows));
+            }
+            if job.dry_run {
+                print!("{}", summary::render_plan(job));
+            }
+            print!("{}", summary::render_summary(job));
+        }
+    }
+    summary::exit_code(job)
+}
+
+/// Run a job of `kind` as the command line says.
+pub fn run(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
+    runtime.block_on(run_async(kind, args, purge))
+}
+
+/// Reach the bootstrap server for `loaded`'s cluster.
+pub async fn bootstrap(
+    loaded: &Loaded,
+    args: &JobArgs,
+    need_bundle: bool,
+) -> Result<Bootstrapped, CliError> {
+    match &loaded.cluster.bootstrap {
+        Some(Bootstrap::Local) => local(loaded, args, need_bundle).await,
+        Some(Bootstrap::Host(addr)) => super::remote::prepare(loaded, args, addr, need_bundle).await,
+        None => Err(CliError::Usage(
+            "cluster.yaml has no `bootstrap:` host (cloud clusters get one from `strato cloud create`)".into(),
+        )),
+    }
+}
+
+async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
+    let loaded = load(&args.config)?;
+    let need_bundle = kind == JobKind::Deploy;
+    let boot = bootstrap(&loaded, args, need_bundle).await?;
+    let mode = match args.output {
+        Output::Text => Mode::Human,
+        Output::Json => Mode::Json,
+    };
+    let mut progress = Progress::new(mode);
+    // A job the server resumed after a restart runs first; a new one would race it.
+    let running = boot
+        .client
+        .jobs()
+        .await
+        .map_err(|e| CliError::Other(e.into()))?;
+    for job in running.iter().filter(|j| !j.state.is_finished()) {
+        eprintln!("==> the bootstrap server is finishing job {} first", job.id);
+        follow(&boot.client, &job.id, &mut progress).await?;
+    }
+    let request = JobRequest {
+        kind,
+        cluster: boot.cluster_text.clone(),
+        options: JobOptions {
+            dry_run: args.dry_run,
+            waivers: args.waive.clone(),
+            purge,
+            bootstrap_url: args.bootstrap_url.clone(),
+        },
+    };
+    let job = boot
+        .client
+        .submit(&request)
+        .await
+        .map_err(|e| CliError::Other(e.into()))?;
+    let mut progress = Progress::new(mode);
+    let job = follow(&boot.client, &job.id, &mut progress).await?;
+    Ok(report_job(&job, args.output, &progress))
+}

@@ -1,0 +1,16 @@
+//! `strato postflight`: check each node's service and the cluster (leader elected, every agent registered, Marathon API answering) within one overall deadline.
+use clap::Args;
+use strato_api::JobKind;
+
+use super::job::{self, JobArgs};
+use crate::{CliError, Exit};
+
+#[derive(Debug, Args)]
+pub struct PostflightArgs {
+    #[command(flatten)]
+    pub job: JobArgs,
+}
+
+pub fn run(args: PostflightArgs) -> Result<Exit, CliError> {
+    job::run(JobKind::Postflight, &args.job, false)
+}
