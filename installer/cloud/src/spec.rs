@@ -38,7 +38,6 @@ pub enum Location {
     Azure {
         location: String,
         resource_group: String,
-        subscription_id: Option<String>,
     },
     Gcp {
         project: String,
@@ -154,7 +153,6 @@ pub fn from_cluster(cluster: &strato_config::Cluster, path: &Path) -> Result<Clu
                     .resource_group
                     .clone()
                     .unwrap_or_else(|| format!("{cluster_name}-rg")),
-                subscription_id: None,
             },
         ),
         Provider::Gcp => (

@@ -122,6 +122,11 @@ async fn create_status_create_again_destroy_in_dependency_order() {
             && cloud_init.contains("role=master"),
         "{cloud_init}"
     );
+    // Rocky Linux is a Marketplace image: the VM names its purchase plan.
+    assert_eq!(
+        vm["plan"],
+        serde_json::json!({"name": "9-base", "product": "rockylinux-x86_64", "publisher": "resf"})
+    );
     assert_eq!(vm["tags"]["strato-cluster"], "demo");
     assert_eq!(vm["tags"]["strato-role"], "master");
     // NSGs: SSH from the admins everywhere; the world reaches only public agents.
@@ -322,4 +327,26 @@ async fn destroy_without_a_terminal_or_yes_refuses_before_any_call() {
         "refusing to destroy without confirmation: stdin is not a terminal; pass --yes"
     );
     assert!(fake.log().is_empty());
+}
+
+#[tokio::test]
+async fn throttled_requests_are_retried() {
+    let (fake, base) = FakeArm::start().await;
+    let env = env(&base, TOKEN);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = common::cluster_yaml(dir.path(), cloud());
+    fake.throttle(3);
+    let report = cmd::create(
+        &config,
+        &CreateOptions {
+            no_wait: true,
+            ..CreateOptions::default()
+        },
+        &env,
+        &mut Vec::new(),
+    )
+    .await
+    .expect("create despite 429s");
+    assert_eq!(report.machines.len(), 7);
+    assert_eq!(fake.log().iter().filter(|(m, _)| m == "429").count(), 3);
 }

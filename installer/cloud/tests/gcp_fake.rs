@@ -111,7 +111,7 @@ async fn create_status_create_again_destroy_in_dependency_order() {
     assert!(
         meta.iter().any(|(k, v)| k == "user-data"
             && v.starts_with("#cloud-config")
-            && v.contains("role=public-agent")),
+            && v.contains("role=public_agent")),
         "{meta:?}"
     );
     assert_eq!(

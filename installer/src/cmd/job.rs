@@ -6,6 +6,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 use clap::{Args, ValueEnum};
@@ -85,19 +86,13 @@ pub fn render(
     need_bundle: bool,
 ) -> Result<RenderedTree, CliError> {
     let home = RealFiles.home();
-    let bundle_path = args.bundle.clone().or_else(|| {
-        loaded
-            .cluster
-            .runtime
-            .bundle
-            .as_ref()
-            .map(|b| resolve(b, &loaded.base, home.as_deref()))
-    });
+    let bundle_path = bundle_path(loaded, args);
     if need_bundle && bundle_path.is_none() && !args.dry_run {
-        return Err(CliError::Usage(
-            "no runtime bundle: run `strato bundle`, or pass --bundle FILE (or set runtime.bundle)"
-                .into(),
-        ));
+        return Err(CliError::Usage(format!(
+            "no runtime bundle: run `strato bundle` (it writes {}), or pass --bundle FILE \
+             (or set runtime.bundle)",
+            strato_bundle::default_bundle_path().display()
+        )));
     }
     let bundle = bundle_path
         .as_deref()
@@ -122,6 +117,23 @@ pub fn render(
         ip_detect_script,
     };
     strato_render::render_tree(&loaded.cluster, &options).map_err(|e| CliError::Other(e.into()))
+}
+
+/// The runtime bundle: `--bundle`, else `runtime.bundle`, else the one `strato bundle` wrote
+/// to its default place (so `strato bundle && strato deploy` works from a checkout).
+pub fn bundle_path(loaded: &Loaded, args: &JobArgs) -> Option<PathBuf> {
+    let home = RealFiles.home();
+    args.bundle
+        .clone()
+        .or_else(|| {
+            loaded
+                .cluster
+                .runtime
+                .bundle
+                .as_ref()
+                .map(|b| resolve(b, &loaded.base, home.as_deref()))
+        })
+        .or_else(|| strato_bundle::find_default_bundle().ok())
 }
 
 /// Every file cluster.yaml names (keys, ip-detect), mapped through `map`; the cluster as YAML.
@@ -154,6 +166,9 @@ pub fn rewrite_files(
         let mapped = map(&resolve(path, base, home.as_deref()))?;
         c.network.ip_detect = strato_config::IpDetect::Script(mapped);
     }
+    // The tree is rendered here; the server never reads the bundle path (which only exists on
+    // this machine).
+    c.runtime.bundle = None;
     serde_yaml::to_string(&c)
         .context("cannot serialize cluster.yaml")
         .map_err(CliError::Other)
@@ -232,18 +247,59 @@ async fn local(
     Ok(Bootstrapped::new(client, text, Box::new(server)))
 }
 
-/// Follow a job's events to its end and return the final job.
+/// How long to keep reconnecting to a bootstrap server that went away mid-job (it is
+/// restarted by systemd and resumes the job from its journal).
+const RECONNECT_FOR: Duration = Duration::from_secs(120);
+
+/// Follow a job's events to its end and return the final job. If the stream breaks before the
+/// job's last event (the server was restarted), reconnect and continue after the last event
+/// seen.
 async fn follow(client: &Client, id: &str, progress: &mut Progress) -> Result<Job, CliError> {
-    let mut events = client
-        .events(id)
-        .await
-        .map_err(|e| CliError::Other(e.into()))?;
-    while let Some(e) = events.next().await {
-        let e = e.map_err(|e| CliError::Other(e.into()))?;
-        progress.event(&e);
+    let mut last_seq = 0;
+    let mut lost_since: Option<Instant> = None;
+    loop {
+        let stream = client.events(id).await;
+        match stream {
+            Ok(mut events) => {
+                while let Some(Ok(e)) = events.next().await {
+                    if e.seq <= last_seq {
+                        continue;
+                    }
+                    last_seq = e.seq;
+                    lost_since = None;
+                    progress.event(&e);
+                    if e.is_final() {
+                        progress.finish();
+                        return client.job(id).await.map_err(|e| CliError::Other(e.into()));
+                    }
+                }
+            }
+            Err(e) if lost_since.is_some_and(|t| t.elapsed() > RECONNECT_FOR) => {
+                return Err(CliError::Other(anyhow!(
+                    "lost the bootstrap server while following job {id}: {e}"
+                )));
+            }
+            Err(_) => {}
+        }
+        // The stream ended early. A job that finished anyway (or was given up) is reported.
+        if let Ok(job) = client.job(id).await {
+            if job.state.is_finished() {
+                progress.finish();
+                return Ok(job);
+            }
+        }
+        if lost_since.is_some_and(|t| t.elapsed() > RECONNECT_FOR) {
+            return Err(CliError::Other(anyhow!(
+                "job {id} made no progress for {}s; see `strato status`",
+                RECONNECT_FOR.as_secs()
+            )));
+        }
+        if lost_since.is_none() {
+            eprintln!("==> lost the event stream of job {id}; reconnecting");
+            lost_since = Some(Instant::now());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
-    progress.finish();
-    client.job(id).await.map_err(|e| CliError::Other(e.into()))
 }
 
 /// Print the end of a job and pick the exit code.
@@ -321,4 +377,131 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
     let mut progress = Progress::new(mode);
     let job = follow(&boot.client, &job.id, &mut progress).await?;
     Ok(report_job(&job, args.output, &progress))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn following_survives_a_server_restart_mid_job() {
+        use strato_engine::testing::*;
+        use strato_engine::{Journal, StaticConnector};
+        use strato_host::Transport;
+
+        let (_d, dir) = tempdir();
+        let yaml = small_cluster();
+        serve_tree(&dir, &yaml);
+        let start = |listen: SocketAddr, nodes: Vec<(&'static str, Arc<dyn Transport>)>| {
+            let mut connector = StaticConnector::new();
+            for (addr, t) in nodes {
+                connector = connector.with(addr, t);
+            }
+            strato_bootstrap::start(
+                strato_bootstrap::ServerOptions {
+                    data_dir: dir.clone(),
+                    listen,
+                    token: "t".into(),
+                    serve_url: None,
+                },
+                Arc::new(connector),
+            )
+        };
+        let reached = Arc::new(tokio::sync::Notify::new());
+        let hang = Hang {
+            inner: fresh_node(AGENT_2, 3),
+            prefix: "sh /opt/strato/tmp/install.sh".into(),
+            reached: reached.clone(),
+        };
+        let first: Vec<(&'static str, Arc<dyn Transport>)> = vec![
+            (MASTER, Arc::new(fresh_node(MASTER, 1))),
+            (AGENT_1, Arc::new(fresh_node(AGENT_1, 2))),
+            (AGENT_2, Arc::new(hang)),
+        ];
+        let server = start("127.0.0.1:0".parse().expect("addr"), first)
+            .await
+            .expect("start");
+        let addr = server.addr;
+        let client = Client::new(format!("http://{addr}"), "t").expect("client");
+        let job = client
+            .submit(&request(JobKind::Deploy, &yaml, JobOptions::default()))
+            .await
+            .expect("submit");
+        let follower = {
+            let (client, id) = (client.clone(), job.id.clone());
+            tokio::spawn(async move {
+                let mut progress = Progress::new(Mode::Json);
+                follow(&client, &id, &mut progress).await
+            })
+        };
+        tokio::time::timeout(Duration::from_secs(30), reached.notified())
+            .await
+            .expect("agent 2 hangs");
+        let journal = Journal::at(dir.join("jobs").join(&job.id));
+        let until = Instant::now() + Duration::from_secs(30);
+        while journal
+            .read_host(AGENT_1)
+            .expect("record")
+            .done("Install agents")
+            .is_none()
+        {
+            assert!(Instant::now() < until, "agent 1 never finished");
+            tokio::task::yield_now().await;
+        }
+        drop(server);
+        let second: Vec<(&'static str, Arc<dyn Transport>)> = vec![
+            (MASTER, Arc::new(fresh_node(MASTER, 1))),
+            (AGENT_1, Arc::new(fresh_node(AGENT_1, 2))),
+            (AGENT_2, Arc::new(fresh_node(AGENT_2, 3))),
+        ];
+        // The old listener closes once its aborted task is dropped: retry the bind briefly.
+        let until = Instant::now() + Duration::from_secs(10);
+        let _server = loop {
+            match start(addr, second.clone()).await {
+                Ok(s) => break s,
+                Err(e) => assert!(Instant::now() < until, "cannot restart on {addr}: {e}"),
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let done = tokio::time::timeout(Duration::from_secs(60), follower)
+            .await
+            .expect("the follower finishes")
+            .expect("task")
+            .expect("job");
+        assert_eq!(
+            done.state,
+            strato_api::JobState::Succeeded,
+            "{:#?}",
+            done.hosts
+        );
+    }
+
+    #[test]
+    fn rewritten_cluster_yaml_is_valid_for_the_server_with_the_new_paths() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let key = dir.path().join("id_ed25519");
+        std::fs::write(&key, "not really a key").expect("key");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        let text = "cluster_name: demo\nbootstrap: 10.0.0.1\nssh:\n  key_path: ./id_ed25519\n\
+                    masters: [10.0.0.2]\nagents: [{address: 10.0.0.3, port: 2222}]\nhardware: minimal\n";
+        let config = dir.path().join("cluster.yaml");
+        std::fs::write(&config, text).expect("cluster.yaml");
+        let loaded = load(&config).expect("valid");
+        let moved = dir.path().join("server-copy");
+        std::fs::copy(&key, &moved).expect("copy");
+        let yaml = rewrite_files(&loaded.cluster, &loaded.base, |p| {
+            assert_eq!(p, key.as_path());
+            Ok(moved.clone())
+        })
+        .expect("rewrite");
+        let back = strato_engine::parse_cluster(&yaml, Path::new("/nonexistent"))
+            .expect("valid on the server");
+        assert_eq!(back.ssh.key_path.as_deref(), Some(moved.as_path()));
+        assert_eq!(back.agents[0].port, Some(2222));
+        assert_eq!(back.hardware, loaded.cluster.hardware);
+    }
 }

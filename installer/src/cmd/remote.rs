@@ -11,7 +11,7 @@ use strato_api::Client;
 use strato_engine::{ConnectSpec, SshConnector};
 use strato_ssh::{ExecOptions, Session, UploadOptions};
 
-use super::job::{render, rewrite_files, Bootstrapped, JobArgs, Loaded};
+use super::job::{bundle_path, render, rewrite_files, Bootstrapped, JobArgs, Loaded};
 use crate::CliError;
 
 const DATA_DIR: &str = "/var/lib/strato-bootstrap";
@@ -72,13 +72,20 @@ fn unit_text() -> String {
     )
 }
 
-fn bootstrap_bin(args: &JobArgs) -> Result<PathBuf, CliError> {
+/// The strato-bootstrap binary for the bootstrap host: `--bootstrap-bin`, else the one in the
+/// runtime bundle (built for the nodes' glibc), else the one next to `strato`.
+fn bootstrap_bin(loaded: &Loaded, args: &JobArgs) -> Result<Vec<u8>, CliError> {
+    let read =
+        |path: PathBuf| std::fs::read(&path).map_err(|source| CliError::Read { path, source });
     if let Some(p) = &args.bootstrap_bin {
-        return Ok(p.clone());
+        return read(p.clone());
+    }
+    if let Some(bundle) = bundle_path(loaded, args) {
+        return strato_bundle::read_entry(&bundle, "bin/strato-bootstrap")
+            .map_err(|e| CliError::Other(e.into()));
     }
     let exe = std::env::current_exe().map_err(|e| CliError::Other(e.into()))?;
-    let name = format!("strato-bootstrap{}", std::env::consts::EXE_SUFFIX);
-    Ok(exe.with_file_name(name))
+    read(exe.with_file_name(format!("strato-bootstrap{}", std::env::consts::EXE_SUFFIX)))
 }
 
 /// Set up and reach the server on `addr`.
@@ -112,11 +119,7 @@ pub async fn prepare(
         .await
         .map_err(|e| CliError::Other(anyhow!(strato_engine::chain(&e))))?;
 
-    let bin_path = bootstrap_bin(args)?;
-    let bin = std::fs::read(&bin_path).map_err(|source| CliError::Read {
-        path: bin_path.clone(),
-        source,
-    })?;
+    let bin = bootstrap_bin(loaded, args)?;
     let mut restart = put(&session, &bin, BIN, 0o755).await?;
     restart |= put(&session, unit_text().as_bytes(), UNIT, 0o644).await?;
 

@@ -139,9 +139,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), MasterError> {
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopping = master.stopping.clone();
     tokio::spawn(async move {
         shutdown.await;
         let _ = stop_tx.send(true);
+        stopping.send_replace(true);
     });
     let reconcile = tokio::spawn(reconcile::run(Arc::clone(&master), stop_rx.clone()));
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

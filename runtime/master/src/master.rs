@@ -22,6 +22,9 @@ pub struct Master {
     pub(crate) agents: Arc<dyn AgentClient>,
     /// This master process's id (Mesos `id` in `/master/state`).
     pub(crate) master_id: String,
+    /// Set once shutdown starts, so endless responses (event streams) end and let the
+    /// listeners stop.
+    pub(crate) stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl Master {
@@ -41,6 +44,7 @@ impl Master {
             wake: Notify::new(),
             agents,
             master_id: uuid::Uuid::new_v4().to_string(),
+            stopping: tokio::sync::watch::channel(false).0,
         }))
     }
 
@@ -54,6 +58,14 @@ impl Master {
     /// Asks the reconcile loop to run now.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Resolves once the master is shutting down.
+    pub(crate) fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.stopping.subscribe();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
     }
 
     pub fn config(&self) -> &MasterConfig {

@@ -84,6 +84,23 @@ impl Master {
     }
 
     fn apply_plan(&self, state: &mut State, now: u64, calls: &mut Vec<AgentCall>) {
+        let expired: Vec<String> = state
+            .backoff
+            .iter()
+            .filter(|(id, b)| {
+                state
+                    .apps
+                    .get(*id)
+                    .is_none_or(|app| backoff::expired(b, app, now))
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        if !expired.is_empty() {
+            for id in expired {
+                state.backoff.remove(&id);
+            }
+            self.persist_meta(state);
+        }
         let agents: Vec<AgentView> = state
             .agents
             .values()

@@ -30,6 +30,12 @@ pub fn after_failure(previous: Option<&Backoff>, app: &App, now: u64) -> Backoff
     }
 }
 
+/// A backoff is forgotten after a failure-free period of the delay plus `maxLaunchDelaySeconds`.
+pub fn expired(backoff: &Backoff, app: &App, now: u64) -> bool {
+    let quiet = (app.max_launch_delay_seconds * 1000.0).max(0.0) as u64;
+    now > backoff.next_launch_at + quiet
+}
+
 /// Seconds left and whether the delay has passed, for `/v2/queue`'s `delay` object.
 pub fn time_left(backoff: Option<&Backoff>, now: u64) -> (u64, bool) {
     match backoff {
@@ -67,6 +73,21 @@ mod tests {
         let first = after_failure(None, &app, 0);
         let second = after_failure(Some(&first), &app, 0);
         assert_eq!((first.delay_ms, second.delay_ms), (1000, 1150));
+    }
+
+    #[test]
+    fn backoff_is_forgotten_after_a_quiet_period() {
+        let app = App {
+            max_launch_delay_seconds: 10.0,
+            ..App::default()
+        };
+        let b = Backoff {
+            delay_ms: 2000,
+            next_launch_at: 5_000,
+            since: 0,
+        };
+        assert!(!expired(&b, &app, 15_000));
+        assert!(expired(&b, &app, 15_001));
     }
 
     #[test]

@@ -153,6 +153,16 @@ resource "azurerm_linux_virtual_machine" "machine" {
     storage_account_type = "Premium_LRS"
     disk_size_gb         = each.value.disk
   }
+  # Marketplace images (Rocky, Alma, Flatcar) need their purchase plan named; accept the terms
+  # once per subscription with `az vm image terms accept`.
+  dynamic "plan" {
+    for_each = contains(["resf", "almalinux", "kinvolk"], try(lower(local.image.publisher), "")) ? [local.image] : []
+    content {
+      name      = plan.value.sku
+      product   = plan.value.offer
+      publisher = plan.value.publisher
+    }
+  }
   source_image_id = local.image_is_id ? var.image : null
   dynamic "source_image_reference" {
     for_each = local.image_is_id ? [] : [local.image]

@@ -40,6 +40,11 @@ fn profile_dir() -> PathBuf {
 pub fn bin_path(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
+        // scripts/test builds the binaries once before the run; nextest starts one process per
+        // test, and a cargo call in each would contend for the build lock.
+        if std::env::var_os("STRATO_TEST_BINS_BUILT").is_some() {
+            return;
+        }
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let status = Command::new(cargo)
             .args(["build", "--quiet", "--bins", "--workspace"])

@@ -242,6 +242,19 @@ fn image_reference(plan: &Plan) -> Result<Value> {
         })
 }
 
+/// Publishers whose images are sold through the Marketplace with a purchase plan: the VM must name
+/// the plan (and the subscription must have accepted its terms once, `az vm image terms accept`).
+const PLAN_PUBLISHERS: &[&str] = &["resf", "almalinux", "kinvolk"];
+
+/// The VM's `plan` block for a Marketplace image, `None` for first-party and custom images.
+fn purchase_plan(image: &Value) -> Option<Value> {
+    let publisher = image["publisher"].as_str()?;
+    PLAN_PUBLISHERS
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(publisher))
+        .then(|| json!({"name": image["sku"], "product": image["offer"], "publisher": publisher}))
+}
+
 fn security_rules(plan: &Plan, role: Role) -> Vec<Value> {
     plan.rules
         .iter()
@@ -391,6 +404,9 @@ impl CloudProvider for Azure {
                 }},
                 "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true, "deleteOption": "Delete"}}]},
             }});
+            if let Some(purchase) = purchase_plan(&image) {
+                vm_body["plan"] = purchase;
+            }
             if custom_data.is_none() {
                 // Flatcar: no cloud-config; ARM refuses a null customData.
                 vm_body["properties"]["osProfile"]

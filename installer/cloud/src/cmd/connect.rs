@@ -19,7 +19,7 @@ pub struct ProviderEnv {
     pub azure_endpoint: Option<String>,
     /// `STRATO_AZURE_TOKEN`: a bearer token to use instead of the credential chain.
     pub azure_token: Option<String>,
-    /// `AZURE_SUBSCRIPTION_ID`, when `cloud.subscription_id` is not set.
+    /// `AZURE_SUBSCRIPTION_ID`: the subscription the resource group goes in.
     pub azure_subscription: Option<String>,
     /// `STRATO_GCP_ENDPOINT`: Compute Engine base URL.
     pub gcp_endpoint: Option<String>,
@@ -56,9 +56,8 @@ pub async fn connect(spec: &ClusterSpec, env: &ProviderEnv) -> Result<Box<dyn Cl
         Location::Azure {
             location,
             resource_group,
-            subscription_id,
         } => {
-            let subscription = subscription_id.clone().or_else(|| env.azure_subscription.clone()).ok_or_else(|| {
+            let subscription = env.azure_subscription.clone().ok_or_else(|| {
                 CloudError::Credentials("no Azure subscription: set AZURE_SUBSCRIPTION_ID (the subscription to create the machines in)".into())
             })?;
             let token: Arc<dyn TokenSource> = match &env.azure_token {

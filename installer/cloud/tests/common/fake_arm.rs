@@ -25,6 +25,8 @@ struct Inner {
     /// (method, path) of every call except operation polls.
     log: Vec<(String, String)>,
     polls: usize,
+    /// Answer this many coming requests with 429 Too Many Requests (ARM throttling).
+    throttle: usize,
 }
 
 #[derive(Clone, Default)]
@@ -99,6 +101,11 @@ impl FakeArm {
         self.0.lock().expect("lock").log.clear();
     }
 
+    /// Throttle the next `n` requests.
+    pub fn throttle(&self, n: usize) {
+        self.0.lock().expect("lock").throttle = n;
+    }
+
     pub fn polls(&self) -> usize {
         self.0.lock().expect("lock").polls
     }
@@ -142,6 +149,18 @@ async fn handle(
     let path = uri.path().to_string();
     let query = uri.query().unwrap_or("").to_string();
     let mut s = fake.0.lock().expect("lock");
+    if s.throttle > 0 {
+        s.throttle -= 1;
+        s.log.push(("429".into(), path));
+        let mut resp = err(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Rate limit exceeded",
+        );
+        resp.headers_mut()
+            .insert("retry-after", "0".parse().expect("header"));
+        return resp;
+    }
     if let Some(id) = path.strip_prefix("/operations/") {
         s.polls += 1;
         let id: u64 = id.parse().unwrap_or(0);

@@ -241,7 +241,7 @@ impl Executor {
     fn is_terminal_task(&self, task_id: &str) -> bool {
         self.tasks()
             .get(task_id)
-            .map_or(true, |t| t.status.state.is_terminal())
+            .is_none_or(|t| t.status.state.is_terminal())
     }
 
     /// Waits up to `limit` for `done` to hold, re-checking after every change.
@@ -335,7 +335,7 @@ impl Executor {
             .last_gc
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if last.map_or(true, |t| t.elapsed() >= SANDBOX_GC_EVERY) {
+        if last.is_none_or(|t| t.elapsed() >= SANDBOX_GC_EVERY) {
             *last = Some(std::time::Instant::now());
             let removed = sandbox::gc(&self.inner.work_dir, &keep, SANDBOX_RETENTION);
             if removed > 0 {

@@ -364,8 +364,18 @@ async fn event_stream_reports_posts_status_updates_and_deployments() {
         }
     }
     assert!(seen.contains("\"eventType\":\"status_update_event\""));
-    drop(stream);
-    cluster.stop().await;
+    // An open event stream must not keep the master from stopping, and it ends with it.
+    tokio::time::timeout(std::time::Duration::from_secs(10), cluster.stop())
+        .await
+        .expect("master stops with a stream open");
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
+    assert!(
+        rest.is_ok(),
+        "the event stream ended when the master stopped"
+    );
 }
 
 #[tokio::test]

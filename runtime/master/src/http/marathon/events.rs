@@ -44,5 +44,8 @@ pub async fn stream(
         };
         async move { out }
     });
-    Sse::new(first.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
+    // The stream ends when the master stops, or graceful shutdown would wait for it forever.
+    let until_stopped = Box::pin(master.stopped());
+    Sse::new(first.chain(events).take_until(until_stopped))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(5)))
 }
