@@ -135,7 +135,7 @@ fn real_node_binaries_run_on_the_documented_minimum_glibc() {
             .arg("-T")
             .arg(&path)
             .output()
-            .expect("objdump (binutils) is installed by scripts/test");
+            .expect("objdump (binutils) is installed by tests/run");
         assert!(out.status.success(), "objdump -T {}", path.display());
         let v = strato_bundle::max_glibc_in_objdump(&String::from_utf8_lossy(&out.stdout))
             .unwrap_or_else(|| panic!("{name} references no GLIBC_ symbol version"));

@@ -2,7 +2,7 @@
 //! `common/nodes.rs`): Strato's own SSH engine and host layer against them. One node set per
 //! test, several assertions per set: each container costs seconds to boot on CI's two cores.
 //!
-//! These tests need a running Docker engine and fail (never skip) without one: `scripts/test`
+//! These tests need a running Docker engine and fail (never skip) without one: `tests/run`
 //! starts dockerd.
 
 use std::sync::Arc;
@@ -254,4 +254,173 @@ fn preflight_os_detection_and_host_key_pinning_on_real_nodes() {
             other => panic!("expected a host key change error, got: {other}"),
         }
     });
+}
+
+/// cluster.yaml for a bootstrap host, one master and two agents, in `dir`.
+fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBuf {
+    let ip = |name: &str| nodes.node(name).ip.clone();
+    let text = format!(
+        "cluster_name: e2e\n\
+         bootstrap: {boot}\n\
+         ssh:\n  user: root\n  key_path: {key}\n\
+         masters: [{master}]\n\
+         agents: [{a1}, {a2}]\n\
+         hardware: minimal\n",
+        boot = ip("bootstrap"),
+        key = nodes.key_path().display(),
+        master = ip("master-1"),
+        a1 = ip("agent-1"),
+        a2 = ip("agent-2"),
+    );
+    let path = dir.join("cluster.yaml");
+    std::fs::write(&path, text).expect("write cluster.yaml");
+    path
+}
+
+/// `strato <command> -c cluster.yaml` with the dev bundle; prints its output to the test log.
+fn strato_job(command: &str, config: &std::path::Path) -> std::process::Output {
+    let out = crate::common::strato()
+        .arg(command)
+        .arg("-c")
+        .arg(config)
+        .arg("--bundle")
+        .arg(crate::bundle::dev_bundle())
+        .timeout(Duration::from_secs(900))
+        .output()
+        .expect("run strato");
+    eprintln!(
+        "strato {command}: {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Polls `check` every 500 ms until it returns `Some`, or panics naming `what`.
+fn poll<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
+    let nodes = Nodes::start(&[
+        NodeSpec::named("bootstrap"),
+        NodeSpec::named("master-1"),
+        NodeSpec::named("agent-1"),
+        NodeSpec::named("agent-2"),
+    ]);
+    // Built before the clock starts: the deploy's wall time is what an operator waits for.
+    crate::bundle::dev_bundle();
+    let dir = tempfile::tempdir().expect("tmp");
+    let config = write_cluster_yaml(dir.path(), &nodes);
+
+    let started = Instant::now();
+    let out = strato_job("deploy", &config);
+    let took = started.elapsed();
+    eprintln!("deploy of bootstrap + 1 master + 2 agents took {took:?}");
+    assert!(out.status.success(), "strato deploy failed");
+    let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    for name in ["master-1", "agent-1", "agent-2"] {
+        let ip = &nodes.node(name).ip;
+        assert!(
+            summary.contains(ip.as_str()),
+            "summary names {ip}:\n{summary}"
+        );
+    }
+
+    let out = strato_job("postflight", &config);
+    assert!(out.status.success(), "strato postflight failed");
+
+    // An app posted to the master's Marathon API runs on the agents and answers HTTP.
+    let master = &nodes.node("master-1").ip;
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    let app = serde_json::json!({
+        "id": "/web",
+        "cmd": "exec python3 -m http.server $PORT0",
+        "instances": 2,
+        "cpus": 0.1,
+        "mem": 32,
+        "portDefinitions": [{"port": 0}],
+        "constraints": [["hostname", "UNIQUE"]],
+    });
+    let resp = http
+        .post(format!("http://{master}:8080/v2/apps"))
+        .json(&app)
+        .send()
+        .expect("POST /v2/apps to the master");
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "{}",
+        resp.text().unwrap_or_default()
+    );
+    let agents = [
+        nodes.node("agent-1").ip.clone(),
+        nodes.node("agent-2").ip.clone(),
+    ];
+    let tasks = poll(Duration::from_secs(120), "2 running tasks of /web", || {
+        let body: serde_json::Value = http
+            .get(format!("http://{master}:8080/v2/apps/web?embed=app.tasks"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        let tasks = body["app"]["tasks"].as_array()?.clone();
+        let running: Vec<(String, u64)> = tasks
+            .iter()
+            .filter(|t| t["state"] == "TASK_RUNNING")
+            .filter_map(|t| {
+                // Marathon's `host` is the agent's hostname; the test host reaches it by IP.
+                let host = t["host"].as_str()?;
+                let node = nodes
+                    .nodes
+                    .iter()
+                    .find(|n| n.name == host || n.ip == host)?;
+                Some((node.ip.clone(), t["ports"][0].as_u64()?))
+            })
+            .collect();
+        (running.len() == 2).then_some(running)
+    });
+    let mut hosts: Vec<&str> = tasks.iter().map(|(h, _)| h.as_str()).collect();
+    hosts.sort_unstable();
+    let mut expected: Vec<&str> = agents.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(hosts, expected, "one task on each agent: {tasks:?}");
+    for (host, port) in &tasks {
+        poll(
+            Duration::from_secs(60),
+            &format!("http on {host}:{port}"),
+            || {
+                let resp = http.get(format!("http://{host}:{port}/")).send().ok()?;
+                resp.status().is_success().then_some(())
+            },
+        );
+    }
+
+    // A second deploy on the healthy cluster changes nothing and says so.
+    let out = strato_job("deploy", &config);
+    assert!(out.status.success(), "second strato deploy failed");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("nothing changed") || text.contains("up to date"),
+        "a second deploy must say nothing changed:\n{text}"
+    );
 }

@@ -209,7 +209,7 @@ fn every_rendered_script_passes_shellcheck() {
     let shellcheck = Command::new("shellcheck").arg("--version").output();
     assert!(
         shellcheck.is_ok_and(|o| o.status.success()),
-        "shellcheck is not installed: run scripts/test (it installs it) or apt-get install shellcheck"
+        "shellcheck is not installed: run tests/run (it installs it) or apt-get install shellcheck"
     );
     let project = Project::new();
     // Route and interface ip-detect variants are rendered from templates too: check all three.

@@ -109,7 +109,7 @@ pub fn build_node_binaries(opts: &BuildOptions) -> Result<PathBuf, BundleError> 
 }
 
 /// `cargo-zigbuild` on `PATH` (→ `None`) or in the workspace's `.venv` (→ its bin directory,
-/// where scripts/lib/prereqs.sh installs it with `ziglang` from PyPI).
+/// where tests/prereqs.sh installs it with `ziglang` from PyPI).
 fn find_zigbuild(workspace: &Path) -> Result<Option<PathBuf>, BundleError> {
     let exe = format!("cargo-zigbuild{}", std::env::consts::EXE_SUFFIX);
     let on_path = std::env::var_os("PATH")
@@ -126,7 +126,7 @@ fn find_zigbuild(workspace: &Path) -> Result<Option<PathBuf>, BundleError> {
     }
     Err(BundleError::ToolMissing {
         tool: "cargo-zigbuild".into(),
-        hint: "install it with `python3 -m pip install ziglang cargo-zigbuild` (scripts/lib/prereqs.sh puts both in .venv), \
+        hint: "install it with `python3 -m pip install ziglang cargo-zigbuild` (tests/prereqs.sh puts both in .venv), \
                or pass --glibc native to link against this machine's glibc"
             .into(),
     })

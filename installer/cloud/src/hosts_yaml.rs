@@ -306,14 +306,18 @@ cloud:
     fn windows_line_endings_are_kept() {
         let text = "cluster_name: demo\r\n# hosts\r\nmasters: []\r\n";
         let out = set_hosts(text, &hosts()).expect("edit");
-        assert!(out.contains("# hosts\r\nmasters: [203.0.113.10, 203.0.113.11, 203.0.113.12]\r\n"), "{out:?}");
+        assert!(
+            out.contains("# hosts\r\nmasters: [203.0.113.10, 203.0.113.11, 203.0.113.12]\r\n"),
+            "{out:?}"
+        );
         assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
     }
 
     #[test]
     fn a_layout_it_cannot_edit_safely_is_refused() {
         // A flow mapping at the top level: the key is not at the start of a line.
-        let err = set_hosts("{cluster_name: demo, masters: [1.1.1.1]}\n", &hosts()).expect_err("refused");
+        let err =
+            set_hosts("{cluster_name: demo, masters: [1.1.1.1]}\n", &hosts()).expect_err("refused");
         assert!(err.starts_with("cannot edit this file safely"), "{err}");
     }
 

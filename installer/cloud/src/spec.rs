@@ -190,6 +190,12 @@ pub fn from_cluster(cluster: &strato_config::Cluster, path: &Path) -> Result<Clu
     let key_path = expand_home(&cloud.ssh_public_key, path);
     let ssh_public_key = read_public_key(&key_path).map_err(|m| bad("cloud.ssh_public_key", m))?;
     let cluster_id = cluster_id(&cluster_name, provider, &location);
+    if cluster.ssh.user == "root" {
+        return Err(bad(
+            "ssh.user",
+            "cloud images refuse SSH logins as root: set ssh.user to the user cloud-init should create (e.g. strato)".into(),
+        ));
+    }
     let ssh_user = if cluster.ssh.user.trim().is_empty() {
         DEFAULT_SSH_USER.to_string()
     } else {

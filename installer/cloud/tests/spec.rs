@@ -80,3 +80,15 @@ fn cluster_name_that_clouds_reject_is_named() {
     let msg = spec::load(&config).expect_err("bad name").to_string();
     assert!(msg.contains("cluster_name"), "{msg}");
 }
+
+#[test]
+fn root_login_user_is_refused_for_cloud_machines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = common::cluster_yaml(dir.path(), AWS);
+    let text = std::fs::read_to_string(&config)
+        .expect("read")
+        .replace("  user: ops", "  user: root");
+    std::fs::write(&config, text).expect("write");
+    let msg = spec::load(&config).expect_err("root").to_string();
+    assert!(msg.ends_with("cluster.yaml: ssh.user: cloud images refuse SSH logins as root: set ssh.user to the user cloud-init should create (e.g. strato)"), "{msg}");
+}

@@ -113,14 +113,23 @@ impl Default for Fetch {
 }
 
 /// A host port the app asks for; `port` is the service port (0 = assign one).
+// Defaults per field, not per struct: only the implicit port of an app that lists none is named
+// `default`; entries a user writes without a name stay unnamed, as in Marathon.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
+#[serde(rename_all = "camelCase")]
 pub struct PortDefinition {
+    #[serde(default)]
     pub port: u32,
+    #[serde(default = "default_protocol")]
     pub protocol: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default)]
     pub labels: BTreeMap<String, String>,
+}
+
+fn default_protocol() -> String {
+    "tcp".into()
 }
 
 impl Default for PortDefinition {

@@ -309,6 +309,25 @@ mod tests {
     }
 
     #[test]
+    fn unnamed_port_definitions_are_accepted_and_stay_unnamed() {
+        let app =
+            parse(json!({"id": "/two", "cmd": "x", "portDefinitions": [{"port": 0}, {"port": 0}]}))
+                .expect("Marathon accepts several unnamed ports");
+        assert_eq!(app.port_definitions.len(), 2);
+        assert!(app
+            .port_definitions
+            .iter()
+            .all(|p| p.name.is_none() && p.protocol == "tcp"));
+        let named = parse(json!({"id": "/two", "cmd": "x",
+            "portDefinitions": [{"port": 0, "name": "http"}, {"port": 0, "name": "http"}]}))
+        .expect_err("duplicate names");
+        assert_eq!(
+            named[0].errors,
+            vec!["Port names must be unique.".to_string()]
+        );
+    }
+
+    #[test]
     fn cmd_and_args_together_are_rejected() {
         let errors = parse(json!({"id": "/a", "cmd": "x", "args": ["y"]})).expect_err("both");
         assert_eq!(errors[0].path, "/");

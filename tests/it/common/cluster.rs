@@ -323,7 +323,7 @@ pub fn chromium() -> PathBuf {
         }
     }
     panic!(
-        "chromium is not installed: the dashboard test needs it. Run scripts/test (it installs \
+        "chromium is not installed: the dashboard test needs it. Run tests/run (it installs \
          Debian's chromium) or `apt-get install chromium`"
     );
 }
@@ -341,8 +341,8 @@ pub fn marathon_python() -> PathBuf {
             .unwrap_or(false);
     assert!(
         ok,
-        "{} with the `marathon` package is missing: run scripts/test (it creates .venv and installs \
-         marathon==0.13.0 from PyPI), or `bash -c '. scripts/lib/prereqs.sh && need_marathon_venv'`",
+        "{} with the `marathon` package is missing: run tests/run (it creates .venv and installs \
+         marathon==0.13.0 from PyPI), or `bash -c '. tests/prereqs.sh && need_marathon_venv'`",
         python.display()
     );
     python

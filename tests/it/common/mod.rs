@@ -40,7 +40,7 @@ fn profile_dir() -> PathBuf {
 pub fn bin_path(name: &str) -> PathBuf {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
-        // scripts/test builds the binaries once before the run; nextest starts one process per
+        // tests/run builds the binaries once before the run; nextest starts one process per
         // test, and a cargo call in each would contend for the build lock.
         if std::env::var_os("STRATO_TEST_BINS_BUILT").is_some() {
             return;

@@ -21,7 +21,7 @@ pub fn image() -> &'static str {
         let docker = Command::new("docker").arg("info").output();
         assert!(
             matches!(docker, Ok(ref out) if out.status.success()),
-            "end-to-end tests need a running Docker engine: run scripts/test (it installs docker.io and starts dockerd)"
+            "end-to-end tests need a running Docker engine: run tests/run (it installs docker.io and starts dockerd)"
         );
         let out = Command::new(repo_root().join("tests/nodes/build-image.sh"))
             .output()
@@ -123,6 +123,15 @@ impl Nodes {
                     key.with_extension("pub").display()
                 ),
             ];
+            // The image carries one machine-id; real machines each have their own, and
+            // preflight refuses duplicates.
+            let machine_id = set.key_dir.path().join(format!("machine-id-{}", spec.name));
+            std::fs::write(&machine_id, format!("{}\n", random_machine_id()))
+                .expect("write machine-id");
+            args.extend([
+                "-v".into(),
+                format!("{}:/etc/machine-id:ro", machine_id.display()),
+            ]);
             if let Some(memory) = &spec.memory {
                 args.extend(["--memory".into(), memory.clone()]);
             }
@@ -222,6 +231,12 @@ pub fn ssh_command(key: &Path, ip: &str, script: &str) -> Command {
     ]);
     cmd.arg(format!("root@{ip}")).arg(script);
     cmd
+}
+
+/// 32 lower-case hex digits, as systemd writes `/etc/machine-id`.
+fn random_machine_id() -> String {
+    let bytes = std::fs::read("/proc/sys/kernel/random/uuid").expect("read a random uuid");
+    String::from_utf8_lossy(&bytes).trim().replace('-', "")
 }
 
 fn docker(args: &[&str]) -> String {

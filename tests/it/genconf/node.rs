@@ -210,7 +210,7 @@ fn install_downloads_the_tree_over_http() {
         .arg(format!("{url}/install.sh"))
         .status();
     assert!(fetched
-        .expect("curl is installed (scripts/test installs it)")
+        .expect("curl is installed (tests/run installs it)")
         .success());
     let out = node.run(&script, &["--url", &url, "master"]);
     assert!(out.status.success(), "{}", stderr(&out));

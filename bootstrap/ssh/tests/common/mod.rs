@@ -1,5 +1,5 @@
 //! A real OpenSSH server on 127.0.0.1 for the tests: a temporary host key, temporary client keys
-//! in a temporary authorized_keys file, root login allowed. `scripts/test` installs
+//! in a temporary authorized_keys file, root login allowed. `tests/run` installs
 //! openssh-server when it is missing; if sshd is still absent the test fails saying so.
 
 #![allow(dead_code)]
@@ -77,7 +77,7 @@ impl Sshd {
     pub fn start() -> Sshd {
         assert!(
             Path::new(SSHD).exists(),
-            "{SSHD} is missing: run scripts/test (it installs openssh-server) \
+            "{SSHD} is missing: run tests/run (it installs openssh-server) \
              or `apt-get install openssh-server`"
         );
         let dir = tempfile::tempdir().expect("tempdir");

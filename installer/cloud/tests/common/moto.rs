@@ -9,7 +9,7 @@ pub struct Moto {
     pub url: String,
 }
 
-/// Pythons to try, in order: `STRATO_MOTO_PYTHON`, the repository's `.venv` (scripts/test
+/// Pythons to try, in order: `STRATO_MOTO_PYTHON`, the repository's `.venv` (tests/run
 /// installs moto there), `python3`.
 fn candidates() -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::env::var_os("STRATO_MOTO_PYTHON")
@@ -33,7 +33,7 @@ impl Moto {
         let tried = candidates();
         let Some(python) = tried.iter().find(|p| has_moto(p)).cloned() else {
             panic!(
-                "moto is not installed (tried {}): run scripts/test (it installs moto[server] into .venv) or `pip install 'moto[server]'`; \
+                "moto is not installed (tried {}): run tests/run (it installs moto[server] into .venv) or `pip install 'moto[server]'`; \
                  the AWS tests need it and do not skip",
                 tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
             )

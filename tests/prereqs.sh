@@ -1,10 +1,11 @@
+# shellcheck shell=bash
 # Installs the system packages and tools the tests need, only when they are missing.
-# Sourced by scripts/test. Each need is one function, named for what it provides.
+# Sourced by tests/run. Each need is one function, named for what it provides.
 
 apt_updated=0
 apt_install() {
     if [ "$(id -u)" != 0 ]; then
-        echo "scripts/test: need $* installed (run as root or install them)" >&2
+        echo "tests/run: need $* installed (run as root or install them)" >&2
         return 1
     fi
     if [ "$apt_updated" = 0 ]; then
@@ -108,7 +109,7 @@ need_docker() {
             docker info >/dev/null 2>&1 && return 0
             sleep 1
         done
-        echo "scripts/test: dockerd did not start; see /var/log/strato/dockerd.log" >&2
+        echo "tests/run: dockerd did not start; see /var/log/strato/dockerd.log" >&2
         return 1
     fi
 }
