@@ -1,5 +1,6 @@
 //! End-to-end on real nodes (Debian 12 containers with systemd and sshd, see
-//! `common/nodes.rs`): Strato's own SSH engine and host layer against them. One node set per
+//! `common/nodes.rs`): Strato's own SSH engine and host layer against them, and the whole
+//! `strato deploy | postflight | uninstall` path through a remote bootstrap host. One node set per
 //! test, several assertions per set: each container costs seconds to boot on CI's two cores.
 //!
 //! These tests need a running Docker engine and fail (never skip) without one: `tests/run`
@@ -331,6 +332,10 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     eprintln!("deploy of bootstrap + 1 master + 2 agents took {took:?}");
     assert!(out.status.success(), "strato deploy failed");
     let summary = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        summary.contains("deploy: 3 ok, 0 failed, 0 skipped of 3 hosts; 3 changed"),
+        "{summary}"
+    );
     for name in ["master-1", "agent-1", "agent-2"] {
         let ip = &nodes.node(name).ip;
         assert!(
@@ -420,7 +425,25 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        text.contains("nothing changed") || text.contains("up to date"),
+        text.contains("3 ok, 0 failed, 0 skipped of 3 hosts; nothing changed"),
         "a second deploy must say nothing changed:\n{text}"
     );
+
+    // Uninstall leaves no Strato unit (the services nor the tasks' transient units) and no
+    // Strato process on the nodes; the app's tasks are gone with them.
+    let out = strato_job("uninstall", &config);
+    assert!(out.status.success(), "strato uninstall failed");
+    for name in ["master-1", "agent-1", "agent-2"] {
+        let node = nodes.node(name);
+        let units = nodes.exec(
+            node,
+            "systemctl list-units --all --plain --no-legend 'strato*'",
+        );
+        let units = String::from_utf8_lossy(&units.stdout).into_owned();
+        assert!(units.trim().is_empty(), "{name} still has units:\n{units}");
+        // `[s]` keeps the pattern from matching this shell's own command line.
+        let procs = nodes.exec(node, "pgrep -af '[s]trato-|[h]ttp.server' || true");
+        let procs = String::from_utf8_lossy(&procs.stdout).into_owned();
+        assert!(procs.trim().is_empty(), "{name} still runs:\n{procs}");
+    }
 }

@@ -183,6 +183,17 @@ pub async fn prepare(
     };
     let action = if restart { "restart" } else { "start" };
     sudo(&session, &format!("systemctl daemon-reload && systemctl enable strato-bootstrap >/dev/null 2>&1; systemctl {action} strato-bootstrap")).await?;
+    // Until the server listens, every tunnelled health probe fails inside the SSH layer, which
+    // warns about each one; wait on the host first (20 s at most; hosts without `ss` skip this
+    // and rely on the health poll below).
+    sudo(
+        &session,
+        &format!(
+            "i=0; while command -v ss >/dev/null && ! ss -ltn 'sport = :{PORT}' | grep -q ':{PORT}' \
+             && [ $i -lt 100 ]; do i=$((i+1)); sleep 0.2; done; true"
+        ),
+    )
+    .await?;
 
     let forward = session
         .forward_local("127.0.0.1", PORT)

@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod http;
 mod master;
+mod readiness;
 mod reconcile;
 mod registry;
 mod state;

@@ -20,6 +20,8 @@ pub struct Master {
     pub(crate) events: EventBus,
     pub(crate) wake: Notify,
     pub(crate) agents: Arc<dyn AgentClient>,
+    /// For readiness checks against tasks (see `readiness`).
+    pub(crate) readiness_http: reqwest::Client,
     /// This master process's id (Mesos `id` in `/master/state`).
     pub(crate) master_id: String,
     /// Set once shutdown starts, so endless responses (event streams) end and let the
@@ -43,6 +45,7 @@ impl Master {
             events: EventBus::default(),
             wake: Notify::new(),
             agents,
+            readiness_http: reqwest::Client::new(),
             master_id: uuid::Uuid::new_v4().to_string(),
             stopping: tokio::sync::watch::channel(false).0,
         }))

@@ -12,6 +12,7 @@ use strato_runtime_types::TaskRecord;
 use strato_scheduler::{backoff, env, AgentView, AppInput, KillReason, PlanInput};
 
 use crate::master::Master;
+use crate::readiness;
 use crate::registry::agent_url;
 use crate::state::State;
 
@@ -51,6 +52,7 @@ pub(crate) async fn run(master: Arc<Master>, mut shutdown: tokio::sync::watch::R
     loop {
         let calls = master.reconcile_once(now_millis());
         master.execute(calls);
+        master.probe_readiness(now_millis());
         tokio::select! {
             _ = master.wake.notified() => {}
             _ = tokio::time::sleep(interval) => {}
@@ -121,6 +123,7 @@ impl Master {
                     app,
                     launch_not_before: state.backoff.get(&app.id).map(|b| b.next_launch_at),
                     dependencies_ready: dependencies_ready(state, app),
+                    not_ready: readiness::not_ready(state, app),
                 })
                 .collect();
             let tasks: Vec<&TaskRecord> = state.tasks.values().filter(|t| t.is_active()).collect();

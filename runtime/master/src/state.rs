@@ -42,6 +42,8 @@ pub struct State {
     pub converged: BTreeSet<String>,
     /// Apps waiting for capacity or backoff: app id → (missing tasks, since).
     pub waiting: BTreeMap<String, (u32, u64)>,
+    /// Readiness-check results by task id (memory only).
+    pub readiness: BTreeMap<String, crate::readiness::TaskReadiness>,
     pub started_at: u64,
     last_version: u64,
 }

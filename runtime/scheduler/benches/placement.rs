@@ -66,6 +66,7 @@ fn place_all(agents: &[AgentView], apps: &[App]) -> (Duration, Vec<TaskRecord>) 
                 app,
                 launch_not_before: None,
                 dependencies_ready: true,
+                not_ready: Default::default(),
             })
             .collect(),
         tasks: Vec::new(),
@@ -110,6 +111,7 @@ fn steady_state(agents: &[AgentView], apps: &[App], tasks: &[TaskRecord]) -> Dur
                 app,
                 launch_not_before: None,
                 dependencies_ready: true,
+                not_ready: Default::default(),
             })
             .collect(),
         tasks: tasks.iter().collect(),

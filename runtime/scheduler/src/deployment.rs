@@ -1,12 +1,15 @@
 //! How many tasks an app needs launched and which to kill, given its definition and tasks:
 //! scale up/down (victims by `killSelection`), rolling upgrade/restart by `upgradeStrategy`,
-//! unhealthy replacement. The same rule drives deployments and steady state, so a master restart
+//! unhealthy replacement, with new tasks gated by health and [`readiness`](crate::readiness).
+//! The same rule drives deployments and steady state, so a master restart
 //! in the middle of a deployment simply continues.
+
+use std::collections::BTreeSet;
 
 use strato_runtime_types::app::KillSelection;
 use strato_runtime_types::{App, TaskRecord};
 
-use crate::health;
+use crate::{health, readiness};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KillReason {
@@ -25,8 +28,14 @@ pub struct AppPlan {
     pub converged: bool,
 }
 
-/// The decision for one app. `tasks` are the app's active tasks.
-pub fn app_plan(app: &App, tasks: &[&TaskRecord], now: u64) -> AppPlan {
+/// The decision for one app. `tasks` are the app's active tasks; `not_ready` the ids of new tasks
+/// still waiting for a readiness check.
+pub fn app_plan(
+    app: &App,
+    tasks: &[&TaskRecord],
+    now: u64,
+    not_ready: &BTreeSet<String>,
+) -> AppPlan {
     let mut plan = AppPlan::default();
     let mut active: Vec<&TaskRecord> = Vec::new();
     for task in tasks
@@ -58,16 +67,22 @@ pub fn app_plan(app: &App, tasks: &[&TaskRecord], now: u64) -> AppPlan {
         }
         plan.converged = new.len() == n
             && plan.kill.is_empty()
-            && new.iter().all(|t| health::is_healthy(app, t));
+            && new.iter().all(|t| readiness::is_up(app, t, not_ready));
         return plan;
     }
-    rolling(app, &new, old, &mut plan);
+    rolling(app, &new, old, not_ready, &mut plan);
     plan
 }
 
 /// One step of a rolling replacement: keep `ceil(n × minimumHealthCapacity)` healthy tasks,
 /// never run more than `n + floor(n × maximumOverCapacity)` tasks.
-fn rolling(app: &App, new: &[&TaskRecord], old: Vec<&TaskRecord>, plan: &mut AppPlan) {
+fn rolling(
+    app: &App,
+    new: &[&TaskRecord],
+    old: Vec<&TaskRecord>,
+    not_ready: &BTreeSet<String>,
+    plan: &mut AppPlan,
+) {
     let n = app.instances as usize;
     let strategy = app.upgrade_strategy;
     let mut min_healthy = (n as f64 * strategy.minimum_health_capacity).ceil() as usize;
@@ -76,7 +91,10 @@ fn rolling(app: &App, new: &[&TaskRecord], old: Vec<&TaskRecord>, plan: &mut App
         // (1, 0) leaves no room: Marathon then kills one old task first.
         min_healthy = max_total - 1;
     }
-    let new_healthy = new.iter().filter(|t| health::is_healthy(app, t)).count();
+    let new_healthy = new
+        .iter()
+        .filter(|t| readiness::is_up(app, t, not_ready))
+        .count();
     let keep = min_healthy.saturating_sub(new_healthy).min(old.len());
     let old_count = old.len();
     let ordered = victims(old, app.kill_selection, |t| !health::is_healthy(app, t));
@@ -161,7 +179,7 @@ mod tests {
     #[test]
     fn scale_up_launches_the_missing_tasks() {
         let t1 = task("t1", "v2", 1, TaskState::Running);
-        let plan = app_plan(&app(3, 1.0, 1.0), &[&t1], 0);
+        let plan = app_plan(&app(3, 1.0, 1.0), &[&t1], 0, &BTreeSet::new());
         assert_eq!(plan.launch, 2);
         assert!(!plan.converged);
     }
@@ -172,19 +190,22 @@ mod tests {
             .map(|i| task(&format!("t{i}"), "v2", i, TaskState::Running))
             .collect();
         let refs: Vec<&TaskRecord> = tasks.iter().collect();
-        let plan = app_plan(&app(2, 1.0, 1.0), &refs, 0);
+        let plan = app_plan(&app(2, 1.0, 1.0), &refs, 0, &BTreeSet::new());
         assert_eq!(killed(&plan), vec!["t4", "t3"]);
         let mut oldest = app(2, 1.0, 1.0);
         oldest.kill_selection = KillSelection::OldestFirst;
-        assert_eq!(killed(&app_plan(&oldest, &refs, 0)), vec!["t1", "t2"]);
+        assert_eq!(
+            killed(&app_plan(&oldest, &refs, 0, &BTreeSet::new())),
+            vec!["t1", "t2"]
+        );
     }
 
     #[test]
     fn converged_when_counts_match_and_all_run() {
         let t1 = task("t1", "v2", 1, TaskState::Running);
-        assert!(app_plan(&app(1, 1.0, 1.0), &[&t1], 0).converged);
+        assert!(app_plan(&app(1, 1.0, 1.0), &[&t1], 0, &BTreeSet::new()).converged);
         let staging = task("t1", "v2", 1, TaskState::Staging);
-        assert!(!app_plan(&app(1, 1.0, 1.0), &[&staging], 0).converged);
+        assert!(!app_plan(&app(1, 1.0, 1.0), &[&staging], 0, &BTreeSet::new()).converged);
     }
 
     #[test]
@@ -193,12 +214,12 @@ mod tests {
             .map(|i| task(&format!("o{i}"), "v1", i, TaskState::Running))
             .collect();
         let refs: Vec<&TaskRecord> = old.iter().collect();
-        let step1 = app_plan(&app(2, 1.0, 1.0), &refs, 0);
+        let step1 = app_plan(&app(2, 1.0, 1.0), &refs, 0, &BTreeSet::new());
         assert_eq!((step1.launch, killed(&step1).len()), (2, 0));
         let n1 = task("n1", "v2", 10, TaskState::Running);
         let n2 = task("n2", "v2", 11, TaskState::Staging);
         let refs2 = vec![&old[0], &old[1], &n1, &n2];
-        let step2 = app_plan(&app(2, 1.0, 1.0), &refs2, 0);
+        let step2 = app_plan(&app(2, 1.0, 1.0), &refs2, 0, &BTreeSet::new());
         assert_eq!(step2.launch, 0);
         assert_eq!(
             killed(&step2).len(),
@@ -213,7 +234,7 @@ mod tests {
             .map(|i| task(&format!("o{i}"), "v1", i, TaskState::Running))
             .collect();
         let refs: Vec<&TaskRecord> = old.iter().collect();
-        let plan = app_plan(&app(3, 0.0, 0.0), &refs, 0);
+        let plan = app_plan(&app(3, 0.0, 0.0), &refs, 0, &BTreeSet::new());
         assert_eq!(killed(&plan).len(), 3);
         assert_eq!(plan.launch, 3);
     }
@@ -224,14 +245,14 @@ mod tests {
             .map(|i| task(&format!("o{i}"), "v1", i, TaskState::Running))
             .collect();
         let refs: Vec<&TaskRecord> = old.iter().collect();
-        let plan = app_plan(&app(2, 0.5, 0.0), &refs, 0);
+        let plan = app_plan(&app(2, 0.5, 0.0), &refs, 0, &BTreeSet::new());
         assert_eq!((killed(&plan).len(), plan.launch), (1, 1));
     }
 
     #[test]
     fn full_capacity_without_overcapacity_still_progresses() {
         let old = [task("o1", "v1", 1, TaskState::Running)];
-        let plan = app_plan(&app(1, 1.0, 0.0), &[&old[0]], 0);
+        let plan = app_plan(&app(1, 1.0, 0.0), &[&old[0]], 0, &BTreeSet::new());
         assert_eq!((killed(&plan).len(), plan.launch), (1, 1));
     }
 }

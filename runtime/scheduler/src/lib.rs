@@ -3,7 +3,8 @@
 //! all I/O and calls this on every reconcile tick.
 //!
 //! Pipeline per app: health ([`health`]) marks tasks to replace → [`deployment`] decides how many
-//! to launch and which to kill (scale, rolling upgrade by `upgradeStrategy`) → [`backoff`] and
+//! to launch and which to kill (scale, rolling upgrade by `upgradeStrategy`, new tasks gated by
+//! health and [`readiness`]) → [`backoff`] and
 //! dependencies gate launches → [`placement`] picks agents honouring roles, resources,
 //! [`constraints`] and [`ports`].
 
@@ -14,8 +15,9 @@ pub mod env;
 pub mod health;
 pub mod placement;
 pub mod ports;
+pub mod readiness;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use strato_proto::Resources;
 use strato_runtime_types::{App, TaskRecord};
@@ -43,6 +45,8 @@ pub struct AppInput<'a> {
     pub launch_not_before: Option<u64>,
     /// Every app in `dependencies` is converged.
     pub dependencies_ready: bool,
+    /// Ids of the app's new tasks still waiting for a readiness check (see [`readiness`]).
+    pub not_ready: BTreeSet<String>,
 }
 
 pub struct PlanInput<'a> {
@@ -88,7 +92,7 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             .copied()
             .filter(|t| t.app_id == app.id)
             .collect();
-        let decision = deployment::app_plan(app, &tasks, input.now);
+        let decision = deployment::app_plan(app, &tasks, input.now, &entry.not_ready);
         for (task_id, reason) in decision.kill {
             out.kills.push(Kill { task_id, reason });
         }

@@ -5,4 +5,5 @@ mod agents;
 mod api;
 mod cluster;
 mod lifecycle;
+mod readiness;
 mod wiring;

@@ -67,7 +67,10 @@ pub fn app_json(state: &State, app: &App, embed: &BTreeSet<String>, all: bool) -
             }
         }
         if embed.contains("readiness") {
-            object.insert("readinessCheckResults".into(), json!([]));
+            object.insert(
+                "readinessCheckResults".into(),
+                Value::Array(crate::readiness::results_of(state, &app.id)),
+            );
         }
     }
     value

@@ -12,6 +12,7 @@ use super::responses;
 use crate::error::ApiError;
 use crate::http::query::Params;
 use crate::master::Master;
+use crate::readiness;
 
 pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
     let state = master.lock();
@@ -19,9 +20,27 @@ pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
         .deployment_order
         .iter()
         .filter_map(|id| state.deployments.get(id))
-        .map(|d| d.to_marathon_json(state.current_step(d)))
+        .map(|d| {
+            let mut json = d.to_marathon_json(state.current_step(d));
+            with_readiness(&state, &mut json);
+            json
+        })
         .collect();
     Json(Value::Array(deployments))
+}
+
+/// Fills each current action's `readinessCheckResults` with its app's results.
+fn with_readiness(state: &crate::state::State, deployment: &mut Value) {
+    let Some(actions) = deployment
+        .get_mut("currentActions")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    for action in actions {
+        let app = action["app"].as_str().unwrap_or_default().to_string();
+        action["readinessCheckResults"] = Value::Array(readiness::results_of(state, &app));
+    }
 }
 
 pub async fn delete(

@@ -1,0 +1,174 @@
+//! API-to-running latency with real processes: a release `strato up --local` on free loopback
+//! ports, one app at a time posted to the Marathon API (`sleep` as the task), timed from the POST
+//! until `/v2/apps/{id}/tasks` reports the task `TASK_RUNNING`. Prints a table; asserts nothing
+//! about speed (docs/benchmarks.md records the figures).
+//!
+//! `cargo bench -p strato-tests --bench api_to_running` (STRATO_BENCH_APPS=N to change the count).
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+fn main() {
+    let apps: usize = std::env::var("STRATO_BENCH_APPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50);
+    let strato = build_release_strato();
+    let data = tempfile::tempdir().expect("temp data dir");
+    let marathon = free_port();
+    let mut cluster = Cluster::start(&strato, data.path(), marathon);
+    let http = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .no_proxy()
+        .build()
+        .expect("http client");
+    let base = format!("http://127.0.0.1:{marathon}");
+    wait(
+        Duration::from_secs(60),
+        "the local cluster to register its agent",
+        || {
+            let state: Value = http
+                .get(format!("{base}/master/state"))
+                .send()
+                .ok()?
+                .json()
+                .ok()?;
+            let agents = state["slaves"].as_array()?;
+            (!agents.is_empty()).then_some(())
+        },
+    );
+
+    let mut latencies = Vec::with_capacity(apps);
+    for i in 0..apps {
+        let id = format!("/bench/app-{i}");
+        let app = json!({"id": id, "cmd": "sleep 600", "cpus": 0.01, "mem": 16, "instances": 1});
+        let started = Instant::now();
+        let response = http
+            .post(format!("{base}/v2/apps"))
+            .json(&app)
+            .send()
+            .expect("POST /v2/apps");
+        assert_eq!(
+            response.status().as_u16(),
+            201,
+            "POST {id}: {:?}",
+            response.text()
+        );
+        wait(Duration::from_secs(30), "the task to run", || {
+            let tasks: Value = http
+                .get(format!("{base}/v2/apps{id}/tasks"))
+                .send()
+                .ok()?
+                .json()
+                .ok()?;
+            let running = tasks["tasks"]
+                .as_array()?
+                .iter()
+                .any(|t| t["state"] == "TASK_RUNNING");
+            running.then_some(())
+        });
+        latencies.push(started.elapsed());
+        let _ = http.delete(format!("{base}/v2/apps{id}?force=true")).send();
+    }
+    cluster.stop();
+
+    latencies.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
+    println!("API-to-running latency, strato up --local (release), {apps} apps of 1 instance, sequential");
+    println!("{:<12}{:>12}", "measure", "ms");
+    for (name, value) in [
+        ("p50", pick(0.50)),
+        ("p90", pick(0.90)),
+        ("p99", pick(0.99)),
+        ("max", pick(1.0)),
+    ] {
+        println!("{name:<12}{:>12.1}", ms(value));
+    }
+}
+
+struct Cluster {
+    child: Child,
+}
+
+impl Cluster {
+    fn start(strato: &PathBuf, data_dir: &std::path::Path, marathon: u16) -> Cluster {
+        let task_low = 42000 + (std::process::id() % 1000) as u16 * 10;
+        let child = Command::new(strato)
+            .args(["up", "--local", "--data-dir"])
+            .arg(data_dir)
+            .args(["--marathon-port", &marathon.to_string()])
+            .args(["--mesos-port", &marathon.to_string()])
+            .args(["--agent-port", &free_port().to_string()])
+            .args(["--dns-port", &free_port().to_string()])
+            .args(["--task-ports", &format!("{task_low}-{}", task_low + 500)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn strato up --local");
+        Cluster { child }
+    }
+
+    /// SIGTERM, so the cluster stops its tasks; then wait for it.
+    fn stop(&mut self) {
+        let _ = Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.stop();
+        }
+    }
+}
+
+fn build_release_strato() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "strato",
+            "--bin",
+            "strato",
+        ])
+        .current_dir(&root)
+        .status()
+        .expect("run cargo build --release");
+    assert!(
+        status.success(),
+        "building the release strato binary failed"
+    );
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    target.join("release").join("strato")
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// Poll `check` every 2 ms until it answers, or panic naming `what` after `within`.
+fn wait(within: Duration, what: &str, mut check: impl FnMut() -> Option<()>) {
+    let deadline = Instant::now() + within;
+    while check().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
