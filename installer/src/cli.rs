@@ -45,4 +45,7 @@ pub enum Command {
     Uninstall(cmd::uninstall::UninstallArgs),
     /// Show the bootstrap server's latest job, host by host.
     Status(cmd::status::StatusArgs),
+    /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section: create, status, destroy, terraform.
+    #[command(subcommand)]
+    Cloud(cmd::cloud::CloudCommand),
 }

@@ -19,6 +19,8 @@ use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
 
 use crate::common::nodes::{Node, NodeSpec, Nodes};
 
+mod recovery;
+
 /// Every SSH step of a test must finish within this.
 const JOB: Duration = Duration::from_secs(120);
 

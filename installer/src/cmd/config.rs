@@ -12,6 +12,8 @@ pub enum ConfigCommand {
     Schema,
     /// Convert a DC/OS 1.x genconf/config.yaml into cluster.yaml, checking it as DC/OS 1.13 would.
     ImportDcos(ImportDcosArgs),
+    /// Fill the hosts of cluster.yaml from `terraform output -json` of the Strato Terraform modules.
+    ImportTerraform(crate::cmd::cloud::ImportTerraformArgs),
 }
 
 #[derive(Debug, Args)]
@@ -36,6 +38,7 @@ pub fn run(command: ConfigCommand) -> Result<Exit, CliError> {
             Ok(Exit::Success)
         }
         ConfigCommand::ImportDcos(args) => import_dcos(args),
+        ConfigCommand::ImportTerraform(args) => crate::cmd::cloud::import_terraform(args),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
 pub mod bundle;
+pub mod cloud;
 pub mod config;
 pub mod deploy;
 pub mod genconf;
@@ -30,5 +31,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Postflight(args) => postflight::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => status::run(args),
+        Command::Cloud(command) => cloud::run(command),
     }
 }
