@@ -146,7 +146,11 @@ fn terraform_writes_a_root_module_and_import_fills_the_hosts() {
         "{yaml}"
     );
     let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("yaml");
-    assert_eq!(doc["masters"][0].as_str(), Some("198.51.100.10"));
+    assert_eq!(
+        doc["masters"][0].as_str(),
+        Some("10.0.1.10"),
+        "nodes by private address"
+    );
     assert_eq!(doc["bootstrap"].as_str(), Some("198.51.100.5"));
     strato()
         .args(["validate", "-c"])

@@ -43,9 +43,20 @@ pub struct Machine {
 }
 
 impl Machine {
-    /// The address `strato deploy` reaches it at: public when there is one.
+    /// The address the operator's machine reaches it at: public when there is one.
     pub fn address(&self) -> Option<&str> {
         self.public_ip.as_deref().or(self.private_ip.as_deref())
+    }
+
+    /// The address written into cluster.yaml for `strato deploy`. The operator reaches only the
+    /// bootstrap host (public address); the bootstrap host runs the SSH fan-out and the nodes talk
+    /// to each other inside the network, where the firewall allows all traffic between nodes and
+    /// SSH from outside only from `admin_cidrs`: so nodes are listed by private address.
+    pub fn deploy_address(&self) -> Option<&str> {
+        match self.role {
+            Role::Bootstrap => self.address(),
+            _ => self.private_ip.as_deref().or(self.public_ip.as_deref()),
+        }
     }
 }
 

@@ -290,13 +290,13 @@ pub fn hosts_from_outputs(json: &str, file: &Path) -> Result<Hosts> {
             .map(|a| a.as_str().filter(|s| !s.is_empty()).map(str::to_string))
             .collect())
     };
+    // Nodes by private address, the bootstrap host by public one (see Machine::deploy_address).
     let merge = |public: &str, private: &str| -> Result<Vec<String>> {
         let pubs = list(public)?;
         let privs = list(private)?;
-        Ok(pubs
-            .into_iter()
-            .zip(privs.into_iter().chain(std::iter::repeat(None)))
-            .filter_map(|(a, b)| a.or(b))
+        let at = |v: &Vec<Option<String>>, i: usize| v.get(i).cloned().flatten();
+        Ok((0..privs.len().max(pubs.len()))
+            .filter_map(|i| at(&privs, i).or_else(|| at(&pubs, i)))
             .collect())
     };
     let bootstrap = value("bootstrap_public_ip")?

@@ -162,7 +162,7 @@ async fn create_status_create_again_destroy_in_dependency_order() {
         .machines
         .iter()
         .filter(|m| m.role == strato_cloud::Role::Master)
-        .filter_map(|m| m.public_ip.clone())
+        .filter_map(|m| m.private_ip.clone())
         .collect();
     assert_eq!(masters.len(), 3);
     assert_eq!(

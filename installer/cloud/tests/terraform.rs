@@ -262,7 +262,8 @@ fn import_terraform_fills_the_hosts_and_keeps_comments() {
     .expect("write outputs");
     let hosts =
         strato_cloud::cmd::import_terraform(&outputs, &config, &mut Vec::new()).expect("import");
-    assert_eq!(hosts.agents, vec!["198.51.100.20", "10.0.1.21"]);
+    // Nodes by private address, the bootstrap host by public one (Machine::deploy_address).
+    assert_eq!(hosts.agents, vec!["10.0.1.20", "10.0.1.21"]);
     let text = std::fs::read_to_string(&config).expect("read");
     assert!(
         text.contains("bootstrap: 198.51.100.5   # replaced by the cloud's bootstrap machine")
@@ -270,11 +271,11 @@ fn import_terraform_fills_the_hosts_and_keeps_comments() {
         "{text}"
     );
     assert!(
-        text.contains("  # filled in by strato cloud create\n  - 198.51.100.10\nagents:"),
+        text.contains("  # filled in by strato cloud create\n  - 10.0.1.10\nagents:"),
         "{text}"
     );
     assert!(
-        text.contains("agents: [198.51.100.20, 10.0.1.21]  # none yet"),
+        text.contains("agents: [10.0.1.20, 10.0.1.21]  # none yet"),
         "{text}"
     );
 

@@ -76,7 +76,7 @@ pub async fn create(
             .machines
             .iter()
             .filter(|m| m.role == role)
-            .filter_map(|m| m.address().map(str::to_string))
+            .filter_map(|m| m.deploy_address().map(str::to_string))
             .collect::<Vec<_>>()
     };
     let hosts = Hosts {
