@@ -84,6 +84,15 @@ impl Manifest {
                     reason: "listed twice in manifest.json",
                 });
             }
+            // Nodes unpack as root: a setuid, setgid or sticky bit from a bundle would survive
+            // into /opt/strato. `strato bundle` never writes one.
+            if f.mode & !0o777 != 0 {
+                return Err(BundleError::BadEntryPath {
+                    bundle: bundle.to_path_buf(),
+                    entry: f.path.clone(),
+                    reason: "has a mode with bits beyond rwx (setuid, setgid or sticky)",
+                });
+            }
         }
         Ok(manifest)
     }

@@ -53,10 +53,22 @@ pub fn read_entry(path: &Path, entry_path: &str) -> Result<Vec<u8>, BundleError>
         if entry_name(path, &entry)? != entry_path {
             continue;
         }
-        let mut data = Vec::with_capacity(usize::try_from(expected.size).unwrap_or(0));
-        entry
+        // The manifest's size is untrusted input: allocate by what the archive really holds and
+        // read at most one byte past the expected size, so a lying manifest is a size error.
+        let mut data = Vec::with_capacity(initial_capacity(expected.size, entry.size()));
+        (&mut entry)
+            .take(expected.size.saturating_add(1))
             .read_to_end(&mut data)
             .map_err(|e| not_a_bundle(path, e))?;
+        let actual = data.len() as u64;
+        if actual != expected.size {
+            return Err(BundleError::FileSize {
+                bundle: path.to_path_buf(),
+                file: entry_path.to_string(),
+                expected: expected.size,
+                actual,
+            });
+        }
         let sha256 = hex::encode(Sha256::digest(&data));
         if sha256 != expected.sha256 {
             return Err(BundleError::FileChecksum {
@@ -227,6 +239,13 @@ fn copy_hashing(from: &mut impl Read, to: &mut dyn Write) -> std::io::Result<(St
     }
     to.flush()?;
     Ok((hex::encode(hasher.finalize()), size))
+}
+
+/// A buffer size for one entry: the smaller of the manifest's and the tar header's claims, capped,
+/// so neither can make the reader reserve more memory than the file could fill.
+fn initial_capacity(manifest_size: u64, header_size: u64) -> usize {
+    const CAP: u64 = 64 << 20;
+    usize::try_from(manifest_size.min(header_size).min(CAP)).unwrap_or(0)
 }
 
 fn part_path(dest: &Path) -> PathBuf {
