@@ -7,6 +7,7 @@ use reqwest::StatusCode;
 
 use crate::event::Event;
 use crate::job::{HostStatus, Job, JobRequest};
+use crate::sse::SseDecoder;
 
 /// Calling the API failed.
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +119,7 @@ impl Client {
         Ok(EventStream {
             url,
             body: Box::pin(resp.bytes_stream().map(|r| r.map(|b| b.to_vec()))),
-            buf: String::new(),
+            decoder: SseDecoder::default(),
         })
     }
 
@@ -169,34 +170,22 @@ type ByteStream =
 pub struct EventStream {
     url: String,
     body: ByteStream,
-    buf: String,
+    decoder: SseDecoder,
 }
 
 impl EventStream {
     /// The next event, or `None` at the end of the stream.
     pub async fn next(&mut self) -> Option<Result<Event, ClientError>> {
         loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let frame: String = self.buf.drain(..end + 2).collect();
-                let data: Vec<&str> = frame
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(str::trim_start)
-                    .collect();
-                if data.is_empty() {
-                    continue; // a comment or keep-alive
-                }
-                let parsed =
-                    serde_json::from_str(&data.join("\n")).map_err(|source| ClientError::Decode {
-                        url: self.url.clone(),
-                        source,
-                    });
+            if let Some(data) = self.decoder.next_event() {
+                let parsed = serde_json::from_str(&data).map_err(|source| ClientError::Decode {
+                    url: self.url.clone(),
+                    source,
+                });
                 return Some(parsed);
             }
             match self.body.next().await? {
-                Ok(chunk) => self
-                    .buf
-                    .push_str(&String::from_utf8_lossy(&chunk).replace("\r\n", "\n")),
+                Ok(chunk) => self.decoder.push(&chunk),
                 Err(source) => {
                     return Some(Err(ClientError::Http {
                         url: self.url.clone(),

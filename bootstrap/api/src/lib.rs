@@ -15,6 +15,8 @@ mod job;
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
+mod sse;
 
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, EventStream};

@@ -120,18 +120,18 @@ pub fn pack(inputs: &PackInputs, out_dir: &Path) -> Result<BundleInfo, BundleErr
 
     std::fs::create_dir_all(out_dir).map_err(BundleError::write(out_dir))?;
     let path = out_dir.join(manifest.file_name());
-    // Per-process temporary names: two concurrent packs into one directory must not mix.
-    let pid = std::process::id();
-    let tmp = out_dir.join(format!(".{}.{pid}.tmp", manifest.file_name()));
-    write_archive(&tmp, &manifest, &files)?;
-    let (sha256, size) = hash_file(&tmp)?;
-    std::fs::rename(&tmp, &path).map_err(BundleError::write(&path))?;
+    // Both files are replaced atomically (`strato_atomic_file`): a reader sees the old bundle or
+    // the new one, and two concurrent packs into one directory never share a temporary file.
+    let mut archive = strato_atomic_file::AtomicFile::create(&path)
+        .map_err(BundleError::write(&path))?
+        .mode(0o644);
+    let (sha256, size) = write_archive(archive.as_file_mut(), &path, &manifest, &files)?;
+    archive.commit().map_err(BundleError::write(&path))?;
 
     let checksum_path = checksum_path(&path);
     let line = format!("{sha256}  {}\n", manifest.file_name());
-    let tmp_sum = out_dir.join(format!(".{}.sha256.{pid}.tmp", manifest.file_name()));
-    std::fs::write(&tmp_sum, line).map_err(BundleError::write(&tmp_sum))?;
-    std::fs::rename(&tmp_sum, &checksum_path).map_err(BundleError::write(&checksum_path))?;
+    strato_atomic_file::write_with_mode(&checksum_path, line.as_bytes(), 0o644)
+        .map_err(BundleError::write(&checksum_path))?;
     Ok(BundleInfo {
         path,
         checksum_path,
@@ -141,13 +141,23 @@ pub fn pack(inputs: &PackInputs, out_dir: &Path) -> Result<BundleInfo, BundleErr
     })
 }
 
-fn write_archive(path: &Path, manifest: &Manifest, files: &[PackFile]) -> Result<(), BundleError> {
+/// Writes the archive into `file` (`path` names it in errors); returns its sha256 and length.
+fn write_archive(
+    file: &mut File,
+    path: &Path,
+    manifest: &Manifest,
+    files: &[PackFile],
+) -> Result<(String, u64), BundleError> {
     let werr = BundleError::write;
-    let file = File::create(path).map_err(werr(path))?;
+    let hashing = HashingWriter {
+        inner: BufWriter::new(file),
+        hasher: Sha256::new(),
+        size: 0,
+    };
     // Header time 0 and no file name in the gzip header: only the content decides the bytes.
     let gz = GzBuilder::new()
         .mtime(0)
-        .write(BufWriter::new(file), Compression::default());
+        .write(hashing, Compression::default());
     let mut tar = tar::Builder::new(gz);
     let json = serde_json::to_vec_pretty(manifest).map_err(|e| BundleError::Write {
         path: path.to_path_buf(),
@@ -168,9 +178,29 @@ fn write_archive(path: &Path, manifest: &Manifest, files: &[PackFile]) -> Result
         .map_err(werr(path))?;
     }
     let gz = tar.into_inner().map_err(werr(path))?;
-    let mut buf = gz.finish().map_err(werr(path))?;
-    buf.flush().map_err(werr(path))?;
-    buf.get_ref().sync_all().map_err(werr(path))
+    let mut hashing = gz.finish().map_err(werr(path))?;
+    hashing.inner.flush().map_err(werr(path))?;
+    Ok((hex::encode(hashing.hasher.finalize()), hashing.size))
+}
+
+/// Hashes what goes through it, so the archive is not read back to compute its checksum.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn append<W: Write>(

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
@@ -108,14 +108,18 @@ fn read_bundle(path: &Path, out: Option<&Path>) -> Result<Manifest, BundleError>
             });
         }
         let dest = out.map(|dir| dir.join(&name));
-        let tmp = dest.as_ref().map(|d| part_path(d));
-        let mut sink: Box<dyn Write> = match &tmp {
-            Some(tmp) => {
-                if let Some(parent) = tmp.parent() {
-                    std::fs::create_dir_all(parent).map_err(BundleError::write(parent))?;
-                }
-                Box::new(File::create(tmp).map_err(BundleError::write(tmp))?)
-            }
+        // Extracted files appear only once verified: written through `strato_atomic_file`,
+        // committed after the checksum matches, dropped (temporary file removed) otherwise.
+        let mut staged = match &dest {
+            Some(dest) => Some(
+                strato_atomic_file::AtomicFile::create(dest)
+                    .map_err(BundleError::write(dest))?
+                    .mode(expected.mode),
+            ),
+            None => None,
+        };
+        let mut sink: Box<dyn Write + '_> = match staged.as_mut() {
+            Some(file) => Box::new(file),
             None => Box::new(std::io::sink()),
         };
         let (sha256, size) =
@@ -139,14 +143,10 @@ fn read_bundle(path: &Path, out: Option<&Path>) -> Result<Manifest, BundleError>
             None
         };
         if let Some(err) = mismatch {
-            if let Some(tmp) = &tmp {
-                let _ = std::fs::remove_file(tmp);
-            }
             return Err(err);
         }
-        if let (Some(tmp), Some(dest)) = (&tmp, &dest) {
-            set_mode(tmp, expected.mode)?;
-            std::fs::rename(tmp, dest).map_err(BundleError::write(dest))?;
+        if let (Some(file), Some(dest)) = (staged, &dest) {
+            file.commit().map_err(BundleError::write(dest))?;
         }
     }
     if let Some(missing) = manifest.files.iter().find(|f| !seen.contains(&f.path)) {
@@ -248,27 +248,9 @@ fn initial_capacity(manifest_size: u64, header_size: u64) -> usize {
     usize::try_from(manifest_size.min(header_size).min(CAP)).unwrap_or(0)
 }
 
-fn part_path(dest: &Path) -> PathBuf {
-    let mut name = dest.as_os_str().to_owned();
-    name.push(".part");
-    PathBuf::from(name)
-}
-
 fn not_a_bundle(path: &Path, e: std::io::Error) -> BundleError {
     BundleError::NotABundle {
         bundle: path.to_path_buf(),
         reason: format!("cannot read the archive: {e}"),
     }
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> Result<(), BundleError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode & 0o7777))
-        .map_err(BundleError::write(path))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> Result<(), BundleError> {
-    Ok(())
 }

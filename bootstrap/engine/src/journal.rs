@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -108,8 +108,9 @@ impl Journal {
         write_json(&self.host_path(&record.host), record)
     }
 
-    /// Append one event as a JSON line. Appends are not atomic; [`Journal::read_events`] drops
-    /// a torn last line.
+    /// Append one event as a JSON line. Appends are not atomic: a kill mid-write leaves a torn
+    /// last line, so the next append first ends it with a newline (the new event starts on a line
+    /// of its own) and [`Journal::read_events`] skips any line that is not a whole event.
     pub fn append_event(&self, event: &Event) -> Result<(), EngineError> {
         let path = self.dir.join("events.jsonl");
         let io = |source| EngineError::Journal {
@@ -119,32 +120,35 @@ impl Journal {
         fs::create_dir_all(&self.dir).map_err(io)?;
         let mut file = OpenOptions::new()
             .create(true)
+            .read(true)
             .append(true)
             .open(&path)
             .map_err(io)?;
         let mut line = serde_json::to_string(event).expect("events always serialize");
         line.push('\n');
+        if ends_torn(&mut file).map_err(io)? {
+            line.insert(0, '\n');
+        }
         file.write_all(line.as_bytes()).map_err(io)
     }
 
-    /// Every complete event, in order.
+    /// Every complete event, in order; torn or unreadable lines are skipped.
     pub fn read_events(&self) -> Result<Vec<Event>, EngineError> {
         let path = self.dir.join("events.jsonl");
-        let file = match File::open(&path) {
-            Ok(f) => f,
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(EngineError::Journal { path, source }),
         };
         let mut events = Vec::new();
-        for line in BufReader::new(file).lines() {
-            let line = line.map_err(|source| EngineError::Journal {
-                path: path.clone(),
-                source,
-            })?;
-            // A line torn by a kill mid-write is the last one: stop there.
-            match serde_json::from_str(&line) {
+        for line in bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            match serde_json::from_slice(line) {
                 Ok(e) => events.push(e),
-                Err(_) => break,
+                Err(e) => tracing::warn!(
+                    journal = %path.display(),
+                    "skipping a torn event line ({} bytes): {e}",
+                    line.len()
+                ),
             }
         }
         Ok(events)
@@ -176,20 +180,25 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, EngineErr
     })
 }
 
-/// Write to a temporary file beside `path`, fsync, rename over `path`.
+/// Whether the file's last byte is not a newline (a write was cut short).
+fn ends_torn(file: &mut File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    if file.metadata()?.len() == 0 {
+        return Ok(false);
+    }
+    file.seek(SeekFrom::End(-1))?;
+    let mut last = [0u8; 1];
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
+}
+
+/// Replace `path` atomically (`strato_atomic_file`): a crash leaves the old record or the new one.
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), EngineError> {
-    let io = |source| EngineError::Journal {
+    let text = serde_json::to_vec_pretty(value).expect("journal records always serialize");
+    strato_atomic_file::write(path, &text).map_err(|source| EngineError::Journal {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    let text = serde_json::to_vec_pretty(value).expect("journal records always serialize");
-    tmp.write_all(&text).map_err(io)?;
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
@@ -230,6 +239,35 @@ mod tests {
             .open(j.dir().join("events.jsonl"))
             .expect("open");
         f.write_all(b"{\"seq\":2,\"jo").expect("torn write");
-        assert_eq!(j.read_events().expect("read"), vec![e]);
+        assert_eq!(j.read_events().expect("read"), vec![e.clone()]);
+    }
+
+    #[test]
+    fn events_appended_after_a_torn_line_are_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let j = Journal::at(dir.path().join("job-2"));
+        let event = |seq| Event {
+            seq,
+            job: "job-2".into(),
+            at_ms: seq,
+            host: None,
+            phase: None,
+            kind: strato_api::EventKind::PhaseStarted { hosts: 1 },
+        };
+        j.append_event(&event(1)).expect("append");
+        // A kill mid-write: half an event, cut inside a multi-byte character.
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(j.dir().join("events.jsonl"))
+            .expect("open");
+        f.write_all(b"{\"seq\":2,\"job\":\"\xc3")
+            .expect("torn write");
+        // The resumed server goes on appending.
+        j.append_event(&event(3)).expect("append after the tear");
+        j.append_event(&event(4)).expect("append");
+        assert_eq!(
+            j.read_events().expect("read"),
+            vec![event(1), event(3), event(4)]
+        );
     }
 }

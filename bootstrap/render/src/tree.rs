@@ -249,49 +249,23 @@ fn same_file_hash(path: &Path, sha256: &str) -> bool {
     crate::input::BundleRef::from_file(path).is_ok_and(|b| b.sha256 == sha256)
 }
 
+/// Every file of the serve tree is replaced atomically (`strato_atomic_file`), with its mode.
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), RenderError> {
-    let write_err = |source| RenderError::Write {
+    strato_atomic_file::write_with_mode(path, bytes, mode).map_err(|source| RenderError::Write {
         path: path.to_owned(),
         source,
-    };
-    let parent = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(write_err)?;
-    let tmp = tmp_name(path);
-    std::fs::write(&tmp, bytes).map_err(write_err)?;
-    set_mode(&tmp, mode).map_err(write_err)?;
-    std::fs::rename(&tmp, path).map_err(write_err)
+    })
 }
 
 fn copy_atomic(source: &Path, dest: &Path) -> Result<(), RenderError> {
-    let write_err = |e| RenderError::Write {
+    if let Err(e) = std::fs::metadata(source) {
+        return Err(RenderError::Read {
+            path: source.to_owned(),
+            source: e,
+        });
+    }
+    strato_atomic_file::copy(source, dest, 0o644).map_err(|e| RenderError::Write {
         path: dest.to_owned(),
         source: e,
-    };
-    std::fs::create_dir_all(dest.parent().unwrap_or(Path::new("."))).map_err(write_err)?;
-    let tmp = tmp_name(dest);
-    std::fs::copy(source, &tmp).map_err(|e| RenderError::Read {
-        path: source.to_owned(),
-        source: e,
-    })?;
-    set_mode(&tmp, 0o644).map_err(write_err)?;
-    std::fs::rename(&tmp, dest).map_err(write_err)
-}
-
-fn tmp_name(path: &Path) -> std::path::PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.tmp"))
-}
-
-#[cfg(unix)]
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
+    })
 }

@@ -17,7 +17,7 @@ pub struct Hosts {
     pub public_agents: Vec<String>,
 }
 
-/// Rewrite `path` with `hosts` filled in (atomically: a temporary file, then a rename).
+/// Rewrite `path` with `hosts` filled in, atomically (`strato_atomic_file`).
 pub fn write_hosts(path: &Path, hosts: &Hosts) -> Result<()> {
     let text = std::fs::read_to_string(path).map_err(|source| CloudError::Read {
         path: path.to_path_buf(),
@@ -28,12 +28,8 @@ pub fn write_hosts(path: &Path, hosts: &Hosts) -> Result<()> {
         key: "hosts".into(),
         message,
     })?;
-    let tmp = path.with_extension("yaml.strato-tmp");
-    std::fs::write(&tmp, edited).map_err(|source| CloudError::Write {
-        path: tmp.clone(),
-        source,
-    })?;
-    std::fs::rename(&tmp, path).map_err(|source| CloudError::Write {
+    // The operator's file keeps its mode and comments; only the host lists change.
+    strato_atomic_file::write(path, edited.as_bytes()).map_err(|source| CloudError::Write {
         path: path.to_path_buf(),
         source,
     })

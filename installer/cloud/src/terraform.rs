@@ -250,9 +250,11 @@ pub fn write_root(spec: &ClusterSpec, dir: &Path) -> Result<Vec<PathBuf>> {
         files.push((module_dir.join(name), (*text).to_string()));
     }
     for (path, text) in &files {
-        std::fs::write(path, text).map_err(|source| CloudError::Write {
-            path: path.clone(),
-            source,
+        strato_atomic_file::write_with_mode(path, text.as_bytes(), 0o644).map_err(|source| {
+            CloudError::Write {
+                path: path.clone(),
+                source,
+            }
         })?;
     }
     Ok(files.into_iter().map(|(p, _)| p).collect())

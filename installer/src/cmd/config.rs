@@ -72,17 +72,19 @@ fn import_dcos(args: ImportDcosArgs) -> Result<Exit, CliError> {
         }
     }
     if let Some(script) = &import.ip_detect_script {
-        std::fs::copy(script, &script_target).map_err(|source| CliError::Write {
-            path: script_target.clone(),
-            source,
+        strato_atomic_file::copy(script, &script_target, 0o755).map_err(|source| {
+            CliError::Write {
+                path: script_target.clone(),
+                source,
+            }
         })?;
     }
-    std::fs::write(&args.output, dcos::render(&cluster, &name)).map_err(|source| {
-        CliError::Write {
+    strato_atomic_file::write(&args.output, dcos::render(&cluster, &name).as_bytes()).map_err(
+        |source| CliError::Write {
             path: args.output.clone(),
             source,
-        }
-    })?;
+        },
+    )?;
     println!(
         "wrote {} ({}); check it with `strato validate -c {}`",
         args.output.display(),

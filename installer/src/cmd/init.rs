@@ -142,17 +142,10 @@ fn refuse_overwrite(path: &Path, force: bool) -> Result<(), CliError> {
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<(), CliError> {
-    let err = |source| CliError::Write {
+    strato_atomic_file::write(path, text.as_bytes()).map_err(|source| CliError::Write {
         path: path.to_owned(),
         source,
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
-    std::fs::write(&tmp, text).map_err(err)?;
-    std::fs::rename(&tmp, path).map_err(err)
+    })
 }
 
 /// The answers given on the command line, by question.

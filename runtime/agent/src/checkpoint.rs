@@ -33,19 +33,14 @@ pub struct TaskRecord {
     pub status: TaskStatus,
 }
 
-/// Writes `bytes` to `path` via a temp file in the same directory and a rename.
+/// Replaces `path` with `bytes` atomically (`strato_atomic_file`), mode 0600.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CheckpointError> {
-    let err = |source| CheckpointError::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    std::io::Write::write_all(&mut tmp, bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    strato_atomic_file::write_with_mode(path, bytes, 0o600).map_err(|source| {
+        CheckpointError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 /// The directory of task records.
