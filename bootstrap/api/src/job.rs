@@ -4,6 +4,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+pub use strato_config::Role;
 
 /// A job's id: `<kind>-<unix millis>-<random>`, safe as a directory name.
 pub type JobId = String;
@@ -87,32 +88,6 @@ impl JobState {
     }
 }
 
-/// A node's role, as shown in status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NodeRole {
-    Master,
-    Agent,
-    PublicAgent,
-}
-
-impl NodeRole {
-    /// The argument `install.sh` takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NodeRole::Master => "master",
-            NodeRole::Agent => "agent",
-            NodeRole::PublicAgent => "public_agent",
-        }
-    }
-}
-
-impl fmt::Display for NodeRole {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 /// Where one host is within a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -132,7 +107,7 @@ pub enum HostState {
 pub struct HostStatus {
     /// The address from cluster.yaml.
     pub host: String,
-    pub role: NodeRole,
+    pub role: Role,
     /// The phase it is in, or failed in, or last finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,

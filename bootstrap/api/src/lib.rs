@@ -21,9 +21,7 @@ mod sse;
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, EventStream};
 pub use event::{CheckRow, Event, EventKind};
-pub use job::{
-    HostState, HostStatus, Job, JobId, JobKind, JobOptions, JobRequest, JobState, NodeRole,
-};
+pub use job::{HostState, HostStatus, Job, JobId, JobKind, JobOptions, JobRequest, JobState, Role};
 
 /// The header value prefix for the API token.
 pub const BEARER: &str = "Bearer ";

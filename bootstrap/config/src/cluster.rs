@@ -97,8 +97,10 @@ impl JsonSchema for Bootstrap {
     }
 }
 
-/// The part a node plays in the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The part a node plays in the cluster: the one role type of the whole toolkit (config, job
+/// API, preflight ports, cloud machines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Role {
     Bootstrap,
     Master,
@@ -107,6 +109,14 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role, in install order.
+    pub const ALL: [Role; 4] = [
+        Role::Bootstrap,
+        Role::Master,
+        Role::Agent,
+        Role::PublicAgent,
+    ];
+
     /// The `cluster.yaml` key listing hosts of this role.
     pub fn key(self) -> &'static str {
         match self {
@@ -116,8 +126,34 @@ impl Role {
             Role::PublicAgent => "public_agents",
         }
     }
+
+    /// The machine form (`public_agent`): JSON, the argument `install.sh` takes, tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Bootstrap => "bootstrap",
+            Role::Master => "master",
+            Role::Agent => "agent",
+            Role::PublicAgent => "public_agent",
+        }
+    }
+
+    /// The DNS-label form (`public-agent`): machine names and cloud tags, valid on every cloud.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Bootstrap => "bootstrap",
+            Role::Master => "master",
+            Role::Agent => "agent",
+            Role::PublicAgent => "public-agent",
+        }
+    }
+
+    /// The role a [`Role::label`] names.
+    pub fn from_label(value: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.label() == value)
+    }
 }
 
+/// The human form (`public agent`), for messages.
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

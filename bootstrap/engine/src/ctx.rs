@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use strato_api::{EventKind, HostState, HostStatus, JobKind, JobOptions, NodeRole};
+use strato_api::{EventKind, HostState, HostStatus, JobKind, JobOptions, Role};
 use strato_config::Cluster;
 use strato_host::{CheckResult, Facts, Host, OsModule, Waivers};
 
@@ -91,7 +91,7 @@ impl JobCtx {
 #[derive(Debug)]
 pub struct HostCtx {
     pub node: strato_config::Host,
-    pub role: NodeRole,
+    pub role: Role,
     /// Set by the connect phase; the only way to touch the machine.
     pub host: Option<Host>,
     pub os: Option<&'static dyn OsModule>,
@@ -103,7 +103,7 @@ pub struct HostCtx {
 }
 
 impl HostCtx {
-    pub fn new(node: strato_config::Host, role: NodeRole) -> Self {
+    pub fn new(node: strato_config::Host, role: Role) -> Self {
         let status = HostStatus {
             host: node.address.clone(),
             role,
@@ -143,26 +143,10 @@ impl HostCtx {
     }
 }
 
-/// The config crate's role for a node role.
-pub fn config_role(role: NodeRole) -> strato_config::Role {
-    match role {
-        NodeRole::Master => strato_config::Role::Master,
-        NodeRole::Agent => strato_config::Role::Agent,
-        NodeRole::PublicAgent => strato_config::Role::PublicAgent,
-    }
-}
-
 /// Every node of the cluster as a fresh [`HostCtx`], masters first.
 pub fn hosts_of(cluster: &Cluster) -> Vec<HostCtx> {
     cluster
         .nodes()
-        .map(|(role, node)| {
-            let role = match role {
-                strato_config::Role::Master => NodeRole::Master,
-                strato_config::Role::PublicAgent => NodeRole::PublicAgent,
-                _ => NodeRole::Agent,
-            };
-            HostCtx::new(node.clone(), role)
-        })
+        .map(|(role, node)| HostCtx::new(node.clone(), role))
         .collect()
 }

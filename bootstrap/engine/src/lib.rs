@@ -30,7 +30,7 @@ pub mod timeouts;
 
 pub use action::Action;
 pub use connector::{ConnectSpec, Connector, PinStore, SshConnector, StaticConnector};
-pub use ctx::{config_role, hosts_of, HostCtx, JobCtx, ServeTree};
+pub use ctx::{hosts_of, HostCtx, JobCtx, ServeTree};
 pub use error::{chain, EngineError, PhaseError};
 pub use events::{now_ms, EventBus};
 pub use journal::{HostRecord, JobRecord, Journal, PhaseRecord, PhaseState};

@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::stream::{self, StreamExt};
-use strato_api::{EventKind, HostState, Job, JobState, NodeRole};
+use strato_api::{EventKind, HostState, Job, JobState, Role};
 
 use crate::action::Action;
 use crate::ctx::{hosts_of, HostCtx, JobCtx};
@@ -138,7 +138,7 @@ impl Manager {
         if phase.needs_healthy_masters() {
             let sick: Vec<String> = slots
                 .iter()
-                .filter(|s| s.host.role == NodeRole::Master && s.host.is_out())
+                .filter(|s| s.host.role == Role::Master && s.host.is_out())
                 .map(|s| s.host.name().to_string())
                 .collect();
             if !sick.is_empty() {

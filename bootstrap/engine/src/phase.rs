@@ -2,17 +2,17 @@
 //! [`Outcome`], what a phase reports for one host.
 
 use async_trait::async_trait;
-use strato_api::NodeRole;
+use strato_api::Role;
 
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 
 /// Every node role, for phases that run everywhere.
-pub const ALL_ROLES: &[NodeRole] = &[NodeRole::Master, NodeRole::Agent, NodeRole::PublicAgent];
+pub const ALL_ROLES: &[Role] = &[Role::Master, Role::Agent, Role::PublicAgent];
 /// Agents of both kinds.
-pub const AGENT_ROLES: &[NodeRole] = &[NodeRole::Agent, NodeRole::PublicAgent];
+pub const AGENT_ROLES: &[Role] = &[Role::Agent, Role::PublicAgent];
 /// Masters only.
-pub const MASTER_ROLES: &[NodeRole] = &[NodeRole::Master];
+pub const MASTER_ROLES: &[Role] = &[Role::Master];
 
 /// What a phase did on one host.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,7 +59,7 @@ pub trait Phase: Send + Sync {
     fn title(&self) -> &str;
 
     /// The roles this phase runs on.
-    fn roles(&self) -> &[NodeRole] {
+    fn roles(&self) -> &[Role] {
         ALL_ROLES
     }
 

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use strato_api::{EventKind, HostState, JobKind, JobOptions, JobState, NodeRole};
+use strato_api::{EventKind, HostState, JobKind, JobOptions, JobState, Role};
 use strato_engine::testing::*;
 use strato_engine::{
     Action, EventBus, HostCtx, JobCtx, Journal, Manager, Outcome, Phase, PhaseError,
@@ -309,7 +309,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
         fn title(&self) -> &str {
             "Probe"
         }
-        fn roles(&self) -> &[NodeRole] {
+        fn roles(&self) -> &[Role] {
             strato_engine::AGENT_ROLES
         }
         async fn run(&self, ctx: &JobCtx, host: &mut HostCtx) -> Result<Outcome, PhaseError> {

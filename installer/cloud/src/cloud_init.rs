@@ -13,7 +13,7 @@ pub fn user_data(plan: &Plan, role: Role) -> Result<Option<String>> {
     }
     let input = strato_render::CloudInitInput {
         cluster_name: plan.spec.cluster_name.clone(),
-        role: role.as_str().replace('-', "_"),
+        role: role.as_str().to_string(),
         user: plan.spec.ssh_user.clone(),
         ssh_authorized_keys: vec![plan.spec.ssh_public_key.clone()],
     };

@@ -231,7 +231,7 @@ fn ours(plan: &Plan, resource: &Value) -> bool {
 fn network_tag(plan: &Plan, target: Target) -> String {
     match target {
         Target::AllNodes => plan.spec.cluster_name.clone(),
-        Target::Role(role) => format!("{}-{role}", plan.spec.cluster_name),
+        Target::Role(role) => format!("{}-{}", plan.spec.cluster_name, role.label()),
     }
 }
 
@@ -603,7 +603,7 @@ impl CloudProvider for Gcp {
 
 /// An instance (as REST JSON) as a [`Machine`].
 fn machine(inst: &Value) -> Option<Machine> {
-    let role = Role::from_tag(inst["labels"][TAG_ROLE].as_str()?)?;
+    let role = Role::from_label(inst["labels"][TAG_ROLE].as_str()?)?;
     let state = match inst["status"].as_str().unwrap_or("") {
         "PROVISIONING" | "STAGING" => MachineState::Pending,
         "RUNNING" => MachineState::Running,

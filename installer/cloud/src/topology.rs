@@ -10,50 +10,15 @@ pub const TAG_CLUSTER: &str = "strato-cluster";
 pub const TAG_CLUSTER_ID: &str = "strato-cluster-id";
 pub const TAG_ROLE: &str = "strato-role";
 
-/// A machine's job in the cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Role {
-    Bootstrap,
-    Master,
-    Agent,
-    PublicAgent,
-}
+pub use strato_config::Role;
 
-impl Role {
-    pub const ALL: [Role; 4] = [
-        Role::Bootstrap,
-        Role::Master,
-        Role::Agent,
-        Role::PublicAgent,
-    ];
-
-    /// The tag value and name part (`public-agent`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Bootstrap => "bootstrap",
-            Role::Master => "master",
-            Role::Agent => "agent",
-            Role::PublicAgent => "public-agent",
-        }
-    }
-
-    pub fn from_tag(value: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == value)
-    }
-
-    pub fn pick<T: Clone>(self, per_role: &PerRole<T>) -> T {
-        match self {
-            Role::Bootstrap => per_role.bootstrap.clone(),
-            Role::Master => per_role.master.clone(),
-            Role::Agent => per_role.agent.clone(),
-            Role::PublicAgent => per_role.public_agent.clone(),
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The instance size (or disk) `role`'s machines get.
+pub fn pick<T: Clone>(role: Role, per_role: &PerRole<T>) -> T {
+    match role {
+        Role::Bootstrap => per_role.bootstrap.clone(),
+        Role::Master => per_role.master.clone(),
+        Role::Agent => per_role.agent.clone(),
+        Role::PublicAgent => per_role.public_agent.clone(),
     }
 }
 
@@ -135,7 +100,7 @@ impl Plan {
             (TAG_CLUSTER_ID.to_string(), self.spec.cluster_id.clone()),
         ];
         if let Some(role) = role {
-            tags.push((TAG_ROLE.to_string(), role.as_str().to_string()));
+            tags.push((TAG_ROLE.to_string(), role.label().to_string()));
         }
         tags
     }
@@ -149,7 +114,7 @@ impl Plan {
         let cluster = &self.spec.cluster_name;
         match target {
             Target::AllNodes => format!("{cluster}-nodes"),
-            Target::Role(role) => format!("{cluster}-{role}s"),
+            Target::Role(role) => format!("{cluster}-{}s", role.label()),
         }
     }
 
@@ -187,7 +152,9 @@ pub fn plan(spec: &ClusterSpec) -> Plan {
         (Role::Agent, spec.counts.agents),
         (Role::PublicAgent, spec.counts.public_agents),
     ] {
-        machines.extend((1..=count).map(|i| machine(spec, role, format!("{cluster}-{role}-{i}"))));
+        machines.extend(
+            (1..=count).map(|i| machine(spec, role, format!("{cluster}-{}-{i}", role.label()))),
+        );
     }
     let rules = vec![
         Rule {
@@ -240,8 +207,8 @@ fn machine(spec: &ClusterSpec, role: Role, name: String) -> MachinePlan {
     MachinePlan {
         name,
         role,
-        instance_type: role.pick(&spec.instance_types),
-        disk_gib: role.pick(&spec.disk_gib),
+        instance_type: pick(role, &spec.instance_types),
+        disk_gib: pick(role, &spec.disk_gib),
     }
 }
 
@@ -293,7 +260,7 @@ impl fmt::Display for Plan {
             };
             let target = match rule.target {
                 Target::AllNodes => "all nodes".to_string(),
-                Target::Role(role) => format!("{role}s"),
+                Target::Role(role) => format!("{}s", role.label()),
             };
             writeln!(
                 f,
@@ -316,7 +283,7 @@ impl fmt::Display for Plan {
                 f,
                 "  machine   {:<24} {:<13} {} {} GiB, {}",
                 m.name,
-                m.role.as_str(),
+                m.role.label(),
                 m.instance_type,
                 m.disk_gib,
                 s.image.as_deref().unwrap_or(&s.os)

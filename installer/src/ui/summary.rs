@@ -55,7 +55,7 @@ pub fn render_summary(job: &Job) -> String {
         .map(|h| {
             vec![
                 h.host.clone(),
-                h.role.to_string(),
+                h.role.as_str().to_string(),
                 state_word(h.state).to_string(),
                 if h.changed { "yes" } else { "no" }.to_string(),
                 h.phase.clone().unwrap_or_default(),
@@ -112,7 +112,7 @@ pub fn render_plan(job: &Job) -> String {
     // Keep cluster.yaml's host order (masters first), not the map's.
     for h in &job.hosts {
         if let Some(lines) = by_host.get(h.host.as_str()) {
-            out.push_str(&format!("{} ({}):\n", h.host, h.role));
+            out.push_str(&format!("{} ({}):\n", h.host, h.role.as_str()));
             for l in lines {
                 out.push_str(&format!("  - {l}\n"));
             }
@@ -261,7 +261,7 @@ mod tests {
             finished_ms: Some(1),
             hosts: vec![strato_api::HostStatus {
                 host: MASTER.into(),
-                role: strato_api::NodeRole::Master,
+                role: strato_api::Role::Master,
                 phase: Some("Wait for masters".into()),
                 state: HostState::Succeeded,
                 message: "strato-master.service healthy after 0s".into(),

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use async_trait::async_trait;
-use strato_api::NodeRole;
+use strato_api::Role;
 use strato_host::{ExecOptions, Host};
 
 use crate::ctx::{HostCtx, JobCtx};
@@ -87,7 +87,7 @@ impl Phase for CheckCluster {
         "Check the cluster"
     }
 
-    fn roles(&self) -> &[NodeRole] {
+    fn roles(&self) -> &[Role] {
         MASTER_ROLES
     }
 

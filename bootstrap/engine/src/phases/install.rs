@@ -3,7 +3,7 @@
 //! role, and the unit is active): then nothing is touched and the host says "up to date".
 
 use async_trait::async_trait;
-use strato_api::NodeRole;
+use strato_api::Role;
 use strato_host::{Applied, Change, ExecOptions};
 use strato_ssh::shell_quote;
 
@@ -18,21 +18,22 @@ pub const DEPLOYED_MARKER: &str = "/opt/strato/etc/deployed";
 const STAGED_INSTALL: &str = "/opt/strato/tmp/install.sh";
 
 /// The systemd unit a role runs.
-pub fn unit_of(role: NodeRole) -> &'static str {
+pub fn unit_of(role: Role) -> &'static str {
     match role {
-        NodeRole::Master => "strato-master.service",
-        NodeRole::Agent | NodeRole::PublicAgent => "strato-agent.service",
+        Role::Master => "strato-master.service",
+        Role::Agent | Role::PublicAgent => "strato-agent.service",
+        Role::Bootstrap => "strato-bootstrap.service",
     }
 }
 
 pub struct InstallNodes {
     title: &'static str,
-    roles: &'static [NodeRole],
+    roles: &'static [Role],
     after_masters: bool,
 }
 
 impl InstallNodes {
-    pub fn new(title: &'static str, roles: &'static [NodeRole]) -> Self {
+    pub fn new(title: &'static str, roles: &'static [Role]) -> Self {
         InstallNodes {
             title,
             roles,
@@ -59,7 +60,7 @@ impl Phase for InstallNodes {
         self.title
     }
 
-    fn roles(&self) -> &[NodeRole] {
+    fn roles(&self) -> &[Role] {
         self.roles
     }
 
@@ -75,7 +76,11 @@ impl Phase for InstallNodes {
         let name = host.name().to_string();
         let h = host.host()?;
         let serve_err = |e: crate::EngineError| PhaseError::failed(&name, e.to_string());
-        let want = format!("{} {}", ctx.serve.digest().map_err(serve_err)?, host.role);
+        let want = format!(
+            "{} {}",
+            ctx.serve.digest().map_err(serve_err)?,
+            host.role.as_str()
+        );
         let unit = unit_of(host.role);
         let current = h
             .read(

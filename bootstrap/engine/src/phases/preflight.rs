@@ -5,28 +5,17 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use strato_api::{CheckRow, EventKind, NodeRole};
+use strato_api::{CheckRow, EventKind};
 use strato_host::preflight::worst;
-use strato_host::{
-    check_cluster, check_host, CheckResult, PreflightSpec, Requirements, Role, Status,
-};
+use strato_host::{check_cluster, check_host, CheckResult, PreflightSpec, Requirements, Status};
 
-use crate::ctx::{config_role, HostCtx, JobCtx};
+use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{HostFailure, Outcome, Phase};
 
 const TITLE: &str = "Run preflight checks";
 
 pub struct RunPreflight;
-
-/// The host crate's role for a node role.
-fn host_role(role: NodeRole) -> Role {
-    match role {
-        NodeRole::Master => Role::Master,
-        NodeRole::Agent => Role::Agent,
-        NodeRole::PublicAgent => Role::PublicAgent,
-    }
-}
 
 /// The rows an operator reads.
 pub fn rows(results: &[CheckResult]) -> Vec<CheckRow> {
@@ -70,13 +59,13 @@ impl Phase for RunPreflight {
             host: host.name().to_string(),
             what: "the host's facts",
         })?;
-        let need = ctx.cluster.hardware.requirement(config_role(host.role));
+        let need = ctx.cluster.hardware.requirement(host.role);
         let requirements = Requirements {
             cpus: need.cpus,
             memory_mib: u64::from(need.memory_gib) * 1024,
             disk_mib: u64::from(need.disk_gib) * 1024,
         };
-        let mut spec = PreflightSpec::for_role(host_role(host.role), requirements);
+        let mut spec = PreflightSpec::for_role(host.role, requirements);
         spec.waivers = ctx.waivers.clone();
         if facts.strato_installed {
             // Our own services hold the role's ports on an installed node (a re-deploy).

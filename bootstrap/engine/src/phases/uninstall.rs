@@ -3,7 +3,7 @@
 //! Strato left is reported "not installed" and not touched.
 
 use async_trait::async_trait;
-use strato_api::NodeRole;
+use strato_api::Role;
 use strato_host::{Change, ExecOptions};
 
 use crate::ctx::{HostCtx, JobCtx};
@@ -14,11 +14,11 @@ const STAGED_UNINSTALL: &str = "/var/tmp/strato-uninstall.sh";
 
 pub struct UninstallNodes {
     title: &'static str,
-    roles: &'static [NodeRole],
+    roles: &'static [Role],
 }
 
 impl UninstallNodes {
-    pub fn new(title: &'static str, roles: &'static [NodeRole]) -> Self {
+    pub fn new(title: &'static str, roles: &'static [Role]) -> Self {
         UninstallNodes { title, roles }
     }
 }
@@ -29,7 +29,7 @@ impl Phase for UninstallNodes {
         self.title
     }
 
-    fn roles(&self) -> &[NodeRole] {
+    fn roles(&self) -> &[Role] {
         self.roles
     }
 

@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use strato_api::NodeRole;
+use strato_api::Role;
 use strato_host::ExecOptions;
 
 use crate::ctx::{HostCtx, JobCtx};
@@ -16,10 +16,11 @@ use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT};
 
 /// The read-only probe for a role: unit active and its health endpoint answering on loopback
 /// (RUNTIME-CONTRACT.md ports: master 5050, agent 5051).
-pub fn health_probe(role: NodeRole) -> String {
+pub fn health_probe(role: Role) -> String {
     let port = match role {
-        NodeRole::Master => 5050,
-        NodeRole::Agent | NodeRole::PublicAgent => 5051,
+        Role::Master => 5050,
+        Role::Agent | Role::PublicAgent => 5051,
+        Role::Bootstrap => 8090,
     };
     format!(
         "systemctl is-active --quiet {} && curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:{port}/health",
@@ -29,7 +30,7 @@ pub fn health_probe(role: NodeRole) -> String {
 
 pub struct WaitHealthy {
     title: &'static str,
-    roles: &'static [NodeRole],
+    roles: &'static [Role],
     timeout: Duration,
     /// Deploy waits on services it just started; in dry-run there is nothing to wait for.
     after_install: bool,
@@ -38,7 +39,7 @@ pub struct WaitHealthy {
 impl WaitHealthy {
     pub fn new(
         title: &'static str,
-        roles: &'static [NodeRole],
+        roles: &'static [Role],
         timeout: Duration,
         after_install: bool,
     ) -> Self {
@@ -57,12 +58,12 @@ impl Phase for WaitHealthy {
         self.title
     }
 
-    fn roles(&self) -> &[NodeRole] {
+    fn roles(&self) -> &[Role] {
         self.roles
     }
 
     fn needs_healthy_masters(&self) -> bool {
-        self.after_install && self.roles.contains(&NodeRole::Agent)
+        self.after_install && self.roles.contains(&Role::Agent)
     }
 
     async fn run(&self, ctx: &JobCtx, host: &mut HostCtx) -> Result<Outcome, PhaseError> {

@@ -71,26 +71,7 @@ pub mod names {
     ];
 }
 
-/// What a node is for; decides its ports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Bootstrap,
-    Master,
-    Agent,
-    PublicAgent,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Bootstrap => "bootstrap",
-            Role::Master => "master",
-            Role::Agent => "agent",
-            Role::PublicAgent => "public_agent",
-        })
-    }
-}
+pub use strato_config::Role;
 
 /// A port the role binds, which must be free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,25 +82,23 @@ pub struct PortSpec {
     pub owner: &'static str,
 }
 
-impl Role {
-    /// The ports this role's services bind (RUNTIME-CONTRACT.md): masters 5050 (Mesos-style
-    /// API), 8080 (Marathon), 53 tcp+udp (DNS); agents 5051 and the first task port.
-    /// The bootstrap server's port is not fixed yet: add it with [`PreflightSpec::ports`].
-    pub fn default_ports(self, agent_port_range_start: u16) -> Vec<PortSpec> {
-        let p = |proto, port, owner| PortSpec { proto, port, owner };
-        match self {
-            Role::Master => vec![
-                p(Proto::Tcp, 5050, "strato-master"),
-                p(Proto::Tcp, 8080, "marathon api"),
-                p(Proto::Tcp, 53, "dns"),
-                p(Proto::Udp, 53, "dns"),
-            ],
-            Role::Agent | Role::PublicAgent => vec![
-                p(Proto::Tcp, 5051, "strato-agent"),
-                p(Proto::Tcp, agent_port_range_start, "task port range"),
-            ],
-            Role::Bootstrap => Vec::new(),
-        }
+/// The ports `role`'s services bind (docs/runtime-contract.md): masters 5050 (Mesos-style
+/// API), 8080 (Marathon), 53 tcp+udp (DNS); agents 5051 and the first task port.
+/// The bootstrap server's port is not fixed yet: add it with [`PreflightSpec::ports`].
+pub fn default_ports(role: Role, agent_port_range_start: u16) -> Vec<PortSpec> {
+    let p = |proto, port, owner| PortSpec { proto, port, owner };
+    match role {
+        Role::Master => vec![
+            p(Proto::Tcp, 5050, "strato-master"),
+            p(Proto::Tcp, 8080, "marathon api"),
+            p(Proto::Tcp, 53, "dns"),
+            p(Proto::Udp, 53, "dns"),
+        ],
+        Role::Agent | Role::PublicAgent => vec![
+            p(Proto::Tcp, 5051, "strato-agent"),
+            p(Proto::Tcp, agent_port_range_start, "task port range"),
+        ],
+        Role::Bootstrap => Vec::new(),
     }
 }
 
@@ -235,7 +214,7 @@ impl CheckResult {
 pub struct PreflightSpec {
     pub role: Role,
     pub requirements: Requirements,
-    /// Ports that must be free (default: [`Role::default_ports`]).
+    /// Ports that must be free (default: [`default_ports`]).
     pub ports: Vec<PortSpec>,
     /// Binaries that must be on `PATH` (default: [`REQUIRED_BINARIES`]); gather them with the
     /// same list.
@@ -250,7 +229,7 @@ impl PreflightSpec {
         PreflightSpec {
             role,
             requirements,
-            ports: role.default_ports(DEFAULT_AGENT_PORT_RANGE_START),
+            ports: default_ports(role, DEFAULT_AGENT_PORT_RANGE_START),
             required_binaries: REQUIRED_BINARIES.iter().map(|s| s.to_string()).collect(),
             waivers: Waivers::default(),
         }

@@ -122,8 +122,7 @@ fn busy_role_ports_fail_and_name_the_address() {
 
 #[test]
 fn agent_ports_include_the_task_range_start() {
-    let ports: Vec<u16> = Role::Agent
-        .default_ports(DEFAULT_AGENT_PORT_RANGE_START)
+    let ports: Vec<u16> = super::default_ports(Role::Agent, DEFAULT_AGENT_PORT_RANGE_START)
         .iter()
         .map(|p| p.port)
         .collect();

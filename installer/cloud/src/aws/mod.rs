@@ -174,7 +174,7 @@ impl CloudProvider for Aws {
 /// An EC2 instance as a [`Machine`] (None when it lacks our role tag).
 fn machine(instance: &Instance) -> Option<Machine> {
     let tags = tag_map(instance.tags());
-    let role = Role::from_tag(tags.get(TAG_ROLE)?)?;
+    let role = Role::from_label(tags.get(TAG_ROLE)?)?;
     let state = match instance.state().and_then(|s| s.name()) {
         Some(InstanceStateName::Pending) => MachineState::Pending,
         Some(InstanceStateName::Running) => MachineState::Running,

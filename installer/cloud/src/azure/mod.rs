@@ -101,7 +101,7 @@ impl Azure {
     }
 
     fn nsg_name(plan: &Plan, role: Role) -> String {
-        format!("{}-{role}-nsg", plan.spec.cluster_name)
+        format!("{}-{}-nsg", plan.spec.cluster_name, role.label())
     }
 
     /// The cluster's VMs in the resource group, by tag.
@@ -150,7 +150,7 @@ impl Azure {
     }
 
     async fn machine(&self, vm: &Value) -> Result<Option<Machine>> {
-        let Some(role) = vm["tags"][TAG_ROLE].as_str().and_then(Role::from_tag) else {
+        let Some(role) = vm["tags"][TAG_ROLE].as_str().and_then(Role::from_label) else {
             return Ok(None);
         };
         let name = vm["name"].as_str().unwrap_or_default().to_string();

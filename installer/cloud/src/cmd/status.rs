@@ -32,7 +32,7 @@ pub async fn status(config: &Path, env: &ProviderEnv, out: &mut dyn Write) -> Re
             out,
             "{:<28} {:<13} {:<11} {:<16} {:<16} {}",
             m.name,
-            m.role.as_str(),
+            m.role.label(),
             m.state.to_string(),
             m.public_ip.as_deref().unwrap_or("-"),
             m.private_ip.as_deref().unwrap_or("-"),
