@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use strato_ssh::timeouts::DEFAULT_COMMAND_TIMEOUT;
-use strato_ssh::{
-    check_remote_path, remote_command, shell_quote, sudo_wants_password, upload_script,
-};
+use strato_ssh::{check_remote_path, remote_command, sudo_wants_password, upload_script};
+use strato_text::shell_quote;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::transport::{

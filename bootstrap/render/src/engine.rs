@@ -54,11 +54,6 @@ pub fn render(tera: &Tera, template: &str, context: &Context) -> Result<String, 
         })
 }
 
-/// Single-quotes a value for POSIX sh: `it's` → `'it'\''s'`.
-pub fn sh_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
-}
-
 fn as_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
@@ -67,7 +62,7 @@ fn as_text(value: &Value) -> String {
 }
 
 fn sh_quote_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    Ok(Value::String(sh_quote(&as_text(value))))
+    Ok(Value::String(strato_text::shell_quote(&as_text(value))))
 }
 
 /// A double-quoted string with JSON escapes: valid as a TOML basic string and a YAML scalar.
@@ -79,12 +74,6 @@ fn quoted_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Valu
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sh_quote_escapes_single_quotes() {
-        assert_eq!(sh_quote("it's"), r"'it'\''s'");
-        assert_eq!(sh_quote(""), "''");
-    }
 
     #[test]
     fn every_template_parses() {

@@ -21,7 +21,6 @@ mod tree;
 
 pub use cloud_init::{render_cloud_init, CloudInitInput};
 pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
-pub use engine::sh_quote;
 pub use error::RenderError;
 pub use input::{
     BundleRef, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT,

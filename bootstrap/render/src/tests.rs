@@ -121,12 +121,12 @@ fn labelled_agents_get_their_own_config_with_attributes() {
 #[test]
 fn ip_detect_follows_network_ip_detect() {
     let route = render_input(&example(), &with_bundle()).expect("renders");
-    assert!(text(&route, "ip-detect").contains("ip -4 -o route get '10.0.0.10'"));
+    assert!(text(&route, "ip-detect").contains("ip -4 -o route get 10.0.0.10"));
 
     let mut by_iface = example();
     by_iface.ip_detect = IpDetect::parse("eth1");
     let tree = render_input(&by_iface, &with_bundle()).expect("renders");
-    assert!(text(&tree, "ip-detect").contains("addr show dev 'eth1'"));
+    assert!(text(&tree, "ip-detect").contains("addr show dev eth1"));
 
     let mut script = example();
     script.ip_detect = IpDetect::Script {
@@ -146,7 +146,7 @@ fn bootstrap_url_option_overrides_cluster_value() {
     let mut opts = with_bundle();
     opts.bootstrap_url = Some("http://192.168.1.2:9000".into());
     let tree = render_input(&example(), &opts).expect("renders");
-    assert!(text(&tree, "install.sh").contains("DEFAULT_URL='http://192.168.1.2:9000'"));
+    assert!(text(&tree, "install.sh").contains("DEFAULT_URL=http://192.168.1.2:9000"));
 }
 
 #[test]

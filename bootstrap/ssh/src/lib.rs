@@ -48,6 +48,6 @@ pub use known_hosts::{
     Fingerprint, HostKeyInfo, HostKeyPolicy, HostKeyVerdict, InvalidFingerprint,
 };
 pub use session::{Bastion, ConnectOptions, Session, Target, DEFAULT_MAX_EXEC_CHANNELS};
-pub use sudo::{remote_command, shell_quote, sudo_wants_password, sudo_wrap};
+pub use sudo::{remote_command, sudo_wants_password, sudo_wrap};
 pub use timeouts::RetryPolicy;
 pub use upload::{check_remote_path, upload_script, UploadOptions};

@@ -2,16 +2,7 @@
 //! sudo fail at once instead of waiting for a password nobody will type; we recognise that
 //! failure and report it as [`SshError::SudoPasswordRequired`](crate::SshError).
 
-/// Quote `s` for a POSIX shell: single quotes, with each `'` written as `'\''`.
-pub fn shell_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:,+@%".contains(&b))
-    {
-        return s.to_string();
-    }
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
+use strato_text::shell_quote;
 
 /// `command` run through `sh -c` under `sudo -n`. The whole command is one quoted argument, so
 /// pipes, `&&` and redirections run as root too (plain `sudo a | b` would run only `a` as root).
@@ -43,15 +34,6 @@ pub fn sudo_wants_password(stderr: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn quote_leaves_plain_words_and_quotes_the_rest() {
-        assert_eq!(shell_quote("/opt/strato/bin"), "/opt/strato/bin");
-        assert_eq!(shell_quote(""), "''");
-        assert_eq!(shell_quote("a b"), "'a b'");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-        assert_eq!(shell_quote("$(rm -rf /)"), "'$(rm -rf /)'");
-    }
 
     #[test]
     fn sudo_wraps_the_whole_pipeline_for_non_root() {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::error::SshError;
 use crate::exec::ExecOptions;
 use crate::session::Session;
-use crate::sudo::shell_quote;
+use strato_text::shell_quote;
 
 /// How to upload one file.
 #[derive(Debug, Clone, Copy, Default)]

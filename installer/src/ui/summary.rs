@@ -5,37 +5,12 @@ use std::collections::BTreeMap;
 
 use strato_api::{CheckRow, HostState, Job, JobKind, JobState};
 
+use strato_text::table;
+
 use crate::Exit;
 
 /// Phases whose failure means "preflight failed" (exit 3): an unsupported OS or a failed check.
 pub const PREFLIGHT_PHASES: &[&str] = &["Detect host operating systems", "Run preflight checks"];
-
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: Vec<&str>| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                l.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(header.to_vec());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
-    }
-    out
-}
 
 fn state_word(state: HostState) -> &'static str {
     match state {

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 use strato_api::Role;
 use strato_host::{Applied, Change, ExecOptions};
-use strato_ssh::shell_quote;
+use strato_text::shell_quote;
 
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;

@@ -183,7 +183,7 @@ impl Host {
         // Explicit `sh -c`: the login shell may not be POSIX (fish, csh).
         let command = format!(
             "sh -c {}",
-            strato_ssh::shell_quote(&script::gather_script(spec))
+            strato_text::shell_quote(&script::gather_script(spec))
         );
         let out = self.read(&command, ExecOptions::sudo()).await?;
         Ok(Facts::from_script_output(&out.stdout_text()))

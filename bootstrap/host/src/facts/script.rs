@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use strato_ssh::shell_quote;
+use strato_text::shell_quote;
 
 /// The line that starts each section of the script's output.
 pub const MARKER: &str = "@@strato@@ ";

@@ -7,7 +7,7 @@ const HEADER: [&str; 5] = ["STATUS", "CHECK", "MEASURED", "REQUIRED", "MESSAGE"]
 /// Render `results` as an aligned text table (no colour; the CLI may add it). A waived check
 /// shows `WARN` with "(waived)" before its message.
 pub fn render_table(results: &[CheckResult]) -> String {
-    let rows: Vec<[String; 5]> = results
+    let rows: Vec<Vec<String>> = results
         .iter()
         .map(|r| {
             let message = if r.waived {
@@ -15,7 +15,7 @@ pub fn render_table(results: &[CheckResult]) -> String {
             } else {
                 r.message.clone()
             };
-            [
+            vec![
                 r.status.to_string(),
                 r.name.clone(),
                 r.measured.clone(),
@@ -24,29 +24,7 @@ pub fn render_table(results: &[CheckResult]) -> String {
             ]
         })
         .collect();
-    let mut widths = HEADER.map(str::len);
-    for row in &rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let mut out = String::new();
-    let mut line = |cells: [&str; 5]| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                l.push_str(&format!("{cell:<w$}  ", w = widths[i]));
-            }
-        }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(HEADER);
-    for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
-    }
+    let mut out = strato_text::table(&HEADER, &rows);
     let count = |s| results.iter().filter(|r| r.status == s).count();
     let warnings = count(Status::Warn);
     out.push_str(&format!(

@@ -22,23 +22,21 @@ pub async fn status(config: &Path, env: &ProviderEnv, out: &mut dyn Write) -> Re
         )?;
         return Ok(machines);
     }
-    writeln!(
-        out,
-        "{:<28} {:<13} {:<11} {:<16} {:<16} ID",
-        "NAME", "ROLE", "STATE", "PUBLIC", "PRIVATE"
-    )?;
-    for m in &machines {
-        writeln!(
-            out,
-            "{:<28} {:<13} {:<11} {:<16} {:<16} {}",
-            m.name,
-            m.role.label(),
-            m.state.to_string(),
-            m.public_ip.as_deref().unwrap_or("-"),
-            m.private_ip.as_deref().unwrap_or("-"),
-            m.id
-        )?;
-    }
+    let rows: Vec<Vec<String>> = machines
+        .iter()
+        .map(|m| {
+            vec![
+                m.name.clone(),
+                m.role.label().to_string(),
+                m.state.to_string(),
+                m.public_ip.clone().unwrap_or_else(|| "-".into()),
+                m.private_ip.clone().unwrap_or_else(|| "-".into()),
+                m.id.clone(),
+            ]
+        })
+        .collect();
+    let header = ["NAME", "ROLE", "STATE", "PUBLIC", "PRIVATE", "ID"];
+    write!(out, "{}", strato_text::table(&header, &rows))?;
     let planned = plan.machines.len();
     if machines.len() != planned {
         writeln!(
