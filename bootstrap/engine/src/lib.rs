@@ -11,11 +11,14 @@
 //! - [`Journal`] keeps `job.json`, per-host phase records and `events.jsonl` in the job's
 //!   directory, written atomically; a re-run skips journaled phases already done.
 //! - [`Runner`] is the job lifecycle the bootstrap server (and the CLI in-process) uses.
+//! - [`set_up_bootstrap_host`] installs and starts the bootstrap server on a separate bootstrap
+//!   host, through the same choke point (so `--dry-run` is honest there too).
 //!
 //! It does not talk HTTP (that is `strato-bootstrap`) and does not render templates (that is
 //! `strato-render`; the engine reads the rendered serve tree).
 
 mod action;
+mod bootstrap_host;
 mod connector;
 mod ctx;
 mod error;
@@ -29,6 +32,10 @@ pub mod testing;
 pub mod timeouts;
 
 pub use action::Action;
+pub use bootstrap_host::{
+    set_up_bootstrap_host, BootstrapFile, BootstrapSetup, BOOTSTRAP_BIN, BOOTSTRAP_DATA_DIR,
+    BOOTSTRAP_UNIT,
+};
 pub use connector::{ConnectSpec, Connector, PinStore, SshConnector, StaticConnector};
 pub use ctx::{hosts_of, HostCtx, JobCtx, ServeTree};
 pub use error::{chain, EngineError, PhaseError};

@@ -24,6 +24,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "scripts/ip-detect-interface.sh.tera",
     "systemd/strato-master.service.tera",
     "systemd/strato-agent.service.tera",
+    "systemd/strato-bootstrap.service.tera",
     "config/master.toml.tera",
     "config/agent.toml.tera",
     "cloud-init/node.yaml.tera",

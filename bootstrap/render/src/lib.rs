@@ -11,6 +11,7 @@
 //! `config/hosts/<address>/agent.toml` (agents with labels), `systemd/strato-{master,agent}.service`,
 //! `bundle/<runtime bundle>` (when given), `SHA256SUMS` and `manifest.json`.
 
+mod bootstrap_unit;
 mod cloud_init;
 mod cluster;
 mod engine;
@@ -19,6 +20,7 @@ mod input;
 mod manifest;
 mod tree;
 
+pub use bootstrap_unit::{render_bootstrap_unit, BootstrapUnitInput};
 pub use cloud_init::{render_cloud_init, CloudInitInput};
 pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
 pub use error::RenderError;

@@ -325,14 +325,15 @@ pub fn run(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError>
     runtime.block_on(run_async(kind, args, purge))
 }
 
-/// Reach the bootstrap server for `loaded`'s cluster.
+/// Reach the bootstrap server for `loaded`'s cluster; `None` when a dry run stopped at the
+/// bootstrap host (its server is not installed yet; the plan was printed).
 pub async fn bootstrap(
     loaded: &Loaded,
     args: &JobArgs,
     need_bundle: bool,
-) -> Result<Bootstrapped, CliError> {
+) -> Result<Option<Bootstrapped>, CliError> {
     match &loaded.cluster.bootstrap {
-        Some(Bootstrap::Local) => local(loaded, args, need_bundle).await,
+        Some(Bootstrap::Local) => local(loaded, args, need_bundle).await.map(Some),
         Some(Bootstrap::Host(addr)) => super::remote::prepare(loaded, args, addr, need_bundle).await,
         None => Err(CliError::Usage(
             "cluster.yaml has no `bootstrap:` host (cloud clusters get one from `strato cloud create`)".into(),
@@ -343,7 +344,9 @@ pub async fn bootstrap(
 async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
     let loaded = load(&args.config)?;
     let need_bundle = kind == JobKind::Deploy;
-    let boot = bootstrap(&loaded, args, need_bundle).await?;
+    let Some(boot) = bootstrap(&loaded, args, need_bundle).await? else {
+        return Ok(Exit::Success);
+    };
     let mode = match args.output {
         Output::Text => Mode::Human,
         Output::Json => Mode::Json,

@@ -15,7 +15,10 @@ pub fn run(args: StatusArgs) -> Result<Exit, CliError> {
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
     runtime.block_on(async {
         let loaded = job::load(&args.job.config)?;
-        let boot = job::bootstrap(&loaded, &args.job, false).await?;
+        let Some(boot) = job::bootstrap(&loaded, &args.job, false).await? else {
+            // Only a dry run stops before the server; it printed why.
+            return Ok(Exit::Success);
+        };
         let jobs = boot
             .client
             .jobs()
