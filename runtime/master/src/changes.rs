@@ -88,6 +88,18 @@ impl Master {
             _ => Value::Object(body),
         };
         let app = app_from_value(merged)?;
+        let cap = self.config.max_instances_per_app;
+        if app.instances > cap {
+            return Err(ApiError::Invalid {
+                details: vec![Violation::new(
+                    "/instances",
+                    format!(
+                        "got {}, expected between 0 and {cap} (master.toml max_instances_per_app)",
+                        app.instances
+                    ),
+                )],
+            });
+        }
         let action = action_for(existing, &app);
         Ok(Change {
             app_id: id,
@@ -104,6 +116,17 @@ impl Master {
         force: bool,
     ) -> Result<DeploymentResult, ApiError> {
         let ids: Vec<String> = changes.iter().map(|c| c.app_id.clone()).collect();
+        if let Some(cycle) = dependency_cycle(state, &changes) {
+            return Err(ApiError::Invalid {
+                details: vec![Violation::new(
+                    "/",
+                    format!(
+                        "Dependency graph has cyclic dependencies: {}",
+                        cycle.join(" -> ")
+                    ),
+                )],
+            });
+        }
         let conflicts = state.deployments_affecting(&ids);
         if !conflicts.is_empty() {
             if !force {
@@ -286,6 +309,66 @@ fn same_config(a: &App, b: &App) -> bool {
         app
     };
     strip(a) == strip(b)
+}
+
+/// A dependency cycle among the apps as they would be after `changes`, as the ids along it
+/// (first repeated at the end); Marathon refuses such a group with a 422.
+fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
+    let mut graph: BTreeMap<String, Vec<String>> = state
+        .apps
+        .iter()
+        .map(|(id, app)| (id.clone(), app.dependencies.clone()))
+        .collect();
+    for change in changes {
+        match &change.app {
+            Some(app) => graph.insert(change.app_id.clone(), app.dependencies.clone()),
+            None => graph.remove(&change.app_id),
+        };
+    }
+    let graph: BTreeMap<String, Vec<String>> = graph
+        .into_iter()
+        .map(|(id, deps)| {
+            let deps = deps
+                .iter()
+                .map(|d| PathId::normalise(d).to_string())
+                .collect();
+            (id, deps)
+        })
+        .collect();
+    // Iterative depth-first search with colours: 1 = on the current path, 2 = finished.
+    let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
+    for start in graph.keys() {
+        if colour.contains_key(start.as_str()) {
+            continue;
+        }
+        let mut path: Vec<(&str, usize)> = vec![(start.as_str(), 0)];
+        colour.insert(start, 1);
+        while let Some((node, next)) = path.last_mut() {
+            let deps = graph.get(*node).map(Vec::as_slice).unwrap_or_default();
+            if let Some(dep) = deps.get(*next) {
+                *next += 1;
+                match colour.get(dep.as_str()) {
+                    Some(1) => {
+                        let from = path.iter().position(|(n, _)| *n == dep.as_str())?;
+                        let mut cycle: Vec<String> =
+                            path[from..].iter().map(|(n, _)| n.to_string()).collect();
+                        cycle.push(dep.clone());
+                        return Some(cycle);
+                    }
+                    Some(_) => {}
+                    None if graph.contains_key(dep.as_str()) => {
+                        colour.insert(dep, 1);
+                        path.push((dep.as_str(), 0));
+                    }
+                    None => {}
+                }
+            } else {
+                colour.insert(node, 2);
+                path.pop();
+            }
+        }
+    }
+    None
 }
 
 /// Steps in dependency order: an app comes after the apps it depends on; removals go first.

@@ -27,6 +27,9 @@ pub struct MasterConfig {
     /// How often the reconcile loop runs without an event to wake it (not in the TOML docs;
     /// tests shorten it).
     pub reconcile_interval_ms: u64,
+    /// The most instances one app may ask for (422 above it): a typo such as
+    /// `"instances": 1000000` must not make the scheduler plan and the store hold that many.
+    pub max_instances_per_app: u32,
 }
 
 impl Default for MasterConfig {
@@ -45,6 +48,7 @@ impl Default for MasterConfig {
             agent_timeout_seconds: 30,
             heartbeat_interval_seconds: 5,
             reconcile_interval_ms: 1000,
+            max_instances_per_app: 100_000,
         }
     }
 }

@@ -133,6 +133,14 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
     })
 }
 
+/// A loopback listener (`strato up --local`) also checks `Host`/`Origin` (http::loopback_only).
+fn guarded(listener: &tokio::net::TcpListener, routes: axum::Router) -> axum::Router {
+    match listener.local_addr() {
+        Ok(addr) if addr.ip().is_loopback() => http::loopback_only(routes),
+        _ => routes,
+    }
+}
+
 /// Serves the routers and runs the reconcile loop until `shutdown` resolves.
 pub async fn serve(
     master: Arc<Master>,
@@ -150,7 +158,10 @@ pub async fn serve(
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
-    let mesos_router = router(Arc::clone(&master)).merge(strato_dashboard::router());
+    let mesos_router = guarded(
+        &listeners.mesos,
+        router(Arc::clone(&master)).merge(strato_dashboard::router()),
+    );
     let dns = listeners.dns.map(|server| {
         let view = dns_view::MasterDnsView::shared(&master);
         tokio::spawn(server.run(view, stopped(stop_rx.clone())))
@@ -158,8 +169,8 @@ pub async fn serve(
     let mesos =
         axum::serve(listeners.mesos, mesos_router).with_graceful_shutdown(stopped(stop_rx.clone()));
     let marathon = listeners.marathon.map(|listener| {
-        axum::serve(listener, router(Arc::clone(&master)))
-            .with_graceful_shutdown(stopped(stop_rx.clone()))
+        let routes = guarded(&listener, router(Arc::clone(&master)));
+        axum::serve(listener, routes).with_graceful_shutdown(stopped(stop_rx.clone()))
     });
     tracing::info!("master serving");
     let result = match marathon {

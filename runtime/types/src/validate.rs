@@ -57,6 +57,12 @@ fn env_name_regex() -> &'static Regex {
     RE.get_or_init(|| Regex::new(r"^[a-zA-Z_][a-zA-Z0-9_]*$").expect("static regex"))
 }
 
+/// What Marathon says for a feature it was not started with.
+const FEATURE_SECRETS: &str =
+    "Feature secrets is not enabled. Enable with --enable_features secrets)";
+const FEATURE_GPUS: &str =
+    "Feature gpu_resources is not enabled. Enable with --enable_features gpu_resources)";
+
 /// Every rule Marathon applies to an app that has passed JSON parsing.
 pub fn validate(app: &App) -> Vec<Violation> {
     let mut out = Vec::new();
@@ -71,10 +77,7 @@ pub fn validate(app: &App) -> Vec<Violation> {
     if app.cmd.as_deref() == Some("") {
         out.push(Violation::new("/cmd", "must not be empty"));
     }
-    if app.cpus < 0.0 {
-        out.push(Violation::new("/cpus", "got -1.0, expected 0.0 or more"));
-    }
-    for (field, value) in [("/mem", app.mem), ("/disk", app.disk)] {
+    for (field, value) in [("/cpus", app.cpus), ("/mem", app.mem), ("/disk", app.disk)] {
         if value < 0.0 {
             out.push(Violation::new(
                 field,
@@ -124,13 +127,24 @@ pub fn validate(app: &App) -> Vec<Violation> {
         }
     }
     for (key, value) in &app.env {
-        if !(value.is_string() || value.get("secret").is_some_and(Value::is_string)) {
+        if value.get("secret").is_some_and(Value::is_string) {
+            // Marathon answers so when its secrets feature is off; Strato has no secret store,
+            // and silently starting the task without the value would be worse.
+            out.push(Violation::new(format!("/env({key})"), FEATURE_SECRETS));
+        } else if !value.is_string() {
             out.push(Violation::new(
                 format!("/env({key})"),
                 "must be a string or a secret reference",
             ));
         }
     }
+    if !app.secrets.is_empty() {
+        out.push(Violation::new("/secrets", FEATURE_SECRETS));
+    }
+    if app.gpus > 0 {
+        out.push(Violation::new("/gpus", FEATURE_GPUS));
+    }
+
     validate_ports(app, &mut out);
     validate_networks(app, &mut out);
     for (i, constraint) in app.constraints.iter().enumerate() {
@@ -381,5 +395,26 @@ mod tests {
         )
         .expect_err("invalid");
         assert!(errors[0].path.starts_with("/healthChecks(0)"));
+    }
+
+    #[test]
+    fn negative_resources_name_the_value() {
+        let err = parse(json!({"id": "/a", "cmd": "x", "cpus": -0.5, "mem": -1})).expect_err("422");
+        assert!(err.contains(&Violation::new("/cpus", "got -0.5, expected 0.0 or more")));
+        assert!(err.contains(&Violation::new("/mem", "got -1, expected 0.0 or more")));
+    }
+
+    #[test]
+    fn secrets_and_gpus_are_refused_not_ignored() {
+        let err = parse(json!({
+            "id": "/a", "cmd": "x", "gpus": 1,
+            "secrets": {"db": {"source": "/db/password"}},
+            "env": {"DB_PASSWORD": {"secret": "db"}, "PLAIN": "ok"}
+        }))
+        .expect_err("422");
+        let paths: Vec<&str> = err.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(paths, vec!["/env(DB_PASSWORD)", "/secrets", "/gpus"]);
+        assert!(err[0].errors[0].contains("secrets is not enabled"));
+        assert!(err[2].errors[0].contains("gpu_resources is not enabled"));
     }
 }

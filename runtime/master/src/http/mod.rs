@@ -3,6 +3,7 @@
 
 mod agent_api;
 mod body;
+mod guard;
 mod marathon;
 mod mesos;
 mod metrics;
@@ -16,7 +17,8 @@ use axum::Router;
 use crate::error::ApiError;
 use crate::master::Master;
 
-/// Every route of the master, without the dashboard.
+/// Every route of the master, without the dashboard. Write bodies must be JSON
+/// (`guard::json_bodies_only`).
 pub fn router(master: Arc<Master>) -> Router {
     Router::new()
         .merge(agent_api::routes())
@@ -24,7 +26,14 @@ pub fn router(master: Arc<Master>) -> Router {
         .merge(metrics::routes())
         .merge(marathon::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(guard::json_bodies_only))
         .with_state(master)
+}
+
+/// `router` for a listener on loopback: requests must also name a loopback host
+/// (`guard::loopback_hosts_only`).
+pub fn loopback_only(router: Router) -> Router {
+    router.layer(axum::middleware::from_fn(guard::loopback_hosts_only))
 }
 
 async fn not_found(uri: Uri) -> ApiError {

@@ -372,3 +372,128 @@ async fn app_json_matches_the_marathon_shape() {
     });
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn a_web_page_cannot_post_apps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    let app = r#"{"id": "/csrf", "cmd": "sleep 1000"}"#;
+    // What an HTML form can send: no JSON content type.
+    for content_type in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let response = cluster
+            .http
+            .post(format!("{}/v2/apps", cluster.marathon))
+            .header("content-type", content_type)
+            .body(app)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 415, "{content_type}");
+        let body: Value = response.json().await.expect("json body");
+        assert!(body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("application/json")));
+    }
+    // A page that re-pointed its own name at 127.0.0.1 (DNS rebinding), or posts cross-origin.
+    for (name, value) in [
+        ("host", "evil.example:8080"),
+        ("origin", "http://evil.example"),
+    ] {
+        let response = cluster
+            .http
+            .post(format!("{}/v2/apps", cluster.marathon))
+            .header("content-type", "application/json")
+            .header(name, value)
+            .body(app)
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status().as_u16(), 403, "{name}: {value}");
+    }
+    let apps: Value = cluster
+        .http
+        .get(format!("{}/v2/apps", cluster.marathon))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(apps["apps"], serde_json::json!([]), "nothing was created");
+    // A JSON post with a charset from localhost is fine.
+    let response = cluster
+        .http
+        .post(format!("{}/v2/apps", cluster.marathon))
+        .header("content-type", "application/json; charset=utf-8")
+        .header("origin", "http://localhost:3000")
+        .body(app)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status().as_u16(), 201);
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn apps_marathon_would_refuse_get_422_and_the_master_stays_up() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    let post = |body: Value| {
+        let request = cluster
+            .http
+            .post(format!("{}/v2/apps", cluster.marathon))
+            .json(&body);
+        async move {
+            let response = request.send().await.expect("post");
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.expect("json body"),
+            )
+        }
+    };
+    let created = post(
+        serde_json::json!({"id": "/a", "cmd": "sleep 1000", "instances": 0,
+                                          "dependencies": ["/b"]}),
+    )
+    .await;
+    assert_eq!(created.0, 201, "{}", created.1);
+    // /b depending on /a closes the loop a -> b -> a.
+    let (status, body) =
+        post(serde_json::json!({"id": "/b", "cmd": "sleep 1000", "dependencies": ["/a"]})).await;
+    assert_eq!(status, 422, "{body}");
+    let error = body["details"][0]["errors"][0].as_str().unwrap_or_default();
+    assert!(error.contains("cyclic dependencies"), "{body}");
+    assert!(error.contains("/a") && error.contains("/b"), "{body}");
+
+    let (status, body) =
+        post(serde_json::json!({"id": "/huge", "cmd": "x", "instances": 1_000_000})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"][0]["path"], "/instances");
+
+    let (status, body) = post(serde_json::json!({"id": "/gpu", "cmd": "x", "gpus": 2})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["details"][0]["path"], "/gpus");
+
+    // Still serving, and only /a exists.
+    let apps: Value = cluster
+        .http
+        .get(format!("{}/v2/apps", cluster.marathon))
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let ids: Vec<&str> = apps["apps"]
+        .as_array()
+        .expect("apps")
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["/a"]);
+    cluster.stop().await;
+}
