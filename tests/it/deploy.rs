@@ -328,6 +328,35 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     let dir = tempfile::tempdir().expect("tmp");
     let config = write_cluster_yaml(dir.path(), &nodes);
 
+    // A dry run lists what it would do to the bootstrap host and changes nothing there.
+    let out = crate::common::strato()
+        .args(["deploy", "--dry-run", "-c"])
+        .arg(&config)
+        .arg("--bundle")
+        .arg(crate::bundle::dev_bundle())
+        .timeout(Duration::from_secs(300))
+        .output()
+        .expect("run strato");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "dry run failed: {stderr}");
+    assert!(
+        stderr.contains("would upload: /opt/strato-bootstrap/bin/strato-bootstrap"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("systemctl restart strato-bootstrap"),
+        "{stderr}"
+    );
+    let left = nodes.exec(
+        nodes.node("bootstrap"),
+        "ls -d /opt/strato-bootstrap /var/lib/strato-bootstrap /etc/systemd/system/strato-bootstrap.service 2>/dev/null | wc -l",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "0",
+        "the dry run changed the bootstrap host"
+    );
+
     let started = Instant::now();
     let out = strato_job("deploy", &config);
     let took = started.elapsed();

@@ -26,7 +26,7 @@ pub struct Link {
     pub client: Arc<MasterClient>,
     pub agent: AgentInfo,
     pub exec: Executor,
-    pub updates: mpsc::UnboundedReceiver<TaskStatus>,
+    pub updates: mpsc::Receiver<TaskStatus>,
     pub shutdown: watch::Receiver<bool>,
 }
 

@@ -17,6 +17,10 @@ pub mod identity;
 pub mod registration;
 pub mod resources;
 
+/// Status updates waiting for the link to the master; beyond this they are dropped (heartbeats
+/// carry the latest state of every task).
+pub(crate) const UPDATE_QUEUE: usize = 4096;
+
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -74,7 +78,7 @@ impl Agent {
         })?;
         let id = identity::load_or_create(&work_dir)?;
 
-        let (updates_tx, updates_rx) = mpsc::unbounded_channel();
+        let (updates_tx, updates_rx) = mpsc::channel(UPDATE_QUEUE);
         let health_http =
             health::http_client().map_err(|source| AgentError::HttpClient { source })?;
         let launcher = pick_launcher(config.launcher).await;

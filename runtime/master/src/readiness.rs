@@ -222,7 +222,7 @@ fn record(master: &Master, result: CheckResult) {
         return;
     };
     entry.in_flight = false;
-    entry.next_probe_at = now_millis() + interval.max(1) * 1000;
+    entry.next_probe_at = now_millis().saturating_add(interval.max(1).saturating_mul(1000));
     entry.results.insert(result.name.clone(), result);
     if entry.ready(&app) {
         master.wake();

@@ -25,7 +25,7 @@ pub fn after_failure(previous: Option<&Backoff>, app: &App, now: u64) -> Backoff
     let delay_ms = delay.min(max_ms).max(0.0) as u64;
     Backoff {
         delay_ms,
-        next_launch_at: now + delay_ms,
+        next_launch_at: now.saturating_add(delay_ms),
         since: previous.map_or(now, |b| b.since),
     }
 }
@@ -33,7 +33,7 @@ pub fn after_failure(previous: Option<&Backoff>, app: &App, now: u64) -> Backoff
 /// A backoff is forgotten after a failure-free period of the delay plus `maxLaunchDelaySeconds`.
 pub fn expired(backoff: &Backoff, app: &App, now: u64) -> bool {
     let quiet = (app.max_launch_delay_seconds * 1000.0).max(0.0) as u64;
-    now > backoff.next_launch_at + quiet
+    now > backoff.next_launch_at.saturating_add(quiet)
 }
 
 /// Seconds left and whether the delay has passed, for `/v2/queue`'s `delay` object.
@@ -100,5 +100,20 @@ mod tests {
         assert_eq!(time_left(Some(&b), 1000), (2, false));
         assert_eq!(time_left(Some(&b), 3000), (0, true));
         assert_eq!(time_left(None, 3000), (0, true));
+    }
+
+    #[test]
+    fn absurd_settings_saturate_instead_of_overflowing() {
+        let app = App {
+            backoff_seconds: 1e300,
+            backoff_factor: 1e300,
+            max_launch_delay_seconds: 1e300,
+            ..App::default()
+        };
+        let first = after_failure(None, &app, u64::MAX - 10);
+        let second = after_failure(Some(&first), &app, u64::MAX - 10);
+        assert_eq!(second.next_launch_at, u64::MAX);
+        assert!(!expired(&second, &app, u64::MAX - 1));
+        assert_eq!(time_left(Some(&second), 0).1, false);
     }
 }

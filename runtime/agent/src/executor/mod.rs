@@ -42,6 +42,8 @@ const TERMINAL_RETENTION: Duration = Duration::from_secs(600);
 const SANDBOX_RETENTION: Duration = Duration::from_secs(24 * 3600);
 /// How often old sandboxes are looked for.
 const SANDBOX_GC_EVERY: Duration = Duration::from_secs(3600);
+/// The longest the executor waits for anything (grace periods come from app definitions).
+const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
 
 /// Milliseconds since the Unix epoch, now.
 pub fn now_millis() -> UnixMillis {
@@ -85,7 +87,7 @@ pub(crate) struct Inner {
     checkpoints: Checkpoints,
     work_dir: PathBuf,
     tasks: Mutex<BTreeMap<String, Task>>,
-    updates: mpsc::UnboundedSender<TaskStatus>,
+    updates: mpsc::Sender<TaskStatus>,
     /// Bumped on every change, so waiters can re-check their condition.
     changes: watch::Sender<u64>,
     health_http: reqwest::Client,
@@ -105,7 +107,7 @@ impl Executor {
     pub fn new(
         launcher: Arc<dyn Launcher>,
         work_dir: PathBuf,
-        updates: mpsc::UnboundedSender<TaskStatus>,
+        updates: mpsc::Sender<TaskStatus>,
         health_http: reqwest::Client,
     ) -> Self {
         Self {
@@ -247,6 +249,9 @@ impl Executor {
     /// Waits up to `limit` for `done` to hold, re-checking after every change.
     async fn wait_until(&self, limit: Duration, done: impl Fn(&Self) -> bool) -> bool {
         let mut rx = self.inner.changes.subscribe();
+        // A grace period from an app definition can be any u64: cap it so the deadline cannot
+        // overflow the clock (a year is "never" for a kill).
+        let limit = limit.min(MAX_WAIT);
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             if done(self) {
@@ -285,7 +290,13 @@ impl Executor {
         if let Err(e) = self.inner.checkpoints.save(&record) {
             tracing::error!(task = %record.launch.task_id, error = %e, "cannot checkpoint task");
         }
-        let _ = self.inner.updates.send(record.status);
+        // Bounded (crate::UPDATE_QUEUE): when the master is slow and the queue is full the
+        // update is dropped; the next heartbeat carries every task's latest state anyway.
+        if let Err(mpsc::error::TrySendError::Full(status)) =
+            self.inner.updates.try_send(record.status)
+        {
+            tracing::warn!(task = %status.task_id, "status queue full; the next heartbeat reports it");
+        }
     }
 
     fn add_worker(&self, task_id: &str, worker: AbortHandle) {
@@ -362,7 +373,7 @@ impl Executor {
                 let _ = self.kill(id, None);
             }
             let all_ended = self
-                .wait_until(Duration::from_secs(longest + 5), |s| {
+                .wait_until(Duration::from_secs(longest.saturating_add(5)), |s| {
                     live.iter().all(|(id, _)| s.is_terminal_task(id))
                 })
                 .await;
