@@ -33,7 +33,7 @@ impl From<EngineError> for ApiError {
             // 404
             EngineError::UnknownJob(_) => ApiError::NotFound(message),
             // 409
-            EngineError::ServeTree { .. } => ApiError::Conflict(message),
+            EngineError::ServeTree { .. } | EngineError::Busy { .. } => ApiError::Conflict(message),
             // 500
             EngineError::Journal { .. } | EngineError::JournalCorrupt { .. } => {
                 ApiError::Internal(message)

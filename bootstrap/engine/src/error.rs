@@ -29,6 +29,9 @@ pub enum EngineError {
     },
     #[error("no job {0}")]
     UnknownJob(String),
+    /// One job that changes nodes at a time: a deploy and an uninstall must not interleave.
+    #[error("job {job} is changing this cluster's nodes; wait for it to end (`strato status` follows it)")]
+    Busy { job: String },
 }
 
 /// Why a phase failed on a host. Messages name the host and the step.

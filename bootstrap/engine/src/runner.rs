@@ -44,6 +44,8 @@ pub struct Runner {
     jobs_dir: PathBuf,
     env: RunnerEnv,
     live: Mutex<HashMap<String, Live>>,
+    /// Held from the busy check until the job is live, so two submits cannot both pass it.
+    admission: Mutex<()>,
 }
 
 impl Drop for Runner {
@@ -72,6 +74,7 @@ impl Runner {
             jobs_dir: jobs_dir.into(),
             env,
             live: Mutex::new(HashMap::new()),
+            admission: Mutex::new(()),
         }
     }
 
@@ -109,10 +112,30 @@ impl Runner {
             base_dir: self.env.base_dir.clone(),
             job: job.clone(),
         };
+        let _admission = self.admission.lock().unwrap_or_else(|e| e.into_inner());
+        if changes_nodes(&record.request) {
+            if let Some(running) = self.running_change() {
+                return Err(EngineError::Busy { job: running });
+            }
+        }
         let journal = Journal::at(self.jobs_dir.join(&id));
         journal.write_job(&record)?;
         self.start(record, journal, false)?;
         Ok(job)
+    }
+
+    /// A live job that changes nodes, if any.
+    fn running_change(&self) -> Option<String> {
+        let map = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        map.iter()
+            .filter(|(_, l)| !l.task.is_finished())
+            .find(|(_, l)| {
+                let job = l.status.lock().unwrap_or_else(|e| e.into_inner());
+                !job.state.is_finished()
+                    && !job.dry_run
+                    && matches!(job.kind, JobKind::Deploy | JobKind::Uninstall)
+            })
+            .map(|(id, _)| id.clone())
     }
 
     /// Start every job whose journal says it did not finish (the server was stopped or killed
@@ -279,6 +302,11 @@ impl Runner {
             .insert(id, Live { bus, status, task });
         Ok(())
     }
+}
+
+/// Deploys and uninstalls change nodes (dry runs do not); checks may run beside them.
+fn changes_nodes(request: &JobRequest) -> bool {
+    !request.options.dry_run && matches!(request.kind, JobKind::Deploy | JobKind::Uninstall)
 }
 
 /// Every kind but preflight reads the serve tree (install and uninstall scripts, ip-detect).

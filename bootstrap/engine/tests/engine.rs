@@ -541,3 +541,51 @@ async fn a_request_that_cannot_start_leaves_no_job_behind() {
     assert!(r.list().is_empty());
     assert!(r.resume_unfinished().is_empty());
 }
+
+#[tokio::test]
+async fn a_second_deploy_while_one_runs_is_refused_naming_it() {
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let serve = serve_tree(&dir, &yaml);
+    let (m, a1) = (fresh_node(MASTER, 1), fresh_node(AGENT_1, 2));
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let hang = Hang {
+        inner: fresh_node(AGENT_2, 3),
+        prefix: "sh /opt/strato/tmp/install.sh".into(),
+        reached: reached.clone(),
+    };
+    let r = runner(
+        &dir,
+        &serve,
+        &[
+            (MASTER, arc(&m)),
+            (AGENT_1, arc(&a1)),
+            (AGENT_2, Arc::new(hang)),
+        ],
+    );
+    let first = r
+        .submit(request(JobKind::Deploy, &yaml, JobOptions::default()))
+        .expect("submit");
+    tokio::time::timeout(Duration::from_secs(30), reached.notified())
+        .await
+        .expect("agent 2 hangs in install");
+    for kind in [JobKind::Deploy, JobKind::Uninstall] {
+        let err = r
+            .submit(request(kind, &yaml, JobOptions::default()))
+            .expect_err("a second job that changes nodes is refused");
+        assert!(
+            matches!(&err, strato_engine::EngineError::Busy { job } if *job == first.id),
+            "{err}"
+        );
+        assert!(err.to_string().contains(&first.id), "{err}");
+    }
+    // Checks and dry runs change nothing: they may run beside it.
+    let dry = JobOptions {
+        dry_run: true,
+        ..JobOptions::default()
+    };
+    r.submit(request(JobKind::Deploy, &yaml, dry))
+        .expect("a dry run is accepted");
+    r.submit(request(JobKind::Preflight, &yaml, JobOptions::default()))
+        .expect("preflight is accepted");
+}
