@@ -65,43 +65,71 @@ impl Connector for StaticConnector {
 #[derive(Debug)]
 pub struct PinStore {
     path: PathBuf,
-    pins: Mutex<BTreeMap<String, String>>,
+    /// `Err` when the file exists but cannot be read or parsed: then no key is trusted (a
+    /// damaged file must not turn pinning into trust-on-first-use) and nothing is written over it.
+    pins: Mutex<Result<BTreeMap<String, String>, String>>,
 }
 
 impl PinStore {
     /// Load `path` (missing = nothing pinned yet).
     pub fn open(path: impl Into<PathBuf>) -> Self {
         let path = path.into();
-        let pins = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
+        let pins = match std::fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
+            Err(e) => Err(e.to_string()),
+        };
         PinStore {
             path,
             pins: Mutex::new(pins),
         }
     }
 
-    fn get(&self, key: &str) -> Option<Fingerprint> {
+    fn get(&self, key: &str) -> Result<Option<Fingerprint>, String> {
         let pins = self.pins.lock().unwrap_or_else(|e| e.into_inner());
-        pins.get(key).and_then(|f| f.parse().ok())
+        match &*pins {
+            Ok(pins) => Ok(pins.get(key).and_then(|f| f.parse().ok())),
+            Err(e) => Err(format!(
+                "the pinned host keys in {} are unreadable ({e}); no key is trusted until the file is fixed or removed",
+                self.path.display()
+            )),
+        }
     }
 
     fn pin(&self, key: &str, fp: &Fingerprint) {
         let mut pins = self.pins.lock().unwrap_or_else(|e| e.into_inner());
+        let Ok(pins) = &mut *pins else { return };
         pins.insert(key.to_string(), fp.to_string());
         if let Err(e) = write_json(&self.path, &*pins) {
             tracing::warn!("cannot save pinned host keys: {e}");
         }
     }
 
-    fn policy(&self, key: &str, mode: KnownHosts) -> HostKeyPolicy {
-        match mode {
+    /// The policy for `host:port`. `Strict` also trusts what the user's own
+    /// `~/.ssh/known_hosts` records for the host, as cluster.yaml's `known_hosts` documents.
+    pub fn policy(&self, host: &str, port: u16, mode: KnownHosts) -> Result<HostKeyPolicy, String> {
+        let key = format!("{host}:{port}");
+        Ok(match mode {
             KnownHosts::Off => HostKeyPolicy::InsecureAcceptAny,
-            KnownHosts::Tofu => HostKeyPolicy::from_pinned(self.get(key)),
-            KnownHosts::Strict => HostKeyPolicy::Pinned(self.get(key).into_iter().collect()),
-        }
+            KnownHosts::Tofu => HostKeyPolicy::from_pinned(self.get(&key)?),
+            KnownHosts::Strict => {
+                let mut pins: Vec<Fingerprint> = self.get(&key)?.into_iter().collect();
+                if let Some(file) = user_known_hosts() {
+                    pins.extend(
+                        strato_ssh::openssh_known_fingerprints(host, port, &file)
+                            .map_err(|e| e.to_string())?,
+                    );
+                }
+                HostKeyPolicy::Pinned(pins)
+            }
+        })
     }
+}
+
+/// `~/.ssh/known_hosts` (`%USERPROFILE%\.ssh\known_hosts` on Windows).
+fn user_known_hosts() -> Option<PathBuf> {
+    let home = std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE"))?;
+    Some(PathBuf::from(home).join(".ssh").join("known_hosts"))
 }
 
 /// Connects over SSH with the cluster's settings.
@@ -149,12 +177,15 @@ impl SshConnector {
             &spec.base_dir,
             s.use_agent,
         ));
-        opts.host_key = self.pins.policy(&key, s.known_hosts);
+        let refused = |message: String| PhaseError::failed(&s.address, message);
+        opts.host_key = self
+            .pins
+            .policy(&s.address, s.port, s.known_hosts)
+            .map_err(refused)?;
         opts.connect_timeout = Duration::from_secs(s.connect_timeout_seconds);
         opts.command_timeout = Duration::from_secs(s.command_timeout_seconds);
         if let Some(b) = &s.bastion {
             let port = b.port.unwrap_or(s.port);
-            let bkey = format!("{}:{port}", b.address);
             opts.bastion = Some(Bastion {
                 target: Target::new(&b.address, b.user.clone().unwrap_or(s.user.clone()))
                     .with_port(port),
@@ -163,7 +194,10 @@ impl SshConnector {
                     &spec.base_dir,
                     s.use_agent,
                 ),
-                host_key: self.pins.policy(&bkey, s.known_hosts),
+                host_key: self
+                    .pins
+                    .policy(&b.address, port, s.known_hosts)
+                    .map_err(refused)?,
             });
         }
         let session = Session::connect(&target, &opts, Some(spec.deadline))
@@ -192,5 +226,65 @@ impl SshConnector {
 impl Connector for SshConnector {
     async fn connect(&self, spec: &ConnectSpec) -> Result<Arc<dyn Transport>, PhaseError> {
         Ok(Arc::new(SshTransport::new(self.session(spec).await?)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str =
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHE5+jKGRvfirAZ/igyGoW0Jyj3xrMCu7CWQwyzN3fPQ";
+    /// `ssh-keygen -lf` of KEY.
+    const FINGERPRINT: &str = "SHA256:7bb3HlLYy8YuiHpwDswhmDM3HqgiAxNSadABjQgY6sw";
+
+    #[test]
+    fn a_corrupt_pin_file_trusts_no_key_and_is_not_overwritten() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("known_hosts.json");
+        std::fs::write(&path, "{\"10.0.0.5:22\": \"SHA256:").expect("torn file");
+        let store = PinStore::open(&path);
+        for mode in [KnownHosts::Tofu, KnownHosts::Strict] {
+            let err = store
+                .policy("10.0.0.5", 22, mode)
+                .expect_err("no policy from a corrupt file");
+            assert!(err.contains(&path.display().to_string()), "{err}");
+            assert!(err.contains("no key is trusted"), "{err}");
+        }
+        store.pin("10.0.0.6:22", &FINGERPRINT.parse().expect("fingerprint"));
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "{\"10.0.0.5:22\": \"SHA256:"
+        );
+    }
+
+    #[test]
+    fn strict_trusts_what_the_users_known_hosts_records() {
+        let home = tempfile::tempdir().expect("tmp");
+        std::fs::create_dir_all(home.path().join(".ssh")).expect("mkdir");
+        std::fs::write(
+            home.path().join(".ssh/known_hosts"),
+            format!("10.0.0.5 {KEY}\n[10.0.0.7]:2222 {KEY}\n"),
+        )
+        .expect("known_hosts");
+        // Each nextest test is its own process, so HOME is this test's alone.
+        std::env::set_var("HOME", home.path());
+        let store = PinStore::open(home.path().join("pins.json"));
+        let want = HostKeyPolicy::Pinned(vec![FINGERPRINT.parse().expect("fingerprint")]);
+        assert_eq!(
+            store.policy("10.0.0.5", 22, KnownHosts::Strict),
+            Ok(want.clone())
+        );
+        assert_eq!(store.policy("10.0.0.7", 2222, KnownHosts::Strict), Ok(want));
+        // Unknown to both: strict refuses every key.
+        assert_eq!(
+            store.policy("10.0.0.9", 22, KnownHosts::Strict),
+            Ok(HostKeyPolicy::Pinned(Vec::new()))
+        );
+        // TOFU ignores the user's file (it pins on first use instead).
+        assert_eq!(
+            store.policy("10.0.0.5", 22, KnownHosts::Tofu),
+            Ok(HostKeyPolicy::TrustOnFirstUse)
+        );
     }
 }

@@ -69,6 +69,30 @@ impl FromStr for Fingerprint {
     }
 }
 
+/// An OpenSSH `known_hosts` file that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read the host keys in {path}: {message}")]
+pub struct KnownHostsFileError {
+    pub path: std::path::PathBuf,
+    pub message: String,
+}
+
+/// The fingerprints an OpenSSH `known_hosts` file records for `host` on `port` (plain and
+/// hashed entries, `[host]:port` for other ports). A missing file records none.
+pub fn openssh_known_fingerprints(
+    host: &str,
+    port: u16,
+    path: &std::path::Path,
+) -> Result<Vec<Fingerprint>, KnownHostsFileError> {
+    let keys = russh::keys::known_hosts::known_host_keys_path(host, port, path).map_err(|e| {
+        KnownHostsFileError {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    })?;
+    Ok(keys.iter().map(|(_, key)| Fingerprint::of(key)).collect())
+}
+
 /// How to treat the key a server presents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HostKeyPolicy {

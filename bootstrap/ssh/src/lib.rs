@@ -45,7 +45,8 @@ pub use error::SshError;
 pub use exec::{ExecOptions, ExecOutput, OutputFn, OutputStream};
 pub use forward::LocalForward;
 pub use known_hosts::{
-    Fingerprint, HostKeyInfo, HostKeyPolicy, HostKeyVerdict, InvalidFingerprint,
+    openssh_known_fingerprints, Fingerprint, HostKeyInfo, HostKeyPolicy, HostKeyVerdict,
+    InvalidFingerprint, KnownHostsFileError,
 };
 pub use session::{Bastion, ConnectOptions, Session, Target, DEFAULT_MAX_EXEC_CHANNELS};
 pub use sudo::{remote_command, sudo_wants_password, sudo_wrap};
