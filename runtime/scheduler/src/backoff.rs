@@ -114,6 +114,6 @@ mod tests {
         let second = after_failure(Some(&first), &app, u64::MAX - 10);
         assert_eq!(second.next_launch_at, u64::MAX);
         assert!(!expired(&second, &app, u64::MAX - 1));
-        assert_eq!(time_left(Some(&second), 0).1, false);
+        assert!(!time_left(Some(&second), 0).1);
     }
 }
