@@ -51,6 +51,23 @@ impl Launcher for ProcessLauncher {
     }
 }
 
+/// Variables a task inherits from the agent: only these. Under `strato up --local` the agent
+/// runs in the operator's shell, whose environment holds cloud credentials, the SSH agent
+/// socket and key passphrases; a task sees none of them, as a task in a systemd unit does not.
+const INHERITED: &[&str] = &["PATH", "LANG", "LC_ALL", "TZ"];
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+fn base_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = INHERITED
+        .iter()
+        .filter_map(|k| std::env::var(k).ok().map(|v| (k.to_string(), v)))
+        .collect();
+    if !env.iter().any(|(k, _)| k == "PATH") {
+        env.push(("PATH".into(), DEFAULT_PATH.into()));
+    }
+    env
+}
+
 fn spawn(spec: &LaunchSpec) -> Result<Started, LaunchError> {
     let program = spec.argv.first().cloned().unwrap_or_default();
     let err = |source| LaunchError::Spawn {
@@ -66,6 +83,8 @@ fn spawn(spec: &LaunchSpec) -> Result<Started, LaunchError> {
     let mut command = tokio::process::Command::new(&program);
     command
         .args(&spec.argv[1.min(spec.argv.len())..])
+        .env_clear()
+        .envs(base_env())
         .envs(&spec.env)
         .current_dir(&spec.sandbox)
         .stdin(Stdio::null())
@@ -127,5 +146,35 @@ pub fn signal_group(pid: i32, start_time: u64, signal: StopSignal) -> Result<(),
             task: format!("pid {pid}"),
             source: std::io::Error::from(e),
         }),
+    }
+}
+
+#[cfg(test)]
+mod env_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_task_gets_its_own_variables_and_none_of_the_operators() {
+        // Each nextest test is its own process: these are planted for this test only.
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", "planted-aws-secret");
+        std::env::set_var("SSH_AUTH_SOCK", "/tmp/planted-agent.sock");
+        std::env::set_var("STRATO_SSH_PASSPHRASE", "planted-passphrase");
+        let dir = tempfile::tempdir().expect("tmp");
+        let spec = LaunchSpec {
+            task_id: "t1".into(),
+            argv: vec!["sh".into(), "-c".into(), "env > env.txt".into()],
+            env: [("PORT0".to_string(), "31000".to_string())].into(),
+            sandbox: dir.path().to_path_buf(),
+            stdout: dir.path().join("stdout"),
+            stderr: dir.path().join("stderr"),
+            cpus: 0.1,
+            mem: 32.0,
+        };
+        let started = spawn(&spec).expect("spawn");
+        assert_eq!(started.exit.await, Exit::Code(0));
+        let env = std::fs::read_to_string(dir.path().join("env.txt")).expect("env.txt");
+        assert!(env.contains("PORT0=31000"), "{env}");
+        assert!(env.lines().any(|l| l.starts_with("PATH=")), "{env}");
+        assert!(!env.contains("planted"), "{env}");
     }
 }
