@@ -1,4 +1,5 @@
-//! Every wait in the engine, in one place (k0sctl scattered fixed waits; see peer-installers.md).
+//! Every wait in the engine, in one place (k0sctl scattered fixed waits; see
+//! docs/dcos-installer-notes.md §Peer installers).
 
 use std::time::Duration;
 

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::RenderError;
 
-/// Ports the runtime listens on (RUNTIME-CONTRACT.md); cluster.yaml does not change them.
+/// Ports the runtime listens on (docs/runtime-contract.md §Ports); cluster.yaml does not change them.
 pub const MESOS_PORT: u16 = 5050;
 pub const MARATHON_PORT: u16 = 8080;
 pub const DNS_PORT: u16 = 53;

@@ -1,6 +1,7 @@
 //! Host key pinning. We keep no `known_hosts` file: the caller (the deploy engine) stores each
 //! host's fingerprint in the cluster state and passes it back in on the next connect. DC/OS ran
-//! ssh with `StrictHostKeyChecking=no` (dcos-installer.md §4.1); here a changed key is a hard error.
+//! ssh with `StrictHostKeyChecking=no` (docs/dcos-installer-notes.md §SSH fan-out); here a
+//! changed key is a hard error.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,5 @@
-//! The SSH engine: the only crate that imports russh, and it depends on no strato crate.
+//! The SSH engine: the only crate that imports russh, and its only strato dependency is
+//! `strato-text` (shell quoting for sudo).
 //!
 //! It owns one authenticated connection per host ([`Session`]) that carries many channels:
 //! [`Session::exec`] (streamed output, exit status, `sudo -n` for non-root logins),

@@ -1,4 +1,4 @@
-//! `agent.toml`: every key optional, flags override file values (see RUNTIME-CONTRACT.md).
+//! `agent.toml`: every key optional, flags override file values (see docs/runtime-contract.md).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

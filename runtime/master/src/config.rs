@@ -1,4 +1,4 @@
-//! `master.toml`: every key optional, defaults as in RUNTIME-CONTRACT.md.
+//! `master.toml`: every key optional, defaults as in docs/runtime-contract.md.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -16,9 +16,9 @@ use crate::readiness;
 use crate::registry::agent_url;
 use crate::state::State;
 
-/// Dependencies order deployments (marathon-mesos.md §1.3): while one deployment changes both an
-/// app and an app it depends on, the app waits until the dependency has converged. Outside such
-/// a deployment, replacements are never held back by another app's health.
+/// Dependencies order deployments (docs/marathon-contract.md §Deployments): while one deployment
+/// changes both an app and an app it depends on, the app waits until the dependency has
+/// converged. Outside such a deployment, replacements are never held back by another app's health.
 fn dependencies_ready(state: &State, app: &strato_runtime_types::App) -> bool {
     app.dependencies.iter().all(|dependency| {
         let dependency = PathId::normalise(dependency).to_string();

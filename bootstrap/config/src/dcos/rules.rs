@@ -1,6 +1,6 @@
-//! DC/OS 1.13's validation in genconf scope (gen/calc.py, gen/build_deploy/bash.py), plus the
-//! list checks of its SSH scope (agent lists): the same verdict, with DC/OS's key names and
-//! messages. See `/work/shared/reference/dcos-installer.md` §2.
+//! DC/OS 1.13's validation in genconf scope (dcos/dcos gen/calc.py, gen/build_deploy/bash.py),
+//! plus the list checks of its SSH scope (agent lists): the same verdict, with DC/OS's key names
+//! and messages. See `docs/dcos-installer-notes.md` §Validation rules.
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 

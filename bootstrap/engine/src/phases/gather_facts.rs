@@ -9,7 +9,7 @@ use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
 
-/// Where the runtime keeps its state (RUNTIME-CONTRACT.md); free disk is measured there.
+/// Where the runtime keeps its state (docs/runtime-contract.md §Paths); free disk is measured there.
 pub const DATA_DIR: &str = "/var/lib/strato";
 
 pub struct GatherFacts;

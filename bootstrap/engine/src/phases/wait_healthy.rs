@@ -15,7 +15,7 @@ use crate::phases::unit_of;
 use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT};
 
 /// The read-only probe for a role: unit active and its health endpoint answering on loopback
-/// (RUNTIME-CONTRACT.md ports: master 5050, agent 5051).
+/// (docs/runtime-contract.md §Ports: master 5050, agent 5051).
 pub fn health_probe(role: Role) -> String {
     let port = match role {
         Role::Master => 5050,

@@ -5,7 +5,7 @@
 //! name ([`Waivers`]), which turns it into a WARN marked as waived.
 //!
 //! DC/OS checked ports, binaries, systemd and SELinux but never CPU, RAM or disk
-//! (dcos-installer.md §3.1); these checks cover both.
+//! (docs/dcos-installer-notes.md §Preflight checks); these checks cover both.
 
 mod checks;
 mod cluster;
@@ -28,7 +28,7 @@ pub const MIN_SYSTEMD: u32 = 239;
 /// Binaries the install scripts and nodes use.
 pub const REQUIRED_BINARIES: &[&str] = &["curl", "tar", "gzip", "sha256sum", "ip", "systemctl"];
 /// The agents' task port range starts here unless cluster.yaml says otherwise
-/// (RUNTIME-CONTRACT.md: `port_range = "31000-32000"`).
+/// (docs/runtime-contract.md §Ports: `port_range = "31000-32000"`).
 pub const DEFAULT_AGENT_PORT_RANGE_START: u16 = 31000;
 
 /// Every check's name: what an operator writes to waive it.

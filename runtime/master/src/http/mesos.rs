@@ -1,5 +1,5 @@
-//! Mesos-style read endpoints (marathon-mesos.md §2.3): `/master/state` (and `/state`),
-//! `/master/state-summary`, `/master/slaves`, `/master/health` (and `/health`), `/redirect`.
+//! Mesos-style read endpoints (docs/marathon-contract.md §Mesos endpoints): `/master/state`
+//! (and `/state`), `/master/state-summary`, `/master/slaves`, `/master/health` (and `/health`), `/redirect`.
 
 use std::sync::Arc;
 

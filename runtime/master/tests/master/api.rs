@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 
 use crate::cluster::{eventually, wait_running, Cluster};
 
-/// Keys marathon-python's MarathonApp accepts (marathon-mesos.md §1.7).
+/// Keys marathon-python's MarathonApp accepts (docs/marathon-contract.md §marathon-python keys).
 const APP_KEYS: &[&str] = &[
     "acceptedResourceRoles",
     "args",

@@ -1,5 +1,5 @@
-//! Marathon REST API v2 (marathon-mesos.md §1): apps, tasks, deployments, groups, queue, info,
-//! leader, events and ping.
+//! Marathon REST API v2 (docs/marathon-contract.md §API v2 endpoints served): apps, tasks,
+//! deployments, groups, queue, info, leader, events and ping.
 
 mod app_info;
 mod apps;
