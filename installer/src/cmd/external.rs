@@ -68,4 +68,3 @@ fn run(mut command: Command, program: PathBuf) -> Result<Exit, CliError> {
     })?;
     std::process::exit(status.code().unwrap_or(1))
 }
-

@@ -13,7 +13,7 @@ use strato_cloud::CloudError;
 
 /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section (run as `strato cloud …`).
 #[derive(Debug, Parser)]
-#[command(name = "strato cloud", bin_name = "strato cloud", version, about)]
+#[command(name = "strato cloud", bin_name = "strato cloud", version)]
 struct Cli {
     #[command(subcommand)]
     command: CloudCommand,
