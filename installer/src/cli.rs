@@ -46,6 +46,7 @@ pub enum Command {
     /// Show the bootstrap server's latest job, host by host.
     Status(cmd::status::StatusArgs),
     /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section: create, status, destroy, terraform.
-    #[command(subcommand)]
-    Cloud(cmd::cloud::CloudCommand),
+    /// Runs the separate strato-cloud program (`strato cloud --help` lists its commands).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    Cloud(cmd::external::ExternalArgs),
 }

@@ -23,6 +23,15 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// `strato cloud` runs a separate program (installer/src/cmd/external.rs) that is not installed.
+    #[error("strato cloud needs the strato-cloud program; install it next to strato or on PATH (cargo install --path installer/cloud)")]
+    NoCloudProgram,
+    #[error("cannot run {path}")]
+    Run {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Anything else, already worded for the user by the library that produced it.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -34,6 +43,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => Exit::Usage,
             CliError::NotYet(_)
+            | CliError::NoCloudProgram
+            | CliError::Run { .. }
             | CliError::Read { .. }
             | CliError::Write { .. }
             | CliError::Other(_) => Exit::Failure,

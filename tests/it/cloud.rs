@@ -270,3 +270,48 @@ fn create_status_create_again_destroy_against_moto() {
         .success()
         .stdout(predicate::str::contains("no machines of cluster demo"));
 }
+
+#[test]
+fn without_the_strato_cloud_program_the_error_says_how_to_install_it() {
+    // strato alone in a directory, with nothing on PATH: as after copying only `strato` somewhere.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let alone = dir
+        .path()
+        .join(format!("strato{}", std::env::consts::EXE_SUFFIX));
+    std::fs::copy(crate::common::bin_path("strato"), &alone).expect("copy strato");
+    for args in [
+        &["cloud", "status"][..],
+        &["config", "import-terraform", "x.json"],
+    ] {
+        Command::new(&alone)
+            .args(args)
+            .env("PATH", dir.path().join("empty"))
+            .output()
+            .map(|out| {
+                assert_eq!(out.status.code(), Some(1), "{args:?}");
+                assert!(
+                    String::from_utf8_lossy(&out.stderr).contains(
+                        "strato cloud needs the strato-cloud program; install it next to strato \
+                         or on PATH (cargo install --path installer/cloud)"
+                    ),
+                    "{args:?}: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            })
+            .expect("run strato");
+    }
+}
+
+#[test]
+fn help_lists_cloud_and_forwards_its_own_help() {
+    strato()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("cloud ").and(predicate::str::contains("strato-cloud")));
+    strato()
+        .args(["cloud", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Usage: strato cloud <COMMAND>"));
+}

@@ -7,4 +7,5 @@ mod config;
 mod deploy;
 mod genconf;
 mod init;
+mod layering;
 mod runtime;

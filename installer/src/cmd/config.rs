@@ -13,7 +13,9 @@ pub enum ConfigCommand {
     /// Convert a DC/OS 1.x genconf/config.yaml into cluster.yaml, checking it as DC/OS 1.13 would.
     ImportDcos(ImportDcosArgs),
     /// Fill the hosts of cluster.yaml from `terraform output -json` of the Strato Terraform modules.
-    ImportTerraform(crate::cmd::cloud::ImportTerraformArgs),
+    /// Runs the separate strato-cloud program (`strato config import-terraform --help`).
+    #[command(disable_help_flag = true, disable_version_flag = true)]
+    ImportTerraform(crate::cmd::external::ExternalArgs),
 }
 
 #[derive(Debug, Args)]
@@ -38,7 +40,9 @@ pub fn run(command: ConfigCommand) -> Result<Exit, CliError> {
             Ok(Exit::Success)
         }
         ConfigCommand::ImportDcos(args) => import_dcos(args),
-        ConfigCommand::ImportTerraform(args) => crate::cmd::cloud::import_terraform(args),
+        ConfigCommand::ImportTerraform(args) => {
+            crate::cmd::external::run_cloud(&["import-terraform"], args)
+        }
     }
 }
 

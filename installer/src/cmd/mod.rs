@@ -1,8 +1,8 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
 pub mod bundle;
-pub mod cloud;
 pub mod config;
 pub mod deploy;
+pub mod external;
 pub mod genconf;
 pub mod init;
 pub mod job;
@@ -31,6 +31,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Postflight(args) => postflight::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => status::run(args),
-        Command::Cloud(command) => cloud::run(command),
+        Command::Cloud(args) => external::run_cloud(&[], args),
     }
 }

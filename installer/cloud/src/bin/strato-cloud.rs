@@ -1,16 +1,26 @@
-//! `strato cloud create|status|destroy|terraform`: machines on AWS, Azure or GCP. The handlers are
-//! in `strato-cloud`; this file parses flags, picks how destroy is confirmed, and runs them.
+//! `strato-cloud create|status|destroy|terraform|import-terraform`: machines on AWS, Azure or GCP.
+//! A program of its own so that `strato` never compiles the cloud SDKs: `strato cloud …` and
+//! `strato config import-terraform` run this one (installer/src/cmd/external.rs). This file parses
+//! flags, picks how destroy is confirmed, runs the handlers and renders an error once.
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Args, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use strato_cloud::cmd::{self, Confirm, CreateOptions, ProviderEnv};
+use strato_cloud::CloudError;
 
-use crate::{CliError, Exit};
+/// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section (run as `strato cloud …`).
+#[derive(Debug, Parser)]
+#[command(name = "strato cloud", bin_name = "strato cloud", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: CloudCommand,
+}
 
 #[derive(Debug, Subcommand)]
-pub enum CloudCommand {
+enum CloudCommand {
     /// Create the network, firewall, SSH key and machines of cluster.yaml's `cloud:` section, wait
     /// for SSH, and write their addresses into cluster.yaml (re-running makes only what is missing).
     Create(CreateArgs),
@@ -20,10 +30,13 @@ pub enum CloudCommand {
     Destroy(DestroyArgs),
     /// Write a Terraform root module and terraform.tfvars for the same machines.
     Terraform(TerraformArgs),
+    /// Fill the hosts of cluster.yaml from `terraform output -json` of the Strato Terraform modules
+    /// (run as `strato config import-terraform`).
+    ImportTerraform(ImportTerraformArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct ConfigArg {
+struct ConfigArg {
     /// The cluster description.
     #[arg(
         short = 'c',
@@ -31,47 +44,63 @@ pub struct ConfigArg {
         env = "STRATO_CONFIG",
         default_value = "cluster.yaml"
     )]
-    pub config: PathBuf,
+    config: PathBuf,
 }
 
 #[derive(Debug, Args)]
-pub struct CreateArgs {
+struct CreateArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    config: ConfigArg,
     /// Print what would be created and touch nothing (needs no credentials).
     #[arg(long)]
-    pub dry_run: bool,
+    dry_run: bool,
     /// Do not wait for SSH to answer on the machines.
     #[arg(long)]
-    pub no_wait: bool,
+    no_wait: bool,
     /// How long to wait for SSH on every machine.
     #[arg(long, default_value_t = 600)]
-    pub ssh_timeout_seconds: u64,
+    ssh_timeout_seconds: u64,
 }
 
 #[derive(Debug, Args)]
-pub struct DestroyArgs {
+struct DestroyArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    config: ConfigArg,
     /// Do not ask for confirmation (needed when stdin is not a terminal).
     #[arg(short = 'y', long)]
-    pub yes: bool,
+    yes: bool,
 }
 
 #[derive(Debug, Args)]
-pub struct TerraformArgs {
+struct TerraformArgs {
     #[command(flatten)]
-    pub config: ConfigArg,
+    config: ConfigArg,
     /// Directory to write main.tf, variables.tf, terraform.tfvars and modules/ into.
     #[arg(short = 'o', long = "out")]
-    pub out: PathBuf,
+    out: PathBuf,
 }
 
-pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // The same rendering and exit code as `strato`'s own failures (installer/src/report.rs).
+            eprintln!("error: {err}");
+            let mut source = std::error::Error::source(&err);
+            while let Some(cause) = source {
+                eprintln!("  caused by: {cause}");
+                source = cause.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(command: CloudCommand) -> Result<(), CloudError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()
-        .map_err(anyhow::Error::from)?;
+        .build()?;
     let env = ProviderEnv::from_env();
     let mut stdout = std::io::stdout();
     let result = runtime.block_on(async {
@@ -106,24 +135,18 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
             CloudCommand::Terraform(args) => {
                 cmd::terraform(&args.config.config, &args.out, &mut stdout)
             }
+            CloudCommand::ImportTerraform(args) => {
+                cmd::import_terraform(&args.outputs, &args.config.config, &mut stdout).map(drop)
+            }
         }
     });
     result
-        .map(|()| Exit::Success)
-        .map_err(|e| CliError::Other(anyhow::Error::new(e)))
 }
 
 #[derive(Debug, Args)]
-pub struct ImportTerraformArgs {
+struct ImportTerraformArgs {
     /// The output of `terraform output -json` for a root module using terraform/modules/*.
-    pub outputs: PathBuf,
+    outputs: PathBuf,
     #[command(flatten)]
-    pub config: ConfigArg,
-}
-
-/// `strato config import-terraform`: write the machines' addresses into cluster.yaml.
-pub fn import_terraform(args: ImportTerraformArgs) -> Result<Exit, CliError> {
-    cmd::import_terraform(&args.outputs, &args.config.config, &mut std::io::stdout())
-        .map(|_| Exit::Success)
-        .map_err(|e| CliError::Other(anyhow::Error::new(e)))
+    config: ConfigArg,
 }
