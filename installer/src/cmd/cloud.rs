@@ -1,12 +1,16 @@
 //! `strato cloud create|status|destroy|terraform`: machines on AWS, Azure or GCP. The handlers are
-//! in `strato-cloud`; this file parses flags, picks how destroy is confirmed, and runs them.
+//! in `strato-cloud`; this file parses flags, picks how destroy is confirmed, and runs them. With
+//! `-o json` the handlers' lines for people go to stderr and stdout gets one JSON document.
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use serde_json::{json, Value};
 use strato_cloud::cmd::{self, Confirm, CreateOptions, ProviderEnv};
+use strato_cloud::provider::{Machine, Resource};
 
+use crate::output::{Output, OutputArg};
 use crate::{CliError, Exit};
 
 #[derive(Debug, Subcommand)]
@@ -15,7 +19,7 @@ pub enum CloudCommand {
     /// for SSH, and write their addresses into cluster.yaml (re-running makes only what is missing).
     Create(CreateArgs),
     /// List the cluster's machines and their state.
-    Status(ConfigArg),
+    Status(StatusArgs),
     /// Delete everything tagged with the cluster's id, machines first.
     Destroy(DestroyArgs),
     /// Write a Terraform root module and terraform.tfvars for the same machines.
@@ -35,9 +39,19 @@ pub struct ConfigArg {
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+#[derive(Debug, Args)]
 pub struct CreateArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    #[command(flatten)]
+    pub output: OutputArg,
     /// Print what would be created and touch nothing (needs no credentials).
     #[arg(long)]
     pub dry_run: bool,
@@ -53,6 +67,8 @@ pub struct CreateArgs {
 pub struct DestroyArgs {
     #[command(flatten)]
     pub config: ConfigArg,
+    #[command(flatten)]
+    pub output: OutputArg,
     /// Do not ask for confirmation (needed when stdin is not a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
@@ -63,8 +79,8 @@ pub struct TerraformArgs {
     #[command(flatten)]
     pub config: ConfigArg,
     /// Directory to write main.tf, variables.tf, terraform.tfvars and modules/ into.
-    #[arg(short = 'o', long = "out")]
-    pub out: PathBuf,
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
 }
 
 pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
@@ -82,12 +98,27 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
                     no_wait: args.no_wait,
                     ssh_deadline: Duration::from_secs(args.ssh_timeout_seconds),
                 };
-                cmd::create(&args.config.config, &options, &env, &mut stdout)
-                    .await
-                    .map(drop)
+                let report =
+                    cmd::create(&args.config.config, &options, &env, &mut *people(args.output)).await?;
+                json_out(args.output, || {
+                    json!({
+                        "dry_run": args.dry_run,
+                        "created": resources(&report.created),
+                        "existing": resources(&report.existing),
+                        "machines": machines(&report.machines),
+                    })
+                });
+                Ok(())
             }
             CloudCommand::Status(args) => {
-                cmd::status(&args.config, &env, &mut stdout).await.map(drop)
+                let found = match args.output.output {
+                    Output::Table => cmd::status(&args.config.config, &env, &mut stdout).await?,
+                    Output::Json => {
+                        cmd::status(&args.config.config, &env, &mut std::io::sink()).await?
+                    }
+                };
+                json_out(args.output, || machines(&found));
+                Ok(())
             }
             CloudCommand::Destroy(args) => {
                 let stdin = std::io::stdin();
@@ -99,18 +130,66 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
                 } else {
                     Confirm::NoTerminal
                 };
-                cmd::destroy(&args.config.config, confirm, &env, &mut stdout)
-                    .await
-                    .map(drop)
+                let report =
+                    cmd::destroy(&args.config.config, confirm, &env, &mut *people(args.output)).await?;
+                json_out(args.output, || {
+                    json!({
+                        "deleted": resources(&report.deleted),
+                        "failed": report.failed.iter().map(|(r, why)| {
+                            json!({"resource": resource(r), "error": why})
+                        }).collect::<Vec<_>>(),
+                    })
+                });
+                Ok(())
             }
             CloudCommand::Terraform(args) => {
-                cmd::terraform(&args.config.config, &args.out, &mut stdout)
+                cmd::terraform(&args.config.config, &args.out_dir, &mut stdout)
             }
         }
     });
     result
         .map(|()| Exit::Success)
         .map_err(|e| CliError::Other(anyhow::Error::new(e)))
+}
+
+/// Where the handlers' lines for people go: stdout for the table format, stderr when stdout
+/// carries JSON.
+fn people(output: OutputArg) -> Box<dyn std::io::Write> {
+    match output.output {
+        Output::Table => Box::new(std::io::stdout()),
+        Output::Json => Box::new(std::io::stderr()),
+    }
+}
+
+/// Print `value()` on stdout when the format is JSON.
+fn json_out(output: OutputArg, value: impl FnOnce() -> Value) {
+    if output.output == Output::Json {
+        println!("{}", value());
+    }
+}
+
+fn machines(machines: &[Machine]) -> Value {
+    machines
+        .iter()
+        .map(|m| {
+            json!({
+                "name": m.name,
+                "role": m.role.as_str(),
+                "state": m.state.to_string(),
+                "id": m.id,
+                "public_ip": m.public_ip,
+                "private_ip": m.private_ip,
+            })
+        })
+        .collect()
+}
+
+fn resource(r: &Resource) -> Value {
+    json!({"kind": r.kind.as_str(), "name": r.name, "id": r.id})
+}
+
+fn resources(list: &[Resource]) -> Value {
+    list.iter().map(resource).collect()
 }
 
 #[derive(Debug, Args)]

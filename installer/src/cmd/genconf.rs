@@ -16,8 +16,8 @@ pub struct GenconfArgs {
     #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]
     pub config: PathBuf,
     /// Directory to write the serve tree into (created if missing; files it no longer needs are removed).
-    #[arg(short, long, default_value = "serve")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "serve")]
+    pub out_dir: PathBuf,
     /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
     #[arg(long, env = "STRATO_BUNDLE")]
     pub bundle: Option<PathBuf>,
@@ -49,12 +49,12 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
     let options = render_options(&args, &cluster)?;
     let tree =
         strato_render::render_tree(&cluster, &options).map_err(|e| CliError::Other(e.into()))?;
-    strato_render::write_tree(&tree, &args.output).map_err(|e| CliError::Other(e.into()))?;
+    strato_render::write_tree(&tree, &args.out_dir).map_err(|e| CliError::Other(e.into()))?;
 
     let count = tree.manifest.files.len() + 1;
     println!(
         "wrote {count} files to {} ({})",
-        args.output.display(),
+        args.out_dir.display(),
         cluster.summary()
     );
     if options.bundle.is_none() {
