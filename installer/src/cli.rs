@@ -20,7 +20,7 @@ pub const EXIT_CODES: &str = "\
 Exit codes:
   0    success
   1    the operation failed, or the input is invalid (validate)
-  2    usage error: bad flags, a missing file, a refused confirmation
+  2    usage error: bad flags, a missing file, no --yes where a confirmation is needed
   3    preflight failed on at least one host
   4    partial failure: some hosts done, re-run to resume
   130  interrupted (Ctrl-C)";
@@ -41,6 +41,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// More log output on stderr (-v: debug, -vv: trace). `RUST_LOG` overrides it.
     #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]

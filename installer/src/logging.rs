@@ -51,7 +51,9 @@ pub fn init(verbosity: Verbosity, log_file: Option<&Path>) -> Option<PathBuf> {
     let opened = log_file.and_then(|path| match open(path) {
         Ok(file) => Some((path.to_path_buf(), file)),
         Err(err) => {
-            eprintln!("warning: cannot write the log file {}: {err}", path.display());
+            if !verbosity.quiet {
+                eprintln!("warning: cannot write the log file {}: {err}", path.display());
+            }
             None
         }
     });

@@ -5,11 +5,11 @@ use clap::{Args, ValueEnum};
 /// How results are printed on stdout.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
 pub enum Output {
-    /// For people: tables and sentences (live progress, if any, on stderr).
+    /// Tables and sentences for people (live progress on stderr).
     #[default]
     #[value(alias = "text")]
     Table,
-    /// For programs: JSON on stdout (job commands: one event per line, then the final job).
+    /// JSON on stdout for programs (job commands: one event per line, then the job).
     Json,
 }
 

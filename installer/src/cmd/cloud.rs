@@ -9,6 +9,7 @@ use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use strato_cloud::cmd::{self, Confirm, CreateOptions, ProviderEnv};
 use strato_cloud::provider::{Machine, Resource};
+use strato_cloud::CloudError;
 
 use crate::output::{Output, OutputArg};
 use crate::{CliError, Exit};
@@ -147,9 +148,11 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
             }
         }
     });
-    result
-        .map(|()| Exit::Success)
-        .map_err(|e| CliError::Other(anyhow::Error::new(e)))
+    result.map(|()| Exit::Success).map_err(|e| match e {
+        // A missing --yes is a usage error, as for `strato uninstall --purge`.
+        CloudError::NeedsConfirmation => CliError::Usage(e.to_string()),
+        e => CliError::Other(anyhow::Error::new(e)),
+    })
 }
 
 /// Where the handlers' lines for people go: stdout for the table format, stderr when stdout
