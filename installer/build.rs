@@ -29,7 +29,14 @@ fn main() {
     println!("cargo:rerun-if-env-changed=SOURCE_DATE_EPOCH");
     println!("cargo:rerun-if-changed=build.rs");
     // Re-stamp when HEAD moves: HEAD itself (branch switches) and the branch's ref.
-    for path in [git(&["rev-parse", "--git-path", "HEAD"]), git(&["rev-parse", "--symbolic-full-name", "HEAD"]).and_then(|r| git(&["rev-parse", "--git-path", &r]))].into_iter().flatten() {
+    for path in [
+        git(&["rev-parse", "--git-path", "HEAD"]),
+        git(&["rev-parse", "--symbolic-full-name", "HEAD"])
+            .and_then(|r| git(&["rev-parse", "--git-path", &r])),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if std::path::Path::new(&path).exists() {
             println!("cargo:rerun-if-changed={path}");
         }
@@ -44,5 +51,8 @@ fn main() {
                 .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0))
         });
     println!("cargo:rustc-env=STRATO_COMMIT={commit}");
-    println!("cargo:rustc-env=STRATO_BUILD_DATE={}", civil(epoch.div_euclid(86_400)));
+    println!(
+        "cargo:rustc-env=STRATO_BUILD_DATE={}",
+        civil(epoch.div_euclid(86_400))
+    );
 }

@@ -11,7 +11,8 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 /// What the file log records: everything of Strato's at debug, chatty transport crates at info.
-const FILE_FILTER: &str = "debug,h2=info,hyper=info,hyper_util=info,reqwest=info,rustls=info,russh=info,tower=info";
+const FILE_FILTER: &str =
+    "debug,h2=info,hyper=info,hyper_util=info,reqwest=info,rustls=info,russh=info,tower=info";
 
 /// A log file past this size is moved to `<name>.1` before a run appends to it.
 const ROTATE_AT: u64 = 10 * 1024 * 1024;
@@ -52,7 +53,10 @@ pub fn init(verbosity: Verbosity, log_file: Option<&Path>) -> Option<PathBuf> {
         Ok(file) => Some((path.to_path_buf(), file)),
         Err(err) => {
             if !verbosity.quiet {
-                eprintln!("warning: cannot write the log file {}: {err}", path.display());
+                eprintln!(
+                    "warning: cannot write the log file {}: {err}",
+                    path.display()
+                );
             }
             None
         }

@@ -60,14 +60,26 @@ fn help_shows_only_the_flags_that_apply() {
         String::from_utf8(out.stdout).expect("utf-8")
     };
     let status = help("status");
-    for flag in ["--dry-run", "--waive", "--bundle", "--bootstrap-url", "--listen"] {
+    for flag in [
+        "--dry-run",
+        "--waive",
+        "--bundle",
+        "--bootstrap-url",
+        "--listen",
+    ] {
         assert!(!status.contains(flag), "status shows {flag}:\n{status}");
     }
     let uninstall = help("uninstall");
     assert!(!uninstall.contains("--waive"), "{uninstall}");
-    assert!(uninstall.contains("--yes") && uninstall.contains("--purge"), "{uninstall}");
+    assert!(
+        uninstall.contains("--yes") && uninstall.contains("--purge"),
+        "{uninstall}"
+    );
     let deploy = help("deploy");
-    assert!(deploy.contains("--waive") && deploy.contains("--dry-run"), "{deploy}");
+    assert!(
+        deploy.contains("--waive") && deploy.contains("--dry-run"),
+        "{deploy}"
+    );
 }
 
 #[test]
@@ -98,13 +110,11 @@ fn dash_o_is_the_output_format_on_every_command_that_has_it() {
 
 #[test]
 fn exit_codes_are_at_the_end_of_the_long_help_only() {
-    strato()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Exit codes:\n  0    success").and(
-            predicate::str::contains("3    preflight failed on at least one host"),
-        ));
+    strato().arg("--help").assert().success().stdout(
+        predicate::str::contains("Exit codes:\n  0    success").and(predicate::str::contains(
+            "3    preflight failed on at least one host",
+        )),
+    );
     strato()
         .arg("-h")
         .assert()
@@ -124,7 +134,8 @@ fn version_names_the_commit_and_date() {
         .unwrap_or_else(|| panic!("{text:?}"));
     let (commit, date) = rest.split_once(' ').unwrap_or_else(|| panic!("{text:?}"));
     assert!(
-        commit == "unknown" || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
         "{text:?}"
     );
     let parts: Vec<&str> = date.split('-').collect();
@@ -164,19 +175,30 @@ fn man_pages_in_docs_are_current() {
         .success();
     let list = |dir: &Path| -> Vec<PathBuf> {
         let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map(|entries| entries.map(|e| PathBuf::from(e.expect("entry").file_name())).collect())
+            .map(|entries| {
+                entries
+                    .map(|e| PathBuf::from(e.expect("entry").file_name()))
+                    .collect()
+            })
             .unwrap_or_default();
         names.sort();
         names
     };
     let update = "run `cargo run -p strato -- generate-man --out-dir docs/man` to update";
     let names = list(fresh.path());
-    assert!(names.contains(&PathBuf::from("strato-cloud-create.1")), "{names:?}");
+    assert!(
+        names.contains(&PathBuf::from("strato-cloud-create.1")),
+        "{names:?}"
+    );
     assert_eq!(list(&docs), names, "docs/man lists other pages: {update}");
     for name in &names {
         let want = std::fs::read(fresh.path().join(name)).expect("generated");
         let have = std::fs::read(docs.join(name)).expect("in docs/man");
-        assert!(have == want, "docs/man/{} is out of date: {update}", name.display());
+        assert!(
+            have == want,
+            "docs/man/{} is out of date: {update}",
+            name.display()
+        );
     }
 }
 
@@ -207,7 +229,11 @@ fn validate_json_lists_each_problem_with_its_line() {
     assert_eq!(report["error_count"], 0, "{report}");
 
     let bad = dir.path().join("bad.yaml");
-    std::fs::write(&bad, "cluster_name: demo\nssh:\n  port: 99999\nmasters: []\n").expect("write");
+    std::fs::write(
+        &bad,
+        "cluster_name: demo\nssh:\n  port: 99999\nmasters: []\n",
+    )
+    .expect("write");
     let out = strato()
         .args(["validate", "--output", "json", "-c"])
         .arg(&bad)
@@ -259,7 +285,10 @@ fn the_full_log_goes_to_a_file_whose_path_is_printed_on_failure() {
             cache.join("strato/strato.log").display()
         )));
     let log = std::fs::read_to_string(cache.join("strato/strato.log")).expect("default log");
-    assert!(log.contains("run: ") && log.contains("missing.yaml"), "{log}");
+    assert!(
+        log.contains("run: ") && log.contains("missing.yaml"),
+        "{log}"
+    );
 
     let chosen = dir.path().join("mine.log");
     strato()
@@ -270,7 +299,9 @@ fn the_full_log_goes_to_a_file_whose_path_is_printed_on_failure() {
         .assert()
         .success()
         .stderr(predicate::str::contains("full log").not());
-    assert!(std::fs::read_to_string(&chosen).expect("chosen log").contains("run: "));
+    assert!(std::fs::read_to_string(&chosen)
+        .expect("chosen log")
+        .contains("run: "));
 }
 
 #[test]

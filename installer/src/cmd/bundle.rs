@@ -60,7 +60,9 @@ pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
         }
     };
     let inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
-    let out = args.out_dir.unwrap_or_else(strato_bundle::default_bundle_dir);
+    let out = args
+        .out_dir
+        .unwrap_or_else(strato_bundle::default_bundle_dir);
     let info = strato_bundle::pack(&inputs, &out).map_err(|e| CliError::Other(e.into()))?;
 
     let min_glibc = info

@@ -99,8 +99,13 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
                     no_wait: args.no_wait,
                     ssh_deadline: Duration::from_secs(args.ssh_timeout_seconds),
                 };
-                let report =
-                    cmd::create(&args.config.config, &options, &env, &mut *people(args.output)).await?;
+                let report = cmd::create(
+                    &args.config.config,
+                    &options,
+                    &env,
+                    &mut *people(args.output),
+                )
+                .await?;
                 json_out(args.output, || {
                     json!({
                         "dry_run": args.dry_run,
@@ -131,8 +136,13 @@ pub fn run(command: CloudCommand) -> Result<Exit, CliError> {
                 } else {
                     Confirm::NoTerminal
                 };
-                let report =
-                    cmd::destroy(&args.config.config, confirm, &env, &mut *people(args.output)).await?;
+                let report = cmd::destroy(
+                    &args.config.config,
+                    confirm,
+                    &env,
+                    &mut *people(args.output),
+                )
+                .await?;
                 json_out(args.output, || {
                     json!({
                         "deleted": resources(&report.deleted),

@@ -61,8 +61,8 @@ fn import_dcos(args: ImportDcosArgs) -> Result<Exit, CliError> {
         return Ok(Exit::Failure);
     };
     let script_target = args.out.with_file_name(dcos::IP_DETECT_NAME);
-    for target in std::iter::once(&args.out)
-        .chain(import.ip_detect_script.as_ref().map(|_| &script_target))
+    for target in
+        std::iter::once(&args.out).chain(import.ip_detect_script.as_ref().map(|_| &script_target))
     {
         if target.exists() && !args.force {
             return Err(CliError::Usage(format!(
@@ -77,11 +77,9 @@ fn import_dcos(args: ImportDcosArgs) -> Result<Exit, CliError> {
             source,
         })?;
     }
-    std::fs::write(&args.out, dcos::render(&cluster, &name)).map_err(|source| {
-        CliError::Write {
-            path: args.out.clone(),
-            source,
-        }
+    std::fs::write(&args.out, dcos::render(&cluster, &name)).map_err(|source| CliError::Write {
+        path: args.out.clone(),
+        source,
     })?;
     println!(
         "wrote {} ({}); check it with `strato validate -c {}`",
