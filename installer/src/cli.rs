@@ -95,4 +95,10 @@ impl Command {
     pub fn writes_log(&self) -> bool {
         !matches!(self, Command::Completion(_) | Command::GenerateMan(_))
     }
+
+    /// Commands whose exit 1 is a verdict on the input, every reason already printed (an
+    /// invalid cluster.yaml, a DC/OS config DC/OS would reject): the log has nothing to add.
+    pub fn exit_1_is_a_verdict(&self) -> bool {
+        matches!(self, Command::Validate(_) | Command::Config(_))
+    }
 }

@@ -18,15 +18,19 @@ fn main() -> ExitCode {
     };
     strato::ui::set_quiet(verbosity.quiet);
     let log_file = logging::init(verbosity, log_file.as_deref());
-    let exit = match strato::run(cli) {
-        Ok(exit) => exit,
+    let verdict = cli.command.exit_1_is_a_verdict();
+    let (exit, failed) = match strato::run(cli) {
+        Ok(exit) => (
+            exit,
+            exit != Exit::Success && !(verdict && exit == Exit::Failure),
+        ),
         Err(err) => {
             tracing::debug!("error: {err:?}");
             strato::report::print_error(&err);
-            err.exit_code()
+            (err.exit_code(), true)
         }
     };
-    if exit != Exit::Success {
+    if failed {
         if let Some(path) = log_file {
             eprintln!("the full log of this run is in {}", path.display());
         }

@@ -289,6 +289,16 @@ fn the_full_log_goes_to_a_file_whose_path_is_printed_on_failure() {
         log.contains("run: ") && log.contains("missing.yaml"),
         "{log}"
     );
+    // An invalid file is a verdict with every reason on stderr: no pointer to the log.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "cluster_name: demo\nmasters: []\n").expect("write");
+    strato()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["validate", "-c"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("full log").not());
 
     let chosen = dir.path().join("mine.log");
     strato()

@@ -6,6 +6,11 @@ use super::job::{self, ClusterArgs, JobArgs, ServerArgs};
 use crate::{CliError, Exit};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato bundle && strato deploy         # build the runtime bundle, then install
+  strato deploy --dry-run                # what would change on each host
+  strato deploy -o json | jq .           # events, then the job, as JSON lines")]
 pub struct DeployArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,

@@ -11,6 +11,9 @@ use strato_render::{BundleRef, RenderOptions};
 use crate::{report, CliError, Exit};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato genconf --out-dir serve --bundle strato-runtime-0.1.0.tar.gz")]
 pub struct GenconfArgs {
     /// The cluster description.
     #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]

@@ -10,6 +10,11 @@ use crate::{CliError, Exit};
 
 /// Every answer can come from a flag or its STRATO_INIT_* variable; the wizard asks for the rest.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato init                            # asks, writes ./cluster.yaml
+  strato init --yes --name demo --platform aws --region eu-west-1 --admin-cidrs 203.0.113.0/24 \\
+    --out aws.yaml")]
 pub struct InitArgs {
     /// Where to write the file.
     #[arg(

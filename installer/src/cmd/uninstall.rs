@@ -10,6 +10,11 @@ use crate::ui::confirm::{Confirm, Confirmed};
 use crate::{CliError, Exit};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato uninstall                       # data in /var/lib/strato stays
+  strato uninstall --purge               # asks for the cluster name first
+  strato uninstall --purge --yes         # in scripts")]
 pub struct UninstallArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,

@@ -10,6 +10,10 @@ use crate::output::{Output, OutputArg};
 use crate::{report, CliError, Exit};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato validate                        # ./cluster.yaml, or $STRATO_CONFIG
+  strato validate -c prod.yaml -o json   # one JSON object for CI")]
 pub struct ValidateArgs {
     /// The cluster description to check.
     #[arg(
