@@ -1,11 +1,38 @@
 //! clap definitions only. Each subcommand's arguments live beside its handler in `cmd/<name>.rs`.
+use std::path::PathBuf;
+
 use clap::{Args, Parser, Subcommand};
 
 use crate::cmd;
 
+/// `strato --version`: the package version, the commit and the build date (see build.rs).
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("STRATO_COMMIT"),
+    " ",
+    env!("STRATO_BUILD_DATE"),
+    ")"
+);
+
+/// The exit-code table of `exit.rs`, shown at the end of `strato --help` (and in the README).
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    success
+  1    the operation failed, or the input is invalid (validate)
+  2    usage error: bad flags, a missing file, no --yes where a confirmation is needed
+  3    preflight failed on at least one host
+  4    partial failure: some hosts done, re-run to resume
+  130  interrupted (Ctrl-C)";
+
 /// Install, run and upgrade a Strato cluster from one `cluster.yaml`.
 #[derive(Debug, Parser)]
-#[command(name = "strato", version, about, propagate_version = true)]
+#[command(
+    name = "strato",
+    version = VERSION,
+    propagate_version = true,
+    after_long_help = EXIT_CODES
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -14,10 +41,18 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// More log output on stderr (-v: debug, -vv: trace). `RUST_LOG` overrides it.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
     pub verbose: u8,
+    /// Only errors on stderr: no warnings, no live progress.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Where to write the full debug log of this run (appended); default: strato.log in the
+    /// user's cache dir (e.g. ~/.cache/strato/strato.log). Its path is printed on failure.
+    #[arg(long, global = true, value_name = "FILE", env = "STRATO_LOG_FILE")]
+    pub log_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -49,4 +84,22 @@ pub enum Command {
     /// Runs the separate strato-cloud program (`strato cloud --help` lists its commands).
     #[command(disable_help_flag = true, disable_version_flag = true)]
     Cloud(cmd::external::ExternalArgs),
+    /// Print a shell completion script (e.g. `strato completion bash > /etc/bash_completion.d/strato`).
+    Completion(cmd::completion::CompletionArgs),
+    /// Write one man page per command into a directory (docs/man in the repository).
+    #[command(hide = true)]
+    GenerateMan(cmd::man::GenerateManArgs),
+}
+
+impl Command {
+    /// Commands that only print text about the CLI itself write no log file.
+    pub fn writes_log(&self) -> bool {
+        !matches!(self, Command::Completion(_) | Command::GenerateMan(_))
+    }
+
+    /// Commands whose exit 1 is a verdict on the input, every reason already printed (an
+    /// invalid cluster.yaml, a DC/OS config DC/OS would reject): the log has nothing to add.
+    pub fn exit_1_is_a_verdict(&self) -> bool {
+        matches!(self, Command::Validate(_) | Command::Config(_))
+    }
 }

@@ -1,4 +1,5 @@
-//! The exit-code table, documented in the README. One enum, so every path agrees.
+//! The exit-code table, documented in the README and at the end of `strato --help`
+//! (`cli::EXIT_CODES`). One enum, so every path agrees.
 use std::process::ExitCode;
 
 /// Exit codes `strato` returns.
@@ -7,7 +8,7 @@ use std::process::ExitCode;
 /// |---|---|
 /// | 0 | success |
 /// | 1 | the operation failed, or the input is invalid (`validate`) |
-/// | 2 | usage error (bad flags; clap uses 2 too) |
+/// | 2 | usage error (bad flags, a missing file, no `--yes` where a confirmation is needed; clap uses 2 too) |
 /// | 3 | preflight failed on at least one host |
 /// | 4 | partial failure: some hosts done, re-run to resume |
 /// | 130 | interrupted (Ctrl-C) |

@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod error;
 pub mod exit;
 pub mod logging;
+pub mod output;
 pub mod report;
 pub mod ui;
 pub mod wizard;

@@ -29,7 +29,7 @@ fn bundle_from_a_bin_dir_writes_a_verifiable_versioned_tarball() {
         .arg("bundle")
         .arg("--bin-dir")
         .arg(&bins)
-        .arg("--out")
+        .arg("--out-dir")
         .arg(&out)
         .assert()
         .success()
@@ -81,7 +81,7 @@ fn bundle_names_the_missing_binary() {
         .arg("bundle")
         .arg("--bin-dir")
         .arg(tmp.path())
-        .arg("--out")
+        .arg("--out-dir")
         .arg(tmp.path().join("out"))
         .assert()
         .failure()
@@ -106,7 +106,7 @@ pub fn dev_bundle() -> PathBuf {
         .get_or_init(|| {
             let out = repo_root().join("target").join("strato-bundle-test");
             strato()
-                .args(["bundle", "--profile", "dev", "--out"])
+                .args(["bundle", "--profile", "dev", "--out-dir"])
                 .arg(&out)
                 .timeout(std::time::Duration::from_secs(1500))
                 .assert()

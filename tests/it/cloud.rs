@@ -78,7 +78,7 @@ fn destroy_refuses_without_a_terminal_or_yes() {
         .arg(&config)
         .write_stdin("demo\n")
         .assert()
-        .code(1)
+        .code(2)
         .stderr(predicate::str::contains(
             "stdin is not a terminal; pass --yes",
         ));
@@ -104,7 +104,7 @@ fn terraform_writes_a_root_module_and_import_fills_the_hosts() {
     strato()
         .args(["cloud", "terraform", "-c"])
         .arg(&config)
-        .arg("-o")
+        .arg("--out-dir")
         .arg(&out)
         .assert()
         .success();
@@ -260,12 +260,31 @@ fn create_status_create_again_destroy_against_moto() {
     run(&["status"])
         .success()
         .stdout(predicate::str::contains("demo-agent-1").and(predicate::str::contains("running")));
+    let status = run(&["status", "-o", "json"]).success();
+    let machines: serde_json::Value =
+        serde_json::from_slice(&status.get_output().stdout).expect("status -o json is JSON");
+    let roles: Vec<&str> = machines
+        .as_array()
+        .expect("an array of machines")
+        .iter()
+        .filter(|m| m["state"] == "running")
+        .filter_map(|m| m["role"].as_str())
+        .collect();
+    assert_eq!(roles.len(), 4, "{machines}");
+    assert!(roles.contains(&"master"), "{machines}");
     run(&["create", "--no-wait"])
         .success()
         .stdout(predicate::str::contains("0 created, 12 already there"));
-    run(&["destroy", "--yes"])
+    let destroyed = run(&["destroy", "--yes", "-o", "json"])
         .success()
-        .stdout(predicate::str::contains("nothing tagged with cluster id"));
+        .stderr(predicate::str::contains("nothing tagged with cluster id"));
+    let report: serde_json::Value =
+        serde_json::from_slice(&destroyed.get_output().stdout).expect("destroy -o json is JSON");
+    assert!(
+        report["deleted"].as_array().is_some_and(|d| !d.is_empty())
+            && report["failed"].as_array().is_some_and(Vec::is_empty),
+        "{report}"
+    );
     run(&["status"])
         .success()
         .stdout(predicate::str::contains("no machines of cluster demo"));

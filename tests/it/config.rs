@@ -194,7 +194,7 @@ fn import_dcos_reaches_the_dcos_verdict_for_each_fixture() {
         let (code, text) = transcript(
             strato()
                 .current_dir(&dir)
-                .args(["config", "import-dcos", "genconf/config.yaml", "-o"])
+                .args(["config", "import-dcos", "genconf/config.yaml", "--out"])
                 .arg(&output),
         );
         let expected = if accepted.contains(&case.as_str()) {
@@ -253,7 +253,7 @@ fn import_dcos_never_overwrites_without_force() {
     let run = |force: bool| {
         let mut cmd = strato();
         cmd.current_dir(&dir)
-            .args(["config", "import-dcos", "genconf/config.yaml", "-o"])
+            .args(["config", "import-dcos", "genconf/config.yaml", "--out"])
             .arg(&output);
         if force {
             cmd.arg("--force");

@@ -67,7 +67,7 @@ impl Project {
     fn genconf(&self, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
         strato()
             .current_dir(self.dir.path())
-            .args(["genconf", "-c", "cluster.yaml", "-o", out])
+            .args(["genconf", "-c", "cluster.yaml", "--out-dir", out])
             .args(extra)
             .assert()
     }
@@ -198,7 +198,7 @@ fn genconf_without_cluster_yaml_is_a_usage_error() {
     let project = Project::new();
     strato()
         .current_dir(project.path(""))
-        .args(["genconf", "-c", "nowhere.yaml", "-o", "serve"])
+        .args(["genconf", "-c", "nowhere.yaml", "--out-dir", "serve"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("nowhere.yaml does not exist"));

@@ -161,7 +161,7 @@ fn flags_write_a_commented_file_that_validates() {
 fn environment_variables_answer_like_flags() {
     let dir = workdir();
     init(dir.path())
-        .args(["-o", "env.yaml"])
+        .args(["--out", "env.yaml"])
         .env("STRATO_INIT_NAME", "demo")
         .env("STRATO_INIT_PLATFORM", "aws")
         .env("STRATO_INIT_REGION", "eu-west-1")

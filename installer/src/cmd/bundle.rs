@@ -16,8 +16,8 @@ pub struct BundleArgs {
     pub bin_dir: Option<PathBuf>,
     /// Directory to write the bundle and its .sha256 to; default: target/strato-bundle in a
     /// source checkout, else the user's cache dir (env STRATO_BUNDLE_DIR overrides both).
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
     /// Cargo profile for the build. Release is what nodes should run; dev builds in a fraction
     /// of the time and is what the tests use.
     #[arg(long, value_enum, default_value_t = Profile::Release)]
@@ -60,7 +60,9 @@ pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
         }
     };
     let inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
-    let out = args.out.unwrap_or_else(strato_bundle::default_bundle_dir);
+    let out = args
+        .out_dir
+        .unwrap_or_else(strato_bundle::default_bundle_dir);
     let info = strato_bundle::pack(&inputs, &out).map_err(|e| CliError::Other(e.into()))?;
 
     let min_glibc = info

@@ -24,8 +24,8 @@ pub struct ImportDcosArgs {
     /// against the current directory, as in DC/OS.
     pub path: PathBuf,
     /// Where to write cluster.yaml (the ip-detect script, if any, goes next to it).
-    #[arg(short, long, default_value = "cluster.yaml")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "FILE", default_value = "cluster.yaml")]
+    pub out: PathBuf,
     /// Overwrite the output if it exists.
     #[arg(long)]
     pub force: bool,
@@ -64,9 +64,9 @@ fn import_dcos(args: ImportDcosArgs) -> Result<Exit, CliError> {
         eprintln!("{name} was not converted");
         return Ok(Exit::Failure);
     };
-    let script_target = args.output.with_file_name(dcos::IP_DETECT_NAME);
-    for target in std::iter::once(&args.output)
-        .chain(import.ip_detect_script.as_ref().map(|_| &script_target))
+    let script_target = args.out.with_file_name(dcos::IP_DETECT_NAME);
+    for target in
+        std::iter::once(&args.out).chain(import.ip_detect_script.as_ref().map(|_| &script_target))
     {
         if target.exists() && !args.force {
             return Err(CliError::Usage(format!(
@@ -83,17 +83,17 @@ fn import_dcos(args: ImportDcosArgs) -> Result<Exit, CliError> {
             }
         })?;
     }
-    strato_atomic_file::write(&args.output, dcos::render(&cluster, &name).as_bytes()).map_err(
+    strato_atomic_file::write(&args.out, dcos::render(&cluster, &name).as_bytes()).map_err(
         |source| CliError::Write {
-            path: args.output.clone(),
+            path: args.out.clone(),
             source,
         },
     )?;
     println!(
         "wrote {} ({}); check it with `strato validate -c {}`",
-        args.output.display(),
+        args.out.display(),
         cluster.summary(),
-        args.output.display()
+        args.out.display()
     );
     Ok(Exit::Success)
 }

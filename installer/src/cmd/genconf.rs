@@ -11,13 +11,16 @@ use strato_render::{BundleRef, RenderOptions};
 use crate::{report, CliError, Exit};
 
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato genconf --out-dir serve --bundle strato-runtime-0.1.0.tar.gz")]
 pub struct GenconfArgs {
     /// The cluster description.
     #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]
     pub config: PathBuf,
     /// Directory to write the serve tree into (created if missing; files it no longer needs are removed).
-    #[arg(short, long, default_value = "serve")]
-    pub output: PathBuf,
+    #[arg(long, value_name = "DIR", default_value = "serve")]
+    pub out_dir: PathBuf,
     /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
     #[arg(long, env = "STRATO_BUNDLE")]
     pub bundle: Option<PathBuf>,
@@ -49,12 +52,12 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
     let options = render_options(&args, &cluster)?;
     let tree =
         strato_render::render_tree(&cluster, &options).map_err(|e| CliError::Other(e.into()))?;
-    strato_render::write_tree(&tree, &args.output).map_err(|e| CliError::Other(e.into()))?;
+    strato_render::write_tree(&tree, &args.out_dir).map_err(|e| CliError::Other(e.into()))?;
 
     let count = tree.manifest.files.len() + 1;
     println!(
         "wrote {count} files to {} ({})",
-        args.output.display(),
+        args.out_dir.display(),
         cluster.summary()
     );
     if options.bundle.is_none() {

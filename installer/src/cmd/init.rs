@@ -10,15 +10,20 @@ use crate::{CliError, Exit};
 
 /// Every answer can come from a flag or its STRATO_INIT_* variable; the wizard asks for the rest.
 #[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato init                            # asks, writes ./cluster.yaml
+  strato init --yes --name demo --platform aws --region eu-west-1 --admin-cidrs 203.0.113.0/24 \\
+    --out aws.yaml")]
 pub struct InitArgs {
     /// Where to write the file.
     #[arg(
-        short,
         long,
+        value_name = "FILE",
         default_value = "cluster.yaml",
-        env = "STRATO_INIT_OUTPUT"
+        env = "STRATO_INIT_OUT"
     )]
-    pub output: PathBuf,
+    pub out: PathBuf,
     /// Replace the output file if it exists.
     #[arg(long)]
     pub force: bool,
@@ -87,7 +92,7 @@ pub struct Answers {
 }
 
 pub fn run(args: InitArgs) -> Result<Exit, CliError> {
-    refuse_overwrite(&args.output, args.force)?;
+    refuse_overwrite(&args.out, args.force)?;
     let mode = if args.non_interactive || !std::io::stdin().is_terminal() {
         Mode::Defaults
     } else {
@@ -109,24 +114,24 @@ pub fn run(args: InitArgs) -> Result<Exit, CliError> {
     };
     let text = wizard::write::render(&draft);
     // The user may have created the file while answering.
-    refuse_overwrite(&args.output, args.force)?;
-    write_atomic(&args.output, &text)?;
-    let checked = strato_config::check_file(&args.output, &strato_config::RealFiles)
+    refuse_overwrite(&args.out, args.force)?;
+    write_atomic(&args.out, &text)?;
+    let checked = strato_config::check_file(&args.out, &strato_config::RealFiles)
         .map_err(|e| CliError::Other(e.into()))?;
     if let Some(problem) = checked.diagnostics.errors().next() {
         return Err(CliError::Other(anyhow!(
             "wrote {}, but it does not validate: {problem}",
-            args.output.display()
+            args.out.display()
         )));
     }
     let cloud = checked.cluster.as_ref().is_some_and(|c| c.cloud.is_some());
     let summary = checked.cluster.map(|c| c.summary()).unwrap_or_default();
-    let path = args.output.display();
+    let path = args.out.display();
     println!("wrote {path} ({summary})");
     if cloud {
         println!("next: strato cloud create -c {path}, then strato deploy -c {path}");
     } else {
-        println!("next: strato validate -c {path}, then strato genconf -c {path} -o serve");
+        println!("next: strato validate -c {path}, then strato genconf -c {path} --out-dir serve");
     }
     Ok(Exit::Success)
 }

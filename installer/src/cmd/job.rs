@@ -9,40 +9,31 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use strato_api::{Client, Job, JobKind, JobOptions, JobRequest};
 use strato_config::files::{resolve, Files, RealFiles};
 use strato_config::{Bootstrap, Cluster};
 use strato_render::{BundleRef, RenderOptions, RenderedTree};
 
+use crate::output::{Output, OutputArg};
 use crate::ui::progress::{Mode, Progress};
 use crate::ui::summary;
 use crate::{report, CliError, Exit};
 
-/// How results are printed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    /// Live progress on stderr, a summary table on stdout.
-    Text,
-    /// One JSON event per line, then the final job as JSON.
-    Json,
-}
-
-/// Flags every job command takes.
+/// `-c` and `-o`: every command that reads cluster.yaml and reports a job.
 #[derive(Debug, Args)]
-pub struct JobArgs {
+pub struct ClusterArgs {
     /// The cluster description.
     #[arg(short, long, default_value = "cluster.yaml", env = "STRATO_CONFIG")]
     pub config: PathBuf,
-    /// List what would change on each host and change nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-    /// Output format.
-    #[arg(short, long, value_enum, default_value = "text")]
-    pub output: Output,
-    /// Let a failing preflight check (by name, e.g. `memory`) only warn. Repeatable.
-    #[arg(long = "waive", value_name = "CHECK")]
-    pub waive: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArg,
+}
+
+/// What the bootstrap server serves to the nodes and how this machine reaches it: the commands
+/// that submit a job (`status` only reads, so it takes none of these).
+#[derive(Debug, Args)]
+pub struct ServerArgs {
     /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
     #[arg(long, env = "STRATO_BUNDLE")]
     pub bundle: Option<PathBuf>,
@@ -53,8 +44,52 @@ pub struct JobArgs {
     #[arg(long, env = "STRATO_BOOTSTRAP_BIN")]
     pub bootstrap_bin: Option<PathBuf>,
     /// With `bootstrap: local`: where this machine serves the tree to the nodes.
-    #[arg(long, default_value = "0.0.0.0:8090")]
+    #[arg(long, default_value_t = DEFAULT_LISTEN)]
     pub listen: SocketAddr,
+}
+
+const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), 8090);
+
+impl Default for ServerArgs {
+    fn default() -> Self {
+        ServerArgs {
+            bundle: None,
+            bootstrap_url: None,
+            bootstrap_bin: None,
+            listen: DEFAULT_LISTEN,
+        }
+    }
+}
+
+/// Everything the job driver needs, assembled from each command's own flags (each command shows
+/// only the flags that apply to it).
+#[derive(Debug)]
+pub struct JobArgs {
+    pub config: PathBuf,
+    pub dry_run: bool,
+    pub output: Output,
+    pub waive: Vec<String>,
+    pub bundle: Option<PathBuf>,
+    pub bootstrap_url: Option<String>,
+    pub bootstrap_bin: Option<PathBuf>,
+    pub listen: SocketAddr,
+}
+
+impl JobArgs {
+    /// A job with no dry run and no waivers; commands set those they take.
+    pub fn new(cluster: ClusterArgs, server: ServerArgs) -> Self {
+        JobArgs {
+            config: cluster.config,
+            dry_run: false,
+            output: cluster.output.output,
+            waive: Vec::new(),
+            bundle: server.bundle,
+            bootstrap_url: server.bootstrap_url,
+            bootstrap_bin: server.bootstrap_bin,
+            listen: server.listen,
+        }
+    }
 }
 
 /// A cluster.yaml that is valid, with where it lives.
@@ -306,7 +341,7 @@ async fn follow(client: &Client, id: &str, progress: &mut Progress) -> Result<Jo
 pub fn report_job(job: &Job, output: Output, progress: &Progress) -> Exit {
     match output {
         Output::Json => println!("{}", serde_json::to_string(job).unwrap_or_default()),
-        Output::Text => {
+        Output::Table => {
             for (host, rows) in &progress.checks {
                 println!("{}", summary::render_checks(host, rows));
             }
@@ -348,7 +383,7 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
         return Ok(Exit::Success);
     };
     let mode = match args.output {
-        Output::Text => Mode::Human,
+        Output::Table => Mode::Human,
         Output::Json => Mode::Json,
     };
     let mut progress = Progress::new(mode);

@@ -1,11 +1,13 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
 pub mod bundle;
+pub mod completion;
 pub mod config;
 pub mod deploy;
 pub mod external;
 pub mod genconf;
 pub mod init;
 pub mod job;
+pub mod man;
 pub mod postflight;
 pub mod preflight;
 pub mod remote;
@@ -32,5 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => status::run(args),
         Command::Cloud(args) => external::run_cloud(&[], args),
+        Command::Completion(args) => completion::run(args),
+        Command::GenerateMan(args) => man::run(args),
     }
 }

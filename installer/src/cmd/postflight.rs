@@ -2,15 +2,21 @@
 use clap::Args;
 use strato_api::JobKind;
 
-use super::job::{self, JobArgs};
+use super::job::{self, ClusterArgs, JobArgs, ServerArgs};
 use crate::{CliError, Exit};
 
 #[derive(Debug, Args)]
 pub struct PostflightArgs {
     #[command(flatten)]
-    pub job: JobArgs,
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub fn run(args: PostflightArgs) -> Result<Exit, CliError> {
-    job::run(JobKind::Postflight, &args.job, false)
+    job::run(
+        JobKind::Postflight,
+        &JobArgs::new(args.cluster, args.server),
+        false,
+    )
 }

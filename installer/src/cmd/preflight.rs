@@ -2,15 +2,24 @@
 use clap::Args;
 use strato_api::JobKind;
 
-use super::job::{self, JobArgs};
+use super::job::{self, ClusterArgs, JobArgs, ServerArgs};
 use crate::{CliError, Exit};
 
 #[derive(Debug, Args)]
 pub struct PreflightArgs {
     #[command(flatten)]
-    pub job: JobArgs,
+    pub cluster: ClusterArgs,
+    /// Let a failing check (by name, e.g. `memory`) only warn. Repeatable.
+    #[arg(long = "waive", value_name = "CHECK")]
+    pub waive: Vec<String>,
+    #[command(flatten)]
+    pub server: ServerArgs,
 }
 
 pub fn run(args: PreflightArgs) -> Result<Exit, CliError> {
-    job::run(JobKind::Preflight, &args.job, false)
+    let job = JobArgs {
+        waive: args.waive,
+        ..JobArgs::new(args.cluster, args.server)
+    };
+    job::run(JobKind::Preflight, &job, false)
 }

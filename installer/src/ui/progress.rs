@@ -27,8 +27,8 @@ pub struct Progress {
 
 impl Progress {
     pub fn new(mode: Mode) -> Self {
-        let multi =
-            (mode == Mode::Human && std::io::stderr().is_terminal()).then(MultiProgress::new);
+        let multi = (mode == Mode::Human && std::io::stderr().is_terminal() && !super::quiet())
+            .then(MultiProgress::new);
         Progress {
             mode,
             multi,
@@ -66,6 +66,9 @@ impl Progress {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{}", serde_json::to_string(e).unwrap_or_default());
             return;
+        }
+        if super::quiet() {
+            return; // -q: the summary on stdout and errors only
         }
         if self.multi.is_none() && matches!(e.kind, EventKind::HostStarted) {
             return; // a line per host per phase start is noise without bars

@@ -12,12 +12,14 @@ struct Args {
     /// TOML config file; every key is optional.
     #[arg(long)]
     config: Option<PathBuf>,
-    #[arg(long)]
+    /// Where tasks' sandboxes and the agent's state live (default /var/lib/strato/agent).
+    #[arg(long, value_name = "DIR")]
     work_dir: Option<PathBuf>,
     /// The node's address, as the master should reach it.
     #[arg(long, env = "STRATO_IP")]
     advertise_ip: Option<String>,
-    #[arg(long)]
+    /// Port of the agent's API the master calls (default 5051).
+    #[arg(long, value_name = "PORT")]
     port: Option<u16>,
     /// `host:port` of a master; repeat for several (replaces the file's list).
     #[arg(long = "master")]

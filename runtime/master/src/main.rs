@@ -13,15 +13,20 @@ struct Args {
     /// TOML config file; every key optional.
     #[arg(long)]
     config: Option<PathBuf>,
-    #[arg(long)]
+    /// Where the master keeps its state (the config's `data_dir`; default /var/lib/strato/master).
+    #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// The address agents and clients reach this master at (default 127.0.0.1).
     #[arg(long, env = "STRATO_IP")]
     advertise_ip: Option<String>,
-    #[arg(long)]
+    /// Port of the Mesos-style endpoints agents register with (default 5050).
+    #[arg(long, value_name = "PORT")]
     mesos_port: Option<u16>,
-    #[arg(long)]
+    /// Port of the Marathon API v2 (default 8080).
+    #[arg(long, value_name = "PORT")]
     marathon_port: Option<u16>,
-    #[arg(long)]
+    /// Port of the DNS server for task names (default 53).
+    #[arg(long, value_name = "PORT")]
     dns_port: Option<u16>,
 }
 

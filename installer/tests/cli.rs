@@ -1,0 +1,349 @@
+//! The command line as a user meets it: `--help` of every command (snapshots), `--version`,
+//! shell completions, the man pages in docs/man, `-o json` on `validate`, the log file, `-q`,
+//! colour, and the confirmation `uninstall --purge` asks for.
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use clap::CommandFactory;
+use predicates::prelude::*;
+
+/// `strato` with none of its environment variables set, so `[env: …]` in help and the defaults
+/// are the same on every machine.
+fn strato() -> Command {
+    let mut cmd = Command::cargo_bin("strato").expect("strato binary");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("STRATO_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env_remove("RUST_LOG").env_remove("NO_COLOR");
+    cmd
+}
+
+/// Every visible command path: [], ["init"], …, ["cloud", "create"], ….
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(command: &clap::Command, path: Vec<String>, out: &mut Vec<Vec<String>>) {
+        out.push(path.clone());
+        for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let mut next = path.clone();
+            next.push(sub.get_name().to_string());
+            walk(sub, next, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&strato::cli::Cli::command(), Vec::new(), &mut out);
+    out
+}
+
+#[test]
+fn help_of_every_command_matches_its_snapshot() {
+    let paths = command_paths();
+    assert!(paths.len() > 15, "{paths:?}");
+    for path in paths {
+        let out = strato().args(&path).arg("--help").output().expect("runs");
+        assert!(out.status.success(), "strato {path:?} --help failed");
+        let name = std::iter::once("strato".to_string())
+            .chain(path.iter().cloned())
+            .collect::<Vec<_>>()
+            .join("-");
+        insta::assert_snapshot!(
+            format!("help__{name}"),
+            String::from_utf8(out.stdout).expect("utf-8")
+        );
+    }
+}
+
+#[test]
+fn help_shows_only_the_flags_that_apply() {
+    let help = |cmd: &str| {
+        let out = strato().args([cmd, "--help"]).output().expect("runs");
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let status = help("status");
+    for flag in [
+        "--dry-run",
+        "--waive",
+        "--bundle",
+        "--bootstrap-url",
+        "--listen",
+    ] {
+        assert!(!status.contains(flag), "status shows {flag}:\n{status}");
+    }
+    let uninstall = help("uninstall");
+    assert!(!uninstall.contains("--waive"), "{uninstall}");
+    assert!(
+        uninstall.contains("--yes") && uninstall.contains("--purge"),
+        "{uninstall}"
+    );
+    let deploy = help("deploy");
+    assert!(
+        deploy.contains("--waive") && deploy.contains("--dry-run"),
+        "{deploy}"
+    );
+}
+
+#[test]
+fn dash_o_is_the_output_format_on_every_command_that_has_it() {
+    let root = strato::cli::Cli::command();
+    let mut checked = 0;
+    for path in command_paths() {
+        let mut command = &root;
+        for name in &path {
+            command = command.find_subcommand(name).expect("subcommand");
+        }
+        for arg in command.get_arguments() {
+            if arg.get_short() == Some('o') {
+                checked += 1;
+                assert_eq!(arg.get_long(), Some("output"), "strato {path:?}");
+                let values: Vec<String> = arg
+                    .get_possible_values()
+                    .iter()
+                    .map(|v| v.get_name().to_string())
+                    .collect();
+                assert_eq!(values, ["table", "json"], "strato {path:?}");
+            }
+        }
+    }
+    // preflight, deploy, postflight, uninstall, status, validate, cloud status|create|destroy.
+    assert_eq!(checked, 9);
+}
+
+#[test]
+fn exit_codes_are_at_the_end_of_the_long_help_only() {
+    strato().arg("--help").assert().success().stdout(
+        predicate::str::contains("Exit codes:\n  0    success").and(predicate::str::contains(
+            "3    preflight failed on at least one host",
+        )),
+    );
+    strato()
+        .arg("-h")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes:").not());
+}
+
+#[test]
+fn version_names_the_commit_and_date() {
+    let out = strato().arg("--version").output().expect("runs");
+    let text = String::from_utf8(out.stdout).expect("utf-8");
+    let version = env!("CARGO_PKG_VERSION");
+    let rest = text
+        .trim()
+        .strip_prefix(&format!("strato {version} ("))
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or_else(|| panic!("{text:?}"));
+    let (commit, date) = rest.split_once(' ').unwrap_or_else(|| panic!("{text:?}"));
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 12 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text:?}"
+    );
+    let parts: Vec<&str> = date.split('-').collect();
+    assert!(
+        parts.len() == 3 && parts[0].len() == 4 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn completion_scripts_for_each_shell_name_every_command() {
+    for (shell, marker) in [
+        ("bash", "_strato()"),
+        ("zsh", "#compdef strato"),
+        ("fish", "complete -c strato"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let out = strato().args(["completion", shell]).output().expect("runs");
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).expect("utf-8");
+        assert!(script.contains(marker), "{shell}: no {marker}");
+        for command in ["deploy", "uninstall", "cloud", "completion", "out-dir"] {
+            assert!(script.contains(command), "{shell}: no {command}");
+        }
+    }
+    strato().args(["completion", "tcsh"]).assert().code(2);
+}
+
+#[test]
+fn man_pages_in_docs_are_current() {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/man");
+    let fresh = tempfile::tempdir().expect("tempdir");
+    strato()
+        .args(["generate-man", "--out-dir"])
+        .arg(fresh.path())
+        .assert()
+        .success();
+    let list = |dir: &Path| -> Vec<PathBuf> {
+        let mut names: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .map(|e| PathBuf::from(e.expect("entry").file_name()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    };
+    let update = "run `cargo run -p strato -- generate-man --out-dir docs/man` to update";
+    let names = list(fresh.path());
+    assert!(
+        names.contains(&PathBuf::from("strato-cloud-create.1")),
+        "{names:?}"
+    );
+    assert_eq!(list(&docs), names, "docs/man lists other pages: {update}");
+    for name in &names {
+        let want = std::fs::read(fresh.path().join(name)).expect("generated");
+        let have = std::fs::read(docs.join(name)).expect("in docs/man");
+        assert!(
+            have == want,
+            "docs/man/{} is out of date: {update}",
+            name.display()
+        );
+    }
+}
+
+/// A valid cluster.yaml in `dir` (nothing is contacted by the tests that use it).
+fn cluster(dir: &Path) -> PathBuf {
+    let path = dir.join("cluster.yaml");
+    std::fs::write(
+        &path,
+        "cluster_name: demo\nbootstrap: local\nssh:\n  user: root\n  use_agent: true\n\
+         masters: [127.0.0.1]\nagents: [127.0.0.2]\nhardware: minimal\n",
+    )
+    .expect("cluster.yaml");
+    path
+}
+
+#[test]
+fn validate_json_lists_each_problem_with_its_line() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = cluster(dir.path());
+    let out = strato()
+        .args(["validate", "-o", "json", "-c"])
+        .arg(&good)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["valid"], true, "{report}");
+    assert_eq!(report["error_count"], 0, "{report}");
+
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "cluster_name: demo\nssh:\n  port: 99999\nmasters: []\n",
+    )
+    .expect("write");
+    let out = strato()
+        .args(["validate", "--output", "json", "-c"])
+        .arg(&bad)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["valid"], false, "{report}");
+    let port = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .find(|d| d["key"] == "ssh.port")
+        .unwrap_or_else(|| panic!("no ssh.port diagnostic: {report}"));
+    assert_eq!(port["severity"], "error", "{report}");
+    assert_eq!(port["line"], 3, "{report}");
+}
+
+#[test]
+fn purge_asks_for_the_cluster_name_and_refuses_without_a_terminal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = cluster(dir.path());
+    strato()
+        .args(["uninstall", "--purge", "-c"])
+        .arg(&config)
+        .write_stdin("demo\n")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to purge without confirmation: stdin is not a terminal; pass --yes",
+        ));
+    // Nothing was started: no bootstrap state next to cluster.yaml.
+    assert!(!dir.path().join(".strato").exists());
+}
+
+#[test]
+fn the_full_log_goes_to_a_file_whose_path_is_printed_on_failure() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cache = dir.path().join("cache");
+    strato()
+        .env("XDG_CACHE_HOME", &cache)
+        .env("HOME", dir.path())
+        .args(["validate", "-c"])
+        .arg(dir.path().join("missing.yaml"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "the full log of this run is in {}",
+            cache.join("strato/strato.log").display()
+        )));
+    let log = std::fs::read_to_string(cache.join("strato/strato.log")).expect("default log");
+    assert!(
+        log.contains("run: ") && log.contains("missing.yaml"),
+        "{log}"
+    );
+    // An invalid file is a verdict with every reason on stderr: no pointer to the log.
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "cluster_name: demo\nmasters: []\n").expect("write");
+    strato()
+        .env("XDG_CACHE_HOME", &cache)
+        .args(["validate", "-c"])
+        .arg(&bad)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("full log").not());
+
+    let chosen = dir.path().join("mine.log");
+    strato()
+        .arg("--log-file")
+        .arg(&chosen)
+        .args(["validate", "-c"])
+        .arg(cluster(dir.path()))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("full log").not());
+    assert!(std::fs::read_to_string(&chosen)
+        .expect("chosen log")
+        .contains("run: "));
+}
+
+#[test]
+fn quiet_hides_warnings_and_piped_logs_have_no_colour() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = cluster(dir.path());
+    let unwritable = dir.path().join("not-a-dir");
+    std::fs::write(&unwritable, "").expect("file");
+    let log = unwritable.join("strato.log");
+    strato()
+        .arg("--log-file")
+        .arg(&log)
+        .args(["validate", "-c"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("cannot write the log file"));
+    strato()
+        .args(["-q", "--log-file"])
+        .arg(&log)
+        .args(["validate", "-c"])
+        .arg(&config)
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+    // -v logs the run line on stderr; piped, it carries no escape codes.
+    strato()
+        .args(["-v", "validate", "-c"])
+        .arg(&config)
+        .env("XDG_CACHE_HOME", dir.path())
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("run: ").and(predicate::str::contains("\u{1b}[").not()));
+    strato().args(["-q", "-v", "validate"]).assert().code(2);
+}
