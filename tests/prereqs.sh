@@ -50,6 +50,12 @@ need_moto() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
 }
 
+# cargo-deny for tests/advisories.sh, from crates.io (a cold build took 4 min of CPU time,
+# 13 min wall clock on a busy 2-core machine).
+need_cargo_deny() {
+    cargo deny --version >/dev/null 2>&1 || cargo install --locked --quiet cargo-deny
+}
+
 # Headless Chromium for the dashboard test (Debian's package; no browser downloads).
 need_chromium() {
     command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-dejavu-core
@@ -78,6 +84,7 @@ ensure_prereqs() {
     need_curl
     need_marathon_venv
     need_moto
+    need_cargo_deny
     need_chromium
     need_bundle_tools
     need_docker

@@ -145,7 +145,7 @@ fn terraform_writes_a_root_module_and_import_fills_the_hosts() {
         yaml.starts_with("# Hand-written; this comment must survive.\n"),
         "{yaml}"
     );
-    let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("yaml");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&yaml).expect("yaml");
     assert_eq!(
         doc["masters"][0].as_str(),
         Some("10.0.1.10"),
@@ -244,7 +244,7 @@ fn create_status_create_again_destroy_against_moto() {
         yaml.starts_with("# Hand-written; this comment must survive.\n"),
         "{yaml}"
     );
-    let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("yaml");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&yaml).expect("yaml");
     assert_eq!(
         doc["masters"].as_sequence().map(Vec::len),
         Some(1),

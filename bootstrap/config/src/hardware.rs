@@ -124,11 +124,11 @@ mod tests {
     #[test]
     fn hardware_serializes_as_a_word_or_a_mapping() {
         assert_eq!(
-            serde_yaml::to_string(&Hardware::default()).expect("yaml"),
+            yaml_serde::to_string(&Hardware::default()).expect("yaml"),
             "production\n"
         );
         let custom: Hardware =
-            serde_yaml::from_str("{cpus: 2, memory_gib: 4, disk_gib: 20}").expect("mapping");
+            yaml_serde::from_str("{cpus: 2, memory_gib: 4, disk_gib: 20}").expect("mapping");
         assert_eq!(custom, Hardware::Custom(Resources::new(2, 4, 20)));
     }
 }

@@ -115,15 +115,15 @@ mod tests {
 
     #[test]
     fn host_serializes_bare_when_it_has_no_overrides() {
-        let bare = serde_yaml::to_string(&vec![Host::new("10.0.0.1")]).expect("serialize");
+        let bare = yaml_serde::to_string(&vec![Host::new("10.0.0.1")]).expect("serialize");
         assert_eq!(bare, "- 10.0.0.1\n");
         let detailed = Host {
             port: Some(2222),
             ..Host::new("10.0.0.2")
         };
-        let text = serde_yaml::to_string(&detailed).expect("serialize");
+        let text = yaml_serde::to_string(&detailed).expect("serialize");
         assert_eq!(text, "address: 10.0.0.2\nport: 2222\n");
-        let back: Host = serde_yaml::from_str(&text).expect("round trip");
+        let back: Host = yaml_serde::from_str(&text).expect("round trip");
         assert_eq!(back, detailed);
     }
 }

@@ -38,3 +38,4 @@ pub use network::{IpDetect, Network};
 pub use runtime::Runtime;
 pub use ssh::{Bastion, EffectiveSsh, KnownHosts, Ssh};
 pub use validate::check_model;
+pub use yaml::{to_json as yaml_to_json, ParseError as YamlError};

@@ -48,7 +48,7 @@ fn examples_and_valid_fixtures_pass_the_schema_and_the_validator() {
     let validator = jsonschema::validator_for(&schema::json_schema()).expect("schema compiles");
     for path in valid_files() {
         let text = std::fs::read_to_string(&path).expect("read");
-        let json: serde_json::Value = serde_yaml::from_str(&text).expect("yaml");
+        let json: serde_json::Value = yaml_serde::from_str(&text).expect("yaml");
         let errors: Vec<String> = validator
             .iter_errors(&json)
             .map(|e| format!("{} at {}", e, e.instance_path))

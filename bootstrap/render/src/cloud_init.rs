@@ -83,8 +83,8 @@ mod tests {
         assert!(err.to_string().contains("cloud.ssh_public_key"), "{err}");
     }
 
-    /// Parses the YAML through serde_yaml (dev-dependency) into JSON values for easy indexing.
+    /// Parses the YAML through yaml_serde (dev-dependency) into JSON values for easy indexing.
     fn serde_yaml_like(text: &str) -> serde_json::Value {
-        serde_yaml::from_str(text).expect("valid YAML")
+        yaml_serde::from_str(text).expect("valid YAML")
     }
 }

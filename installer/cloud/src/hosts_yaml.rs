@@ -4,7 +4,7 @@
 //! drop every comment.
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_json::Value;
 
 use crate::error::{CloudError, Result};
 
@@ -183,11 +183,16 @@ fn scalar(value: &str) -> String {
 
 fn verify(before: &str, after: &str, hosts: &Hosts) -> std::result::Result<(), String> {
     let parse = |t: &str| {
-        serde_yaml::from_str::<Value>(t).map_err(|e| format!("cannot edit this file safely: {e}"))
+        strato_config::yaml_to_json(t).map_err(|e| {
+            format!(
+                "cannot edit this file safely: line {}: {}",
+                e.mark.line, e.message
+            )
+        })
     };
     let mut before = parse(before)?;
     let mut after = parse(after)?;
-    let list = |v: &[String]| Value::Sequence(v.iter().map(|s| Value::String(s.clone())).collect());
+    let list = |v: &[String]| Value::Array(v.iter().map(|s| Value::String(s.clone())).collect());
     let mut expected = vec![
         ("masters", list(&hosts.masters)),
         ("agents", list(&hosts.agents)),
@@ -196,7 +201,7 @@ fn verify(before: &str, after: &str, hosts: &Hosts) -> std::result::Result<(), S
     if let Some(b) = &hosts.bootstrap {
         expected.push(("bootstrap", Value::String(b.clone())));
     }
-    let (Some(b), Some(a)) = (before.as_mapping_mut(), after.as_mapping_mut()) else {
+    let (Some(b), Some(a)) = (before.as_object_mut(), after.as_object_mut()) else {
         return Err("cannot edit this file safely: the top level is not a mapping".into());
     };
     for (key, value) in expected {

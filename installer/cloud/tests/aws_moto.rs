@@ -271,7 +271,7 @@ async fn create_status_create_again_destroy() {
             && yaml.contains("# cloud-init creates this user"),
         "{yaml}"
     );
-    let doc: serde_yaml::Value = serde_yaml::from_str(&yaml).expect("still YAML");
+    let doc: yaml_serde::Value = yaml_serde::from_str(&yaml).expect("still YAML");
     // Nodes by private address (the bootstrap host fans out inside the network), the bootstrap
     // host by public address (the operator reaches it).
     let masters: Vec<String> = report
@@ -286,7 +286,7 @@ async fn create_status_create_again_destroy() {
     );
     assert_eq!(
         doc["masters"],
-        serde_yaml::to_value(&masters).expect("value")
+        yaml_serde::to_value(&masters).expect("value")
     );
     assert_eq!(doc["agents"].as_sequence().map(Vec::len), Some(2));
     assert_eq!(doc["public_agents"].as_sequence().map(Vec::len), Some(1));

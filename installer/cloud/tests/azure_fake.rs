@@ -156,8 +156,8 @@ async fn create_status_create_again_destroy_in_dependency_order() {
     );
 
     // cluster.yaml got the public addresses; status shows the machines running.
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&config).expect("read")).expect("yaml");
+    let doc: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(&config).expect("read")).expect("yaml");
     let masters: Vec<String> = report
         .machines
         .iter()
@@ -167,7 +167,7 @@ async fn create_status_create_again_destroy_in_dependency_order() {
     assert_eq!(masters.len(), 3);
     assert_eq!(
         doc["masters"],
-        serde_yaml::to_value(&masters).expect("value")
+        yaml_serde::to_value(&masters).expect("value")
     );
     let machines = cmd::status(&config, &env, &mut Vec::new())
         .await

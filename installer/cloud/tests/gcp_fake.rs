@@ -139,15 +139,15 @@ async fn create_status_create_again_destroy_in_dependency_order() {
         .all(|m| m.state == strato_cloud::MachineState::Running
             && m.public_ip.is_some()
             && m.private_ip.is_some()));
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(&config).expect("read")).expect("yaml");
+    let doc: yaml_serde::Value =
+        yaml_serde::from_str(&std::fs::read_to_string(&config).expect("read")).expect("yaml");
     let agents: Vec<String> = report
         .machines
         .iter()
         .filter(|m| m.role == strato_cloud::Role::Agent)
         .filter_map(|m| m.private_ip.clone())
         .collect();
-    assert_eq!(doc["agents"], serde_yaml::to_value(&agents).expect("value"));
+    assert_eq!(doc["agents"], yaml_serde::to_value(&agents).expect("value"));
     assert_eq!(
         cmd::status(&config, &env, &mut Vec::new())
             .await

@@ -204,7 +204,7 @@ pub fn rewrite_files(
     // The tree is rendered here; the server never reads the bundle path (which only exists on
     // this machine).
     c.runtime.bundle = None;
-    serde_yaml::to_string(&c)
+    yaml_serde::to_string(&c)
         .context("cannot serialize cluster.yaml")
         .map_err(CliError::Other)
 }

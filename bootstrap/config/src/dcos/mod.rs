@@ -217,7 +217,7 @@ fn ip_detect(c: &mut Config, cwd: &Path, files: &dyn Files) -> Option<PathBuf> {
 
 /// cluster.yaml text for an imported cluster, with a header saying where it came from.
 pub fn render(cluster: &Cluster, from: &str) -> String {
-    let body = serde_yaml::to_string(cluster).expect("the cluster model always serializes to YAML");
+    let body = yaml_serde::to_string(cluster).expect("the cluster model always serializes to YAML");
     format!(
         "# Converted from the DC/OS config {from} by `strato config import-dcos`.\n\
          # Check it with `strato validate`; see examples/cluster.yaml for every key.\n{body}"

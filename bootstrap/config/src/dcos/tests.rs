@@ -129,6 +129,6 @@ fn host_path_maps_genconf_like_the_dcos_container() {
 fn render_writes_yaml_that_loads_back() {
     let cluster = run(VALID).cluster.expect("converted");
     let text = render(&cluster, "genconf/config.yaml");
-    let back: Cluster = serde_yaml::from_str(&text).expect("rendered yaml loads");
+    let back: Cluster = yaml_serde::from_str(&text).expect("rendered yaml loads");
     assert_eq!(back, cluster);
 }

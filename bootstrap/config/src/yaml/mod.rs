@@ -8,7 +8,7 @@
 mod parse;
 mod scalar;
 
-pub use parse::parse;
+pub use parse::{parse, ParseError};
 
 use crate::diagnostic::Mark;
 
@@ -70,6 +70,12 @@ impl Value {
             Value::Null | Value::Seq(_) | Value::Map(_) => None,
         }
     }
+}
+
+/// Parse one document straight into JSON values (later duplicate keys win), for callers that
+/// compare documents rather than decode them (installer/cloud/src/hosts_yaml.rs).
+pub fn to_json(text: &str) -> Result<serde_json::Value, ParseError> {
+    parse(text).map(|node| node.to_json())
 }
 
 impl Node {
