@@ -6,6 +6,8 @@ mod config;
 #[cfg(target_os = "linux")]
 mod deploy;
 mod genconf;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod glibc;
 mod init;
 mod layering;
 mod runtime;

@@ -160,8 +160,12 @@ impl SshConnector {
         if use_agent && std::env::var_os("SSH_AUTH_SOCK").is_some() {
             auth.push(AuthMethod::Agent);
         }
+        // No agent on Windows yet: with no key file, trying it says so (strato_ssh::AGENT_UNSUPPORTED)
+        // rather than failing with an empty list of methods.
         #[cfg(not(unix))]
-        let _ = use_agent;
+        if use_agent && ssh_key.is_none() {
+            auth.push(AuthMethod::Agent);
+        }
         auth
     }
 }

@@ -96,8 +96,8 @@ pub enum AuthMethod {
     },
     /// A key already read by [`load_private_key`].
     Loaded(LoadedKey),
-    /// Every identity held by the agent at `$SSH_AUTH_SOCK`.
-    #[cfg(unix)]
+    /// Every identity held by the agent at `$SSH_AUTH_SOCK`. Unix only for now: elsewhere trying
+    /// it fails with [`SshError::Agent`] saying to use a key file.
     Agent,
 }
 
@@ -125,7 +125,6 @@ impl AuthMethod {
         match self {
             AuthMethod::Key { path, .. } => format!("key {}", path.display()),
             AuthMethod::Loaded(k) => format!("key {}", k.path.display()),
-            #[cfg(unix)]
             AuthMethod::Agent => "ssh-agent".to_string(),
         }
     }
@@ -192,6 +191,15 @@ pub(crate) async fn authenticate(
             AuthMethod::Loaded(key) => try_key(handle, host, user, Arc::clone(&key.key)).await?,
             #[cfg(unix)]
             AuthMethod::Agent => agent::try_agent(handle, host, user).await?,
+            // russh reaches an agent over a Unix socket; Windows' OpenSSH agent is a named pipe.
+            #[cfg(not(unix))]
+            AuthMethod::Agent => {
+                let _ = user;
+                return Err(SshError::Agent {
+                    host: host.to_string(),
+                    reason: AGENT_UNSUPPORTED.to_string(),
+                });
+            }
         };
         if accepted {
             return Ok(());
@@ -242,6 +250,9 @@ fn protocol(host: &str, step: &'static str, source: russh::Error) -> SshError {
         source,
     }
 }
+
+/// Why [`AuthMethod::Agent`] fails on Windows.
+pub const AGENT_UNSUPPORTED: &str = "ssh-agent is not supported on Windows yet; use a key file";
 
 #[cfg(unix)]
 mod agent {

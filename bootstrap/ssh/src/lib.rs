@@ -41,7 +41,10 @@ mod sudo;
 pub mod timeouts;
 mod upload;
 
-pub use auth::{load_private_key, AuthMethod, LoadedKey, Passphrase, PassphraseFn, PASSPHRASE_ENV};
+pub use auth::{
+    load_private_key, AuthMethod, LoadedKey, Passphrase, PassphraseFn, AGENT_UNSUPPORTED,
+    PASSPHRASE_ENV,
+};
 pub use error::SshError;
 pub use exec::{ExecOptions, ExecOutput, OutputFn, OutputStream};
 pub use forward::LocalForward;
