@@ -1,5 +1,6 @@
 //! The one seam between Strato and a cloud: [`CloudProvider`], and what it reports.
 use std::fmt;
+use std::future::Future;
 
 use async_trait::async_trait;
 
@@ -118,11 +119,63 @@ pub struct CreateReport {
     pub machines: Vec<Machine>,
 }
 
+impl CreateReport {
+    /// Note one resource `ensure_<kind>` returned: made now, or already there.
+    pub(crate) fn note(&mut self, kind: ResourceKind, name: &str, id: &str, created: bool) {
+        let r = Resource {
+            kind,
+            name: name.to_string(),
+            id: id.to_string(),
+        };
+        if created {
+            self.created.push(r);
+        } else {
+            self.existing.push(r);
+        }
+    }
+}
+
+/// The step every provider takes per resource: use the one `found`, else make it with `create`.
+/// Returns the resource and whether it was made now, so `create` is safe to repeat.
+pub(crate) async fn found_or_create<T, Fut>(
+    found: Option<T>,
+    create: impl FnOnce() -> Fut,
+) -> Result<(T, bool)>
+where
+    Fut: Future<Output = Result<T>>,
+{
+    match found {
+        Some(existing) => Ok((existing, false)),
+        None => Ok((create().await?, true)),
+    }
+}
+
 /// The result of `destroy`: deleted resources and those that could not be deleted, with why.
 #[derive(Debug, Clone, Default)]
 pub struct DestroyReport {
     pub deleted: Vec<Resource>,
     pub failed: Vec<(Resource, String)>,
+}
+
+impl DestroyReport {
+    /// Record one `delete_<kind>` outcome: deleted, or left behind with why.
+    pub(crate) fn record<T, E: fmt::Display>(
+        &mut self,
+        kind: ResourceKind,
+        name: &str,
+        id: &str,
+        result: Result<T, E>,
+    ) {
+        let r = Resource {
+            kind,
+            name: name.to_string(),
+            id: id.to_string(),
+        };
+        match result {
+            Ok(_) => self.deleted.push(r),
+            Err(e) => self.failed.push((r, e.to_string())),
+        }
+    }
 }
 
 /// One cloud. Implementations find their resources by the plan's tags, so every call is safe to

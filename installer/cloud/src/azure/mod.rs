@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 
 use crate::error::{CloudError, Result};
 use crate::provider::{
-    sort_machines, CloudProvider, CreateReport, DestroyReport, Machine, MachineState, Resource,
-    ResourceKind,
+    found_or_create, sort_machines, CloudProvider, CreateReport, DestroyReport, Machine,
+    MachineState, ResourceKind,
 };
-use crate::topology::{Plan, Protocol, Role, Target, TAG_CLUSTER_ID, TAG_ROLE};
+use crate::topology::{MachinePlan, Plan, Protocol, Role, Target, TAG_CLUSTER_ID, TAG_ROLE};
 use arm::Arm;
 use auth::TokenSource;
 
@@ -72,7 +72,8 @@ impl Azure {
         )
     }
 
-    /// Find or create one resource: GET, and PUT only when it is missing.
+    /// Find or create one resource: GET, and PUT only when it is missing. Returns the resource
+    /// and whether it was made now.
     async fn ensure(
         &self,
         report: &mut CreateReport,
@@ -81,23 +82,127 @@ impl Azure {
         path: &str,
         api: &str,
         body: Value,
-    ) -> Result<Value> {
+    ) -> Result<(Value, bool)> {
         let step = format!("create {} {name}", kind.as_str());
-        let (value, made) = match self.arm.get(&step, path, api).await? {
-            Some(existing) => (existing, false),
-            None => (self.arm.put(&step, path, api, &body).await?, true),
-        };
-        let r = Resource {
-            kind,
-            name: name.to_string(),
-            id: value["id"].as_str().unwrap_or(path).to_string(),
-        };
-        if made {
-            report.created.push(r);
-        } else {
-            report.existing.push(r);
+        let found = self.arm.get(&step, path, api).await?;
+        let put = || self.arm.put(&step, path, api, &body);
+        let (value, made) = found_or_create(found, put).await?;
+        report.note(kind, name, value["id"].as_str().unwrap_or(path), made);
+        Ok((value, made))
+    }
+
+    async fn ensure_resource_group(&self, report: &mut CreateReport, plan: &Plan) -> Result<()> {
+        let body = json!({"location": self.location, "tags": Self::tags(plan, None)});
+        let (rg, path) = (&self.resource_group, self.rg_path());
+        let kind = ResourceKind::ResourceGroup;
+        self.ensure(report, kind, rg, &path, API_RESOURCES, body)
+            .await?;
+        Ok(())
+    }
+
+    /// The network security group of one role; returns its id.
+    async fn ensure_nsg(
+        &self,
+        report: &mut CreateReport,
+        plan: &Plan,
+        role: Role,
+    ) -> Result<String> {
+        let name = Self::nsg_name(plan, role);
+        let body = json!({"location": self.location, "tags": Self::tags(plan, None), "properties": {"securityRules": security_rules(plan, role)}});
+        let path = self.path("Microsoft.Network/networkSecurityGroups", &name);
+        let kind = ResourceKind::Firewall;
+        let (nsg, _) = self
+            .ensure(report, kind, &name, &path, API_NETWORK, body)
+            .await?;
+        Ok(nsg["id"].as_str().unwrap_or_default().to_string())
+    }
+
+    /// The virtual network with its one subnet; returns the subnet's id.
+    async fn ensure_network(&self, report: &mut CreateReport, plan: &Plan) -> Result<String> {
+        let body = json!({"location": self.location, "tags": Self::tags(plan, None), "properties": {
+            "addressSpace": {"addressPrefixes": [plan.spec.network_cidr]},
+            "subnets": [{"name": plan.subnet_name, "properties": {"addressPrefix": plan.subnet_cidr}}],
+        }});
+        let (name, kind) = (&plan.network_name, ResourceKind::Network);
+        let path = self.path("Microsoft.Network/virtualNetworks", name);
+        self.ensure(report, kind, name, &path, API_NETWORK, body)
+            .await?;
+        Ok(format!("{path}/subnets/{}", plan.subnet_name))
+    }
+
+    /// A machine's static public address; returns the resource.
+    async fn ensure_public_ip(
+        &self,
+        report: &mut CreateReport,
+        plan: &Plan,
+        m: &MachinePlan,
+    ) -> Result<Value> {
+        let name = format!("{}-ip", m.name);
+        let body = json!({"location": self.location, "tags": Self::tags(plan, Some(m.role)), "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}});
+        let path = self.path("Microsoft.Network/publicIPAddresses", &name);
+        let kind = ResourceKind::PublicIp;
+        Ok(self
+            .ensure(report, kind, &name, &path, API_NETWORK, body)
+            .await?
+            .0)
+    }
+
+    /// A machine's network interface in the subnet, behind its role's NSG; returns the resource.
+    async fn ensure_nic(
+        &self,
+        report: &mut CreateReport,
+        plan: &Plan,
+        m: &MachinePlan,
+        (nsg_id, subnet_id, pip): (&str, &str, &Value),
+    ) -> Result<Value> {
+        let name = format!("{}-nic", m.name);
+        let body = json!({"location": self.location, "tags": Self::tags(plan, Some(m.role)), "properties": {
+            "networkSecurityGroup": {"id": nsg_id},
+            "ipConfigurations": [{"name": "ipconfig1", "properties": {
+                "subnet": {"id": subnet_id}, "privateIPAllocationMethod": "Dynamic", "publicIPAddress": {"id": pip["id"]},
+            }}],
+        }});
+        let path = self.path("Microsoft.Network/networkInterfaces", &name);
+        let kind = ResourceKind::NetworkInterface;
+        Ok(self
+            .ensure(report, kind, &name, &path, API_NETWORK, body)
+            .await?
+            .0)
+    }
+
+    /// The VM; true when it was made now.
+    async fn ensure_vm(
+        &self,
+        report: &mut CreateReport,
+        plan: &Plan,
+        m: &MachinePlan,
+        (image, nic): (&Value, &Value),
+    ) -> Result<bool> {
+        let body = vm_body(plan, m, image, nic, &self.location)?;
+        let path = self.path("Microsoft.Compute/virtualMachines", &m.name);
+        let kind = ResourceKind::Machine;
+        Ok(self
+            .ensure(report, kind, &m.name, &path, API_COMPUTE, body)
+            .await?
+            .1)
+    }
+
+    /// The VM PUT finishes at provisioning; wait for the power state too.
+    async fn wait_running(&self, launched: &[String]) -> Result<()> {
+        let start = Instant::now();
+        for name in launched {
+            while self.power_state(name).await? != MachineState::Running {
+                if start.elapsed() > RUNNING_DEADLINE {
+                    return Err(CloudError::Timeout {
+                        provider: PROVIDER,
+                        step: format!("wait for {name} to run"),
+                        seconds: RUNNING_DEADLINE.as_secs(),
+                    });
+                }
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
         }
-        Ok(value)
+        Ok(())
     }
 
     fn nsg_name(plan: &Plan, role: Role) -> String {
@@ -192,6 +297,51 @@ impl Azure {
     }
 }
 
+impl Azure {
+    /// Everything tagged with the cluster's id, dependents first (`DELETE_ORDER`).
+    async fn delete_tagged(&self, plan: &Plan, report: &mut DestroyReport) -> Result<()> {
+        let filter = format!(
+            "{}/resources?$filter=tagName eq '{TAG_CLUSTER_ID}' and tagValue eq '{}'",
+            self.rg_path(),
+            plan.spec.cluster_id
+        );
+        let step = "list the cluster's resources";
+        let mut tagged = self.arm.list(step, &filter, API_RESOURCES).await?;
+        tagged.sort_by_key(|r| {
+            let t = r["type"].as_str().unwrap_or_default().to_ascii_lowercase();
+            let rank = DELETE_ORDER.iter().position(|(k, _)| *k == t);
+            rank.unwrap_or(DELETE_ORDER.len())
+        });
+        for r in &tagged {
+            let id = r["id"].as_str().unwrap_or_default();
+            let name = r["name"].as_str().unwrap_or(id);
+            let t = r["type"].as_str().unwrap_or_default();
+            let api = DELETE_ORDER.iter().find(|(k, _)| k.eq_ignore_ascii_case(t));
+            let api = api.map_or(API_RESOURCES, |(_, api)| api);
+            let path = id.strip_prefix(DEFAULT_ENDPOINT).unwrap_or(id);
+            let result = self.arm.delete(&format!("delete {name}"), path, api).await;
+            report.record(kind_of(t), name, id, result);
+        }
+        Ok(())
+    }
+
+    /// The resource group goes last, and only when this cluster made it.
+    async fn delete_resource_group(&self, plan: &Plan, report: &mut DestroyReport) -> Result<()> {
+        let path = self.rg_path();
+        let rg = self
+            .arm
+            .get("get resource group", &path, API_RESOURCES)
+            .await?;
+        if rg.is_some_and(|rg| rg["tags"][TAG_CLUSTER_ID] == plan.spec.cluster_id.as_str()) {
+            let step = format!("delete resource group {}", self.resource_group);
+            let result = self.arm.delete(&step, &path, API_RESOURCES).await;
+            let kind = ResourceKind::ResourceGroup;
+            report.record(kind, &self.resource_group, &path, result);
+        }
+        Ok(())
+    }
+}
+
 /// Marketplace images per OS family: (publisher, offer, sku).
 const IMAGES: &[(&str, &str, &str, &str)] = &[
     ("rocky-9", "resf", "rockylinux-x86_64", "9-base"),
@@ -255,6 +405,35 @@ fn purchase_plan(image: &Value) -> Option<Value> {
         .then(|| json!({"name": image["sku"], "product": image["offer"], "publisher": publisher}))
 }
 
+/// The VM's body: size, image, disk, the operator's key and the cloud-init document.
+fn vm_body(plan: &Plan, m: &MachinePlan, image: &Value, nic: &Value, loc: &str) -> Result<Value> {
+    let user = &plan.spec.ssh_user;
+    let custom_data = crate::cloud_init::user_data(plan, m.role)?
+        .map(|u| base64::engine::general_purpose::STANDARD.encode(u));
+    let mut vm_body = json!({"location": loc, "tags": Azure::tags(plan, Some(m.role)), "properties": {
+        "hardwareProfile": {"vmSize": m.instance_type},
+        "storageProfile": {"imageReference": image, "osDisk": {
+            "createOption": "FromImage", "diskSizeGB": m.disk_gib, "deleteOption": "Delete",
+            "managedDisk": {"storageAccountType": "Premium_LRS"},
+        }},
+        "osProfile": {"computerName": m.name, "adminUsername": user, "customData": custom_data, "linuxConfiguration": {
+            "disablePasswordAuthentication": true,
+            "ssh": {"publicKeys": [{"path": format!("/home/{user}/.ssh/authorized_keys"), "keyData": plan.spec.ssh_public_key}]},
+        }},
+        "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true, "deleteOption": "Delete"}}]},
+    }});
+    if let Some(purchase) = purchase_plan(image) {
+        vm_body["plan"] = purchase;
+    }
+    if custom_data.is_none() {
+        // Flatcar: no cloud-config; ARM refuses a null customData.
+        vm_body["properties"]["osProfile"]
+            .as_object_mut()
+            .map(|o| o.remove("customData"));
+    }
+    Ok(vm_body)
+}
+
 fn security_rules(plan: &Plan, role: Role) -> Vec<Value> {
     plan.rules
         .iter()
@@ -310,137 +489,26 @@ impl CloudProvider for Azure {
     async fn create(&self, plan: &Plan) -> Result<CreateReport> {
         let mut report = CreateReport::default();
         let image = image_reference(plan)?;
-        let loc = &self.location;
-        self.ensure(
-            &mut report,
-            ResourceKind::ResourceGroup,
-            &self.resource_group,
-            &self.rg_path(),
-            API_RESOURCES,
-            json!({"location": loc, "tags": Self::tags(plan, None)}),
-        )
-        .await?;
+        self.ensure_resource_group(&mut report, plan).await?;
         let mut nsgs = Vec::new();
         for role in Role::ALL {
-            let name = Self::nsg_name(plan, role);
-            let body = json!({"location": loc, "tags": Self::tags(plan, None), "properties": {"securityRules": security_rules(plan, role)}});
-            let nsg = self
-                .ensure(
-                    &mut report,
-                    ResourceKind::Firewall,
-                    &name,
-                    &self.path("Microsoft.Network/networkSecurityGroups", &name),
-                    API_NETWORK,
-                    body,
-                )
-                .await?;
-            nsgs.push((role, nsg["id"].as_str().unwrap_or_default().to_string()));
+            nsgs.push((role, self.ensure_nsg(&mut report, plan, role).await?));
         }
-        let vnet_body = json!({"location": loc, "tags": Self::tags(plan, None), "properties": {
-            "addressSpace": {"addressPrefixes": [plan.spec.network_cidr]},
-            "subnets": [{"name": plan.subnet_name, "properties": {"addressPrefix": plan.subnet_cidr}}],
-        }});
-        let vnet_path = self.path("Microsoft.Network/virtualNetworks", &plan.network_name);
-        self.ensure(
-            &mut report,
-            ResourceKind::Network,
-            &plan.network_name,
-            &vnet_path,
-            API_NETWORK,
-            vnet_body,
-        )
-        .await?;
-        let subnet_id = format!("{vnet_path}/subnets/{}", plan.subnet_name);
-
+        let subnet_id = self.ensure_network(&mut report, plan).await?;
         let mut launched = Vec::new();
         for m in &plan.machines {
-            let tags = Self::tags(plan, Some(m.role));
-            let ip_name = format!("{}-ip", m.name);
-            let pip_body = json!({"location": loc, "tags": tags, "sku": {"name": "Standard"}, "properties": {"publicIPAllocationMethod": "Static"}});
-            let pip = self
-                .ensure(
-                    &mut report,
-                    ResourceKind::PublicIp,
-                    &ip_name,
-                    &self.path("Microsoft.Network/publicIPAddresses", &ip_name),
-                    API_NETWORK,
-                    pip_body,
-                )
-                .await?;
-            let nic_name = format!("{}-nic", m.name);
+            let pip = self.ensure_public_ip(&mut report, plan, m).await?;
             let nsg_id = nsgs
                 .iter()
                 .find(|(r, _)| *r == m.role)
-                .map(|(_, id)| id.clone())
-                .unwrap_or_default();
-            let nic_body = json!({"location": loc, "tags": tags, "properties": {
-                "networkSecurityGroup": {"id": nsg_id},
-                "ipConfigurations": [{"name": "ipconfig1", "properties": {
-                    "subnet": {"id": subnet_id}, "privateIPAllocationMethod": "Dynamic", "publicIPAddress": {"id": pip["id"]},
-                }}],
-            }});
-            let nic = self
-                .ensure(
-                    &mut report,
-                    ResourceKind::NetworkInterface,
-                    &nic_name,
-                    &self.path("Microsoft.Network/networkInterfaces", &nic_name),
-                    API_NETWORK,
-                    nic_body,
-                )
-                .await?;
-            let user = &plan.spec.ssh_user;
-            let custom_data = crate::cloud_init::user_data(plan, m.role)?
-                .map(|u| base64::engine::general_purpose::STANDARD.encode(u));
-            let mut vm_body = json!({"location": loc, "tags": tags, "properties": {
-                "hardwareProfile": {"vmSize": m.instance_type},
-                "storageProfile": {"imageReference": image, "osDisk": {
-                    "createOption": "FromImage", "diskSizeGB": m.disk_gib, "deleteOption": "Delete",
-                    "managedDisk": {"storageAccountType": "Premium_LRS"},
-                }},
-                "osProfile": {"computerName": m.name, "adminUsername": user, "customData": custom_data, "linuxConfiguration": {
-                    "disablePasswordAuthentication": true,
-                    "ssh": {"publicKeys": [{"path": format!("/home/{user}/.ssh/authorized_keys"), "keyData": plan.spec.ssh_public_key}]},
-                }},
-                "networkProfile": {"networkInterfaces": [{"id": nic["id"], "properties": {"primary": true, "deleteOption": "Delete"}}]},
-            }});
-            if let Some(purchase) = purchase_plan(&image) {
-                vm_body["plan"] = purchase;
-            }
-            if custom_data.is_none() {
-                // Flatcar: no cloud-config; ARM refuses a null customData.
-                vm_body["properties"]["osProfile"]
-                    .as_object_mut()
-                    .map(|o| o.remove("customData"));
-            }
-            let before = report.created.len();
-            self.ensure(
-                &mut report,
-                ResourceKind::Machine,
-                &m.name,
-                &self.path("Microsoft.Compute/virtualMachines", &m.name),
-                API_COMPUTE,
-                vm_body,
-            )
-            .await?;
-            if report.created.len() > before {
+                .map(|(_, id)| id.as_str());
+            let net = (nsg_id.unwrap_or_default(), subnet_id.as_str(), &pip);
+            let nic = self.ensure_nic(&mut report, plan, m, net).await?;
+            if self.ensure_vm(&mut report, plan, m, (&image, &nic)).await? {
                 launched.push(m.name.clone());
             }
         }
-        // The VM PUT finishes at provisioning; wait for the power state too.
-        let start = Instant::now();
-        for name in &launched {
-            while self.power_state(name).await? != MachineState::Running {
-                if start.elapsed() > RUNNING_DEADLINE {
-                    return Err(CloudError::Timeout {
-                        provider: PROVIDER,
-                        step: format!("wait for {name} to run"),
-                        seconds: RUNNING_DEADLINE.as_secs(),
-                    });
-                }
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
+        self.wait_running(&launched).await?;
         report.machines = self.status(plan).await?;
         Ok(report)
     }
@@ -456,69 +524,8 @@ impl CloudProvider for Azure {
 
     async fn destroy(&self, plan: &Plan) -> Result<DestroyReport> {
         let mut report = DestroyReport::default();
-        let filter = format!(
-            "{}/resources?$filter=tagName eq '{TAG_CLUSTER_ID}' and tagValue eq '{}'",
-            self.rg_path(),
-            plan.spec.cluster_id
-        );
-        let mut tagged = self
-            .arm
-            .list("list the cluster's resources", &filter, API_RESOURCES)
-            .await?;
-        let rank = |r: &Value| {
-            let t = r["type"].as_str().unwrap_or_default().to_ascii_lowercase();
-            DELETE_ORDER
-                .iter()
-                .position(|(k, _)| *k == t)
-                .unwrap_or(DELETE_ORDER.len())
-        };
-        tagged.sort_by_key(rank);
-        for r in &tagged {
-            let id = r["id"].as_str().unwrap_or_default();
-            let name = r["name"].as_str().unwrap_or(id);
-            let t = r["type"].as_str().unwrap_or_default();
-            let api = DELETE_ORDER
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(t))
-                .map_or(API_RESOURCES, |(_, api)| api);
-            let path = id.strip_prefix(DEFAULT_ENDPOINT).unwrap_or(id);
-            let result = self.arm.delete(&format!("delete {name}"), path, api).await;
-            let res = Resource {
-                kind: kind_of(t),
-                name: name.to_string(),
-                id: id.to_string(),
-            };
-            match result {
-                Ok(()) => report.deleted.push(res),
-                Err(e) => report.failed.push((res, e.to_string())),
-            }
-        }
-        // The resource group goes last, and only when this cluster made it.
-        if let Some(rg) = self
-            .arm
-            .get("get resource group", &self.rg_path(), API_RESOURCES)
-            .await?
-        {
-            if rg["tags"][TAG_CLUSTER_ID] == plan.spec.cluster_id.as_str() {
-                let res = Resource {
-                    kind: ResourceKind::ResourceGroup,
-                    name: self.resource_group.clone(),
-                    id: self.rg_path(),
-                };
-                match self
-                    .arm
-                    .delete(
-                        &format!("delete resource group {}", self.resource_group),
-                        &self.rg_path(),
-                        API_RESOURCES,
-                    )
-                    .await
-                {
-                    Ok(()) => report.deleted.push(res),
-                    Err(e) => report.failed.push((res, e.to_string())),
-                }
-            }
-        }
+        self.delete_tagged(plan, &mut report).await?;
+        self.delete_resource_group(plan, &mut report).await?;
         Ok(report)
     }
 }
