@@ -7,7 +7,6 @@ mod config;
 mod deploy;
 mod genconf;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-mod glibc;
 mod init;
 mod layering;
 mod runtime;
