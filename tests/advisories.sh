@@ -1,13 +1,28 @@
 #!/usr/bin/env bash
 # Checks Cargo.lock with cargo-deny (deny.toml: advisories and bans) against a RustSec advisory-db
 # snapshot, offline: CI reaches only package registries. A known advisory that deny.toml does not
-# ignore fails the run. The snapshot sits beside the checkout, or where STRATO_ADVISORY_DB points.
+# ignore fails the run. The snapshot sits beside the checkout, or where STRATO_ADVISORY_DB points;
+# without one the in-repo subset for this lock file is used (tests/advisory-db/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-snapshot="${STRATO_ADVISORY_DB:-$PWD/../shared/advisory-db}"
-if [ ! -d "$snapshot/crates" ]; then
-    echo "tests/advisories.sh: no RustSec advisory database at $snapshot" >&2
+full="${STRATO_ADVISORY_DB:-$PWD/../shared/advisory-db}"
+subset="$PWD/tests/advisory-db"
+if [ -d "$full/crates" ]; then
+    snapshot="$full"
+    # Keep the in-repo subset (tests/advisory-db/README.md) covering every crate of the lock file.
+    sed -n 's/^name = "\(.*\)"$/\1/p' Cargo.lock | sort -u | while read -r name; do
+        if [ -d "$full/crates/$name" ] && [ ! -d "$subset/crates/$name" ]; then
+            echo "tests/advisories.sh: $name has advisories but is missing from tests/advisory-db; copying it there" >&2
+            mkdir -p "$subset/crates"
+            cp -R "$full/crates/$name" "$subset/crates/"
+        fi
+    done
+    [ "${1:-}" = "--refresh-subset" ] && exit 0
+elif [ -d "$subset/crates" ]; then
+    snapshot="$subset"
+else
+    echo "tests/advisories.sh: no RustSec advisory database at $full or $subset" >&2
     echo "  set STRATO_ADVISORY_DB to a copy of https://github.com/rustsec/advisory-db" >&2
     exit 1
 fi
