@@ -18,6 +18,42 @@ fn arc(f: &strato_host::FakeTransport) -> Arc<dyn Transport> {
     Arc::new(f.clone())
 }
 
+/// A deploy of the small cluster whose agent 2 hangs in `install.sh`; returns once it hangs.
+async fn deploy_hanging_on_agent_2(
+    dir: &std::path::Path,
+) -> (
+    String,
+    strato_engine::ServeTree,
+    strato_engine::Runner,
+    strato_api::Job,
+) {
+    let yaml = small_cluster();
+    let serve = serve_tree(dir, &yaml);
+    let (m, a1) = (fresh_node(MASTER, 1), fresh_node(AGENT_1, 2));
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let hang = Hang {
+        inner: fresh_node(AGENT_2, 3),
+        prefix: "sh /opt/strato/tmp/install.sh".into(),
+        reached: reached.clone(),
+    };
+    let r = runner(
+        dir,
+        &serve,
+        &[
+            (MASTER, arc(&m)),
+            (AGENT_1, arc(&a1)),
+            (AGENT_2, Arc::new(hang)),
+        ],
+    );
+    let job = r
+        .submit(request(JobKind::Deploy, &yaml, JobOptions::default()))
+        .expect("submit");
+    tokio::time::timeout(Duration::from_secs(30), reached.notified())
+        .await
+        .expect("agent 2 hangs in install");
+    (yaml, serve, r, job)
+}
+
 #[tokio::test]
 async fn deploy_installs_masters_first_then_agents_and_succeeds() {
     let (_d, dir) = tempdir();
@@ -367,30 +403,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
 #[tokio::test]
 async fn a_killed_job_resumes_without_redoing_finished_hosts() {
     let (_d, dir) = tempdir();
-    let yaml = small_cluster();
-    let serve = serve_tree(&dir, &yaml);
-    let (m, a1) = (fresh_node(MASTER, 1), fresh_node(AGENT_1, 2));
-    let reached = Arc::new(tokio::sync::Notify::new());
-    let hang = Hang {
-        inner: fresh_node(AGENT_2, 3),
-        prefix: "sh /opt/strato/tmp/install.sh".into(),
-        reached: reached.clone(),
-    };
-    let r = runner(
-        &dir,
-        &serve,
-        &[
-            (MASTER, arc(&m)),
-            (AGENT_1, arc(&a1)),
-            (AGENT_2, Arc::new(hang)),
-        ],
-    );
-    let job = r
-        .submit(request(JobKind::Deploy, &yaml, JobOptions::default()))
-        .expect("submit");
-    tokio::time::timeout(Duration::from_secs(30), reached.notified())
-        .await
-        .expect("agent 2 hangs in install");
+    let (yaml, serve, r, job) = deploy_hanging_on_agent_2(&dir).await;
     // Wait until agent 1's install is journaled, then kill the job (drop the runner).
     let deadline = Instant::now() + Duration::from_secs(30);
     while Journal::at(dir.join("jobs").join(&job.id))
@@ -545,30 +558,7 @@ async fn a_request_that_cannot_start_leaves_no_job_behind() {
 #[tokio::test]
 async fn a_second_deploy_while_one_runs_is_refused_naming_it() {
     let (_d, dir) = tempdir();
-    let yaml = small_cluster();
-    let serve = serve_tree(&dir, &yaml);
-    let (m, a1) = (fresh_node(MASTER, 1), fresh_node(AGENT_1, 2));
-    let reached = Arc::new(tokio::sync::Notify::new());
-    let hang = Hang {
-        inner: fresh_node(AGENT_2, 3),
-        prefix: "sh /opt/strato/tmp/install.sh".into(),
-        reached: reached.clone(),
-    };
-    let r = runner(
-        &dir,
-        &serve,
-        &[
-            (MASTER, arc(&m)),
-            (AGENT_1, arc(&a1)),
-            (AGENT_2, Arc::new(hang)),
-        ],
-    );
-    let first = r
-        .submit(request(JobKind::Deploy, &yaml, JobOptions::default()))
-        .expect("submit");
-    tokio::time::timeout(Duration::from_secs(30), reached.notified())
-        .await
-        .expect("agent 2 hangs in install");
+    let (yaml, _serve, r, first) = deploy_hanging_on_agent_2(&dir).await;
     for kind in [JobKind::Deploy, JobKind::Uninstall] {
         let err = r
             .submit(request(kind, &yaml, JobOptions::default()))
