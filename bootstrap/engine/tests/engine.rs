@@ -403,7 +403,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
 #[tokio::test]
 async fn a_killed_job_resumes_without_redoing_finished_hosts() {
     let (_d, dir) = tempdir();
-    let (yaml, serve, r, job) = deploy_hanging_on_agent_2(&dir).await;
+    let (_yaml, serve, r, job) = deploy_hanging_on_agent_2(&dir).await;
     // Wait until agent 1's install is journaled, then kill the job (drop the runner).
     let deadline = Instant::now() + Duration::from_secs(30);
     while Journal::at(dir.join("jobs").join(&job.id))
