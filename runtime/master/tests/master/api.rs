@@ -414,15 +414,7 @@ async fn a_web_page_cannot_post_apps() {
             .expect("post");
         assert_eq!(response.status().as_u16(), 403, "{name}: {value}");
     }
-    let apps: Value = cluster
-        .http
-        .get(format!("{}/v2/apps", cluster.marathon))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let (_, apps) = cluster.get("/v2/apps").await;
     assert_eq!(apps["apps"], serde_json::json!([]), "nothing was created");
     // A JSON post with a charset from localhost is fine.
     let response = cluster
@@ -479,15 +471,7 @@ async fn apps_marathon_would_refuse_get_422_and_the_master_stays_up() {
     assert_eq!(body["details"][0]["path"], "/gpus");
 
     // Still serving, and only /a exists.
-    let apps: Value = cluster
-        .http
-        .get(format!("{}/v2/apps", cluster.marathon))
-        .send()
-        .await
-        .expect("get")
-        .json()
-        .await
-        .expect("json");
+    let (_, apps) = cluster.get("/v2/apps").await;
     let ids: Vec<&str> = apps["apps"]
         .as_array()
         .expect("apps")
