@@ -1,4 +1,5 @@
-//! Turns each DNS request into an answer: authoritative inside the domain, forwarded outside it.
+//! Turns each DNS request into an answer: authoritative inside the domain, forwarded outside it
+//! for clients on the cluster's networks (`recursion.rs`), REFUSED for anyone else.
 
 use std::sync::Arc;
 
@@ -9,6 +10,7 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 
 use crate::forward::{Forwarded, Forwarder};
 use crate::records::{self, Answer};
+use crate::recursion::may_recurse;
 use crate::view::DnsView;
 
 pub struct Handler {
@@ -52,8 +54,9 @@ impl RequestHandler for Handler {
         let name = info.query.name().into();
         let rtype = info.query.query_type();
 
+        let recursion = self.forwarder.is_some() && may_recurse(request.src().ip());
         let mut header = Header::response_from_request(request.header());
-        header.set_recursion_available(self.forwarder.is_some());
+        header.set_recursion_available(recursion);
 
         let snapshot = self.view.snapshot();
         if let Some(answer) = records::lookup(&snapshot, &self.domain, &name, rtype) {
@@ -79,7 +82,7 @@ impl RequestHandler for Handler {
             return send(&mut response, message).await;
         }
 
-        let Some(forwarder) = &self.forwarder else {
+        let Some(forwarder) = self.forwarder.as_ref().filter(|_| recursion) else {
             return send(
                 &mut response,
                 builder.error_msg(request.header(), ResponseCode::Refused),

@@ -13,6 +13,7 @@ mod handler;
 pub mod names;
 pub mod probe;
 mod records;
+mod recursion;
 mod server;
 mod view;
 
