@@ -21,20 +21,10 @@ pub fn load_or_create(work_dir: &Path) -> Result<String, CheckpointError> {
     Ok(id)
 }
 
-/// 128 random bits from the kernel, hex encoded; falls back to time and pid (still unique per
-/// work dir, which is all the id needs).
+/// 122 random bits (a v4 UUID from the OS's generator), hex without dashes. No predictable
+/// fallback: an agent id is what the master trusts a re-registering agent by.
 fn random_hex() -> String {
-    use std::io::Read;
-    let mut buf = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut buf));
-    if read.is_ok() {
-        return buf.iter().map(|b| format!("{b:02x}")).collect();
-    }
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    format!("{nanos:x}{:x}", std::process::id())
+    uuid::Uuid::new_v4().simple().to_string()
 }
 
 #[cfg(test)]
