@@ -11,12 +11,12 @@ use aws_sdk_ec2::types::{
 };
 use base64::Engine;
 
-use super::{code, fail, images, machine, tag_filter, tag_map, tag_spec, Aws, PROVIDER};
+use super::{code, fail, images, tag_filter, tag_map, tag_spec, Aws, PROVIDER};
 use crate::error::{CloudError, Result};
 use crate::provider::ResourceKind::{
     Firewall, Gateway, Machine, Network, RouteTable, SshKey, Subnet,
 };
-use crate::provider::{found_or_create, sort_machines, CreateReport};
+use crate::provider::{found_or_create, CreateReport};
 use crate::retry::{with_backoff, Attempt, Backoff};
 use crate::topology::{MachinePlan, Plan, Protocol, Rule, Target, TAG_CLUSTER_ID};
 
@@ -103,14 +103,8 @@ pub async fn run(aws: &Aws, plan: &Plan) -> Result<CreateReport> {
         note(Machine, &m.name, (id, created));
     }
     wait_running(aws, launched).await?;
-    let mut machines: Vec<_> = aws
-        .instances(plan)
-        .await?
-        .iter()
-        .filter_map(machine)
-        .collect();
-    sort_machines(&mut machines);
-    report.machines = machines;
+    // The machines as `status` reports them.
+    report.machines = crate::provider::CloudProvider::status(aws, plan).await?;
     Ok(report)
 }
 
