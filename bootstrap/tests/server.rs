@@ -55,7 +55,7 @@ async fn api_needs_the_token_but_health_and_files_do_not() {
     let (_d, dir) = tempdir();
     let serve = serve_tree(&dir, &small_cluster());
     let s = server(&dir, &[]).await;
-    let http = reqwest::Client::new();
+    let http = strato_tls::client();
     let base = format!("http://{}", s.addr);
     assert!(client(&s).health().await.expect("health"));
     let denied = http

@@ -21,7 +21,7 @@ fn main() {
     let data = tempfile::tempdir().expect("temp data dir");
     let marathon = free_port();
     let mut cluster = Cluster::start(&strato, data.path(), marathon);
-    let http = reqwest::blocking::Client::builder()
+    let http = strato_tls::blocking_client_builder()
         .timeout(Duration::from_secs(10))
         .no_proxy()
         .build()

@@ -380,7 +380,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
 
     // An app posted to the master's Marathon API runs on the agents and answers HTTP.
     let master = &nodes.node("master-1").ip;
-    let http = reqwest::blocking::Client::builder()
+    let http = strato_tls::blocking_client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("http client");

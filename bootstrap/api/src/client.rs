@@ -45,7 +45,7 @@ impl Client {
     /// No request is made until a method is called.
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Result<Self, ClientError> {
         let base = base.into().trim_end_matches('/').to_string();
-        let http = reqwest::Client::builder()
+        let http = strato_tls::client_builder()
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|source| ClientError::Http {

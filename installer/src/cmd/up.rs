@@ -356,7 +356,7 @@ mod local {
     }
 
     fn http_client() -> anyhow::Result<reqwest::Client> {
-        reqwest::Client::builder()
+        strato_tls::client_builder()
             .timeout(Duration::from_secs(2))
             .no_proxy()
             .build()

@@ -37,7 +37,7 @@ pub fn base_url(master: &str) -> String {
 impl MasterClient {
     pub fn new(masters: Vec<String>) -> Result<Self, reqwest::Error> {
         Ok(Self {
-            http: reqwest::Client::builder()
+            http: strato_tls::client_builder()
                 .timeout(REQUEST_TIMEOUT)
                 .build()?,
             masters,

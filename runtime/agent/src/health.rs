@@ -37,7 +37,7 @@ pub enum Probe {
 /// An HTTP client suited to probes: no redirects (3xx is healthy), any certificate (Marathon
 /// does not verify HTTPS checks).
 pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
+    strato_tls::client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .danger_accept_invalid_certs(true)
         .build()

@@ -12,7 +12,9 @@ async fn serve() -> SocketAddr {
 }
 
 async fn get(addr: SocketAddr, path: &str) -> (u16, String, String) {
-    let response = reqwest::get(format!("http://{addr}{path}"))
+    let response = strato_tls::client()
+        .get(format!("http://{addr}{path}"))
+        .send()
         .await
         .expect("request");
     let status = response.status().as_u16();

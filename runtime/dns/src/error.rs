@@ -28,6 +28,12 @@ pub enum DnsError {
     Serve {
         addr: SocketAddr,
         #[source]
-        source: hickory_proto::ProtoError,
+        source: hickory_server::net::NetError,
+    },
+    #[error("cannot set up forwarding to the upstream resolvers {upstreams:?}")]
+    Upstreams {
+        upstreams: Vec<SocketAddr>,
+        #[source]
+        source: hickory_server::net::NetError,
     },
 }

@@ -3,10 +3,11 @@
 
 use std::sync::Arc;
 
-use hickory_proto::op::{Edns, Header, MessageType, OpCode, ResponseCode};
+use hickory_proto::op::{Edns, Header, HeaderCounts, MessageType, Metadata, OpCode, ResponseCode};
 use hickory_proto::rr::Record;
-use hickory_server::authority::MessageResponseBuilder;
+use hickory_server::net::runtime::Time;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
+use hickory_server::zone_handler::{MessageResponse, MessageResponseBuilder};
 
 use crate::forward::{Forwarded, Forwarder};
 use crate::records::{self, Answer};
@@ -21,23 +22,27 @@ pub struct Handler {
 
 #[async_trait::async_trait]
 impl RequestHandler for Handler {
-    async fn handle_request<R: ResponseHandler>(
+    async fn handle_request<R: ResponseHandler, T: Time>(
         &self,
         request: &Request,
         mut response: R,
     ) -> ResponseInfo {
         let mut builder = MessageResponseBuilder::from_message_request(request);
-        if let Some(asked) = request.edns() {
-            // Answer EDNS with EDNS, capped at the fragmentation-safe 1232 bytes (DNS flag day 2020).
+        // Answer EDNS with EDNS, capped at the fragmentation-safe 1232 bytes (DNS flag day 2020).
+        let edns = request.edns.as_ref().map(|asked| {
             let mut edns = Edns::new();
             edns.set_max_payload(asked.max_payload().clamp(512, 1232));
             edns.set_version(0);
+            edns
+        });
+        if let Some(edns) = edns.as_ref() {
             builder.edns(edns);
         }
-        if request.message_type() != MessageType::Query || request.op_code() != OpCode::Query {
+        let asked = &request.metadata;
+        if asked.message_type != MessageType::Query || asked.op_code != OpCode::Query {
             return send(
                 &mut response,
-                builder.error_msg(request.header(), ResponseCode::NotImp),
+                builder.error_msg(asked, ResponseCode::NotImp),
             )
             .await;
         }
@@ -46,7 +51,7 @@ impl RequestHandler for Handler {
             Err(_) => {
                 return send(
                     &mut response,
-                    builder.error_msg(request.header(), ResponseCode::FormErr),
+                    builder.error_msg(asked, ResponseCode::FormErr),
                 )
                 .await
             }
@@ -55,12 +60,12 @@ impl RequestHandler for Handler {
         let rtype = info.query.query_type();
 
         let recursion = self.forwarder.is_some() && may_recurse(request.src().ip());
-        let mut header = Header::response_from_request(request.header());
-        header.set_recursion_available(recursion);
+        let mut header = Metadata::response_from_request(asked);
+        header.recursion_available = recursion;
 
         let snapshot = self.view.snapshot();
         if let Some(answer) = records::lookup(&snapshot, &self.domain, &name, rtype) {
-            header.set_authoritative(true);
+            header.authoritative = true;
             let soa = [records::soa(&self.domain)];
             let (answers, additionals, code) = match answer {
                 Answer::Records {
@@ -70,7 +75,7 @@ impl RequestHandler for Handler {
                 Answer::NoData => (Vec::new(), Vec::new(), ResponseCode::NoError),
                 Answer::NxDomain => (Vec::new(), Vec::new(), ResponseCode::NXDomain),
             };
-            header.set_response_code(code);
+            header.response_code = code;
             let authority: &[Record] = if answers.is_empty() { &soa } else { &[] };
             let message = builder.build(
                 header,
@@ -85,7 +90,7 @@ impl RequestHandler for Handler {
         let Some(forwarder) = self.forwarder.as_ref().filter(|_| recursion) else {
             return send(
                 &mut response,
-                builder.error_msg(request.header(), ResponseCode::Refused),
+                builder.error_msg(asked, ResponseCode::Refused),
             )
             .await;
         };
@@ -95,7 +100,7 @@ impl RequestHandler for Handler {
                 send(&mut response, message).await
             }
             Forwarded::Code(code) => {
-                header.set_response_code(code);
+                header.response_code = code;
                 send(&mut response, builder.build_no_records(header)).await
             }
         }
@@ -104,7 +109,7 @@ impl RequestHandler for Handler {
 
 async fn send<'a, R: ResponseHandler>(
     response: &mut R,
-    message: hickory_server::authority::MessageResponse<
+    message: MessageResponse<
         '_,
         'a,
         impl Iterator<Item = &'a Record> + Send + 'a,
@@ -117,9 +122,13 @@ async fn send<'a, R: ResponseHandler>(
         Ok(info) => info,
         Err(err) => {
             tracing::debug!(error = %err, "cannot send DNS response");
-            let mut header = Header::new();
-            header.set_response_code(ResponseCode::ServFail);
-            header.into()
+            let mut metadata = Metadata::new(0, MessageType::Response, OpCode::Query);
+            metadata.response_code = ResponseCode::ServFail;
+            Header {
+                metadata,
+                counts: HeaderCounts::default(),
+            }
+            .into()
         }
     }
 }

@@ -21,13 +21,9 @@ async fn ask(addr: SocketAddr, name: &str) -> bool {
         return false;
     };
     let id: u16 = std::process::id() as u16;
-    let mut query = Message::new();
-    query
-        .set_id(id)
-        .set_message_type(MessageType::Query)
-        .set_op_code(OpCode::Query)
-        .set_recursion_desired(false)
-        .add_query(Query::query(name, RecordType::A));
+    let mut query = Message::new(id, MessageType::Query, OpCode::Query);
+    query.metadata.recursion_desired = false;
+    query.queries.push(Query::query(name, RecordType::A));
     let Ok(bytes) = query.to_vec() else {
         return false;
     };
@@ -53,11 +49,11 @@ async fn ask(addr: SocketAddr, name: &str) -> bool {
         let Ok(reply) = Message::from_vec(&buf[..len]) else {
             return false;
         };
-        if reply.id() != id {
+        if reply.metadata.id != id {
             continue;
         }
         return !matches!(
-            reply.response_code(),
+            reply.metadata.response_code,
             ResponseCode::ServFail | ResponseCode::Refused
         );
     }

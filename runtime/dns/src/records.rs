@@ -222,7 +222,7 @@ mod tests {
         match answer {
             Some(Answer::Records { answers, .. }) => answers
                 .iter()
-                .filter_map(|r| match r.data() {
+                .filter_map(|r| match &r.data {
                     RData::A(a) => Some(a.0),
                     _ => None,
                 })
@@ -262,8 +262,8 @@ mod tests {
         };
         let mut ports: Vec<u16> = answers
             .iter()
-            .filter_map(|r| match r.data() {
-                RData::SRV(s) => Some(s.port()),
+            .filter_map(|r| match &r.data {
+                RData::SRV(s) => Some(s.port),
                 _ => None,
             })
             .collect();

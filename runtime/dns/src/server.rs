@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hickory_proto::rr::Name;
-use hickory_server::ServerFuture;
+use hickory_server::Server;
 use tokio::net::{TcpListener, UdpSocket};
 
 use crate::error::DnsError;
@@ -16,6 +16,8 @@ use crate::view::DnsView;
 
 /// How long a TCP client may stay idle before the server drops the connection.
 const TCP_IDLE: Duration = Duration::from_secs(10);
+/// Responses queued per TCP connection before the server stops reading from it.
+const TCP_RESPONSE_BUFFER: usize = 32;
 
 /// Where the server listens and what it is authoritative for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -116,11 +118,11 @@ impl DnsServer {
                 .trim_end_matches('.')
                 .to_ascii_lowercase(),
             view,
-            forwarder: Forwarder::new(&self.config.resolvers),
+            forwarder: Forwarder::new(&self.config.resolvers)?,
         };
-        let mut server = ServerFuture::new(handler);
+        let mut server = Server::new(handler);
         server.register_socket(self.udp);
-        server.register_listener(self.tcp, TCP_IDLE);
+        server.register_listener(self.tcp, TCP_IDLE, TCP_RESPONSE_BUFFER);
         tracing::info!(%addr, domain = %self.config.domain, "dns listening");
         shutdown.await;
         server

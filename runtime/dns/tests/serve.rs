@@ -4,13 +4,12 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use hickory_client::client::{Client, ClientHandle};
-use hickory_client::proto::op::ResponseCode;
-use hickory_client::proto::rr::{DNSClass, Name, RData, RecordType};
-use hickory_client::proto::runtime::TokioRuntimeProvider;
-use hickory_client::proto::tcp::TcpClientStream;
-use hickory_client::proto::udp::UdpClientStream;
-use hickory_client::proto::xfer::DnsResponse;
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::proto::op::{DnsResponse, ResponseCode};
+use hickory_net::proto::rr::{DNSClass, Name, RData, RecordType};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::tcp::TcpClientStream;
+use hickory_net::udp::UdpClientStream;
 use strato_dns::{DnsConfig, DnsServer, DnsSnapshot, DnsTask};
 use tokio::sync::oneshot;
 
@@ -64,7 +63,7 @@ async fn start(domain: &str, resolvers: Vec<SocketAddr>, snapshot: DnsSnapshot) 
 
 async fn udp(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
     let stream = UdpClientStream::builder(addr, TokioRuntimeProvider::default()).build();
-    let (mut client, bg) = Client::connect(stream).await.expect("udp client");
+    let (mut client, bg) = Client::<TokioRuntimeProvider>::from_sender(stream);
     tokio::spawn(bg);
     client
         .query(Name::from_str(name).expect("name"), DNSClass::IN, rtype)
@@ -74,7 +73,8 @@ async fn udp(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
 
 async fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
     let (stream, sender) = TcpClientStream::new(addr, None, None, TokioRuntimeProvider::new());
-    let (mut client, bg) = Client::new(stream, sender, None).await.expect("tcp client");
+    let stream = stream.await.expect("tcp connect");
+    let (mut client, bg) = Client::<TokioRuntimeProvider>::new(stream, sender);
     tokio::spawn(bg);
     client
         .query(Name::from_str(name).expect("name"), DNSClass::IN, rtype)
@@ -84,9 +84,9 @@ async fn tcp(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
 
 fn a_records(response: &DnsResponse) -> Vec<Ipv4Addr> {
     let mut ips: Vec<Ipv4Addr> = response
-        .answers()
+        .answers
         .iter()
-        .filter_map(|r| match r.data() {
+        .filter_map(|r| match &r.data {
             RData::A(a) => Some(a.0),
             _ => None,
         })
@@ -99,8 +99,8 @@ fn a_records(response: &DnsResponse) -> Vec<Ipv4Addr> {
 async fn app_a_records_over_udp_name_the_hosts_of_running_tasks() {
     let server = start("strato", vec![], view()).await;
     let response = udp(server.addr, "web-shop.marathon.strato.", RecordType::A).await;
-    assert_eq!(response.response_code(), ResponseCode::NoError);
-    assert!(response.authoritative());
+    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
+    assert!(response.metadata.authoritative);
     assert_eq!(
         a_records(&response),
         vec![Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3)]
@@ -116,12 +116,12 @@ async fn srv_records_over_tcp_carry_every_port_and_resolvable_targets() {
         RecordType::SRV,
     )
     .await;
-    assert_eq!(response.response_code(), ResponseCode::NoError);
+    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
     let mut targets: Vec<(String, u16)> = response
-        .answers()
+        .answers
         .iter()
-        .filter_map(|r| match r.data() {
-            RData::SRV(s) => Some((s.target().to_ascii(), s.port())),
+        .filter_map(|r| match &r.data {
+            RData::SRV(s) => Some((s.target.to_ascii(), s.port)),
             _ => None,
         })
         .collect();
@@ -178,8 +178,12 @@ async fn unknown_names_and_apps_without_running_tasks_are_nxdomain() {
         "whatever.strato.",
     ] {
         let response = udp(server.addr, name, RecordType::A).await;
-        assert_eq!(response.response_code(), ResponseCode::NXDomain, "{name}");
-        assert!(response.answers().is_empty(), "{name}");
+        assert_eq!(
+            response.metadata.response_code,
+            ResponseCode::NXDomain,
+            "{name}"
+        );
+        assert!(response.answers.is_empty(), "{name}");
     }
 }
 
@@ -187,7 +191,7 @@ async fn unknown_names_and_apps_without_running_tasks_are_nxdomain() {
 async fn names_outside_the_domain_are_refused_without_upstreams() {
     let server = start("strato", vec![], view()).await;
     let response = udp(server.addr, "example.com.", RecordType::A).await;
-    assert_eq!(response.response_code(), ResponseCode::Refused);
+    assert_eq!(response.metadata.response_code, ResponseCode::Refused);
 }
 
 #[tokio::test]
@@ -202,14 +206,14 @@ async fn names_outside_the_domain_are_forwarded_to_upstreams() {
         RecordType::A,
     )
     .await;
-    assert_eq!(response.response_code(), ResponseCode::NoError);
+    assert_eq!(response.metadata.response_code, ResponseCode::NoError);
     assert_eq!(
         a_records(&response),
         vec![Ipv4Addr::new(127, 0, 0, 2), Ipv4Addr::new(127, 0, 0, 3)]
     );
 
     let missing = udp(front.addr, "nope.upstream.test.", RecordType::A).await;
-    assert_eq!(missing.response_code(), ResponseCode::NXDomain);
+    assert_eq!(missing.metadata.response_code, ResponseCode::NXDomain);
 }
 
 #[tokio::test]
@@ -237,10 +241,7 @@ async fn edns_queries_get_edns_answers() {
     // hickory's client asks with EDNS by default.
     let server = start("strato", vec![], view()).await;
     let response = udp(server.addr, "leader.strato.", RecordType::A).await;
-    let edns = response
-        .extensions()
-        .as_ref()
-        .expect("an OPT record in the answer");
+    let edns = response.edns.as_ref().expect("an OPT record in the answer");
     assert!(
         edns.max_payload() >= 512 && edns.max_payload() <= 1232,
         "{}",

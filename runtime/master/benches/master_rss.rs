@@ -121,7 +121,7 @@ async fn main() {
     let pid = child.id();
     let mesos = format!("http://127.0.0.1:{mesos_port}");
     let marathon = format!("http://127.0.0.1:{marathon_port}");
-    let http = reqwest::Client::new();
+    let http = strato_tls::client();
     wait_for("the master", 30, || async {
         http.get(format!("{marathon}/ping")).send().await.is_ok()
     })

@@ -37,7 +37,7 @@ pub struct HttpAgentClient {
 
 impl HttpAgentClient {
     pub fn new() -> HttpAgentClient {
-        let http = reqwest::Client::builder()
+        let http = strato_tls::client_builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(3))
             .build()

@@ -103,7 +103,7 @@ impl LocalCluster {
             .stderr(err)
             .spawn()
             .expect("spawn strato up --local");
-        let http = reqwest::blocking::Client::builder()
+        let http = strato_tls::blocking_client_builder()
             .timeout(Duration::from_secs(10))
             .no_proxy()
             .build()

@@ -4,12 +4,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 use std::time::Duration;
 
-use hickory_client::client::{Client, ClientHandle};
-use hickory_client::proto::op::ResponseCode;
-use hickory_client::proto::rr::{DNSClass, Name, RData, RecordType};
-use hickory_client::proto::runtime::TokioRuntimeProvider;
-use hickory_client::proto::udp::UdpClientStream;
-use hickory_client::proto::xfer::DnsResponse;
+use hickory_net::client::{Client, ClientHandle};
+use hickory_net::proto::op::{DnsResponse, ResponseCode};
+use hickory_net::proto::rr::{DNSClass, Name, RData, RecordType};
+use hickory_net::runtime::TokioRuntimeProvider;
+use hickory_net::udp::UdpClientStream;
 use serde_json::json;
 
 use crate::common::cluster::LocalCluster;
@@ -21,7 +20,7 @@ fn query(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
         .expect("runtime");
     runtime.block_on(async {
         let stream = UdpClientStream::builder(addr, TokioRuntimeProvider::default()).build();
-        let (mut client, bg) = Client::connect(stream).await.expect("dns client");
+        let (mut client, bg) = Client::<TokioRuntimeProvider>::from_sender(stream);
         tokio::spawn(bg);
         client
             .query(Name::from_str(name).expect("name"), DNSClass::IN, rtype)
@@ -53,11 +52,11 @@ fn dns_names_a_running_app_and_its_ports() {
         "web-shop.marathon.strato.",
         RecordType::A,
     );
-    assert_eq!(a.response_code(), ResponseCode::NoError);
+    assert_eq!(a.metadata.response_code, ResponseCode::NoError);
     let ips: Vec<Ipv4Addr> = a
-        .answers()
+        .answers
         .iter()
-        .filter_map(|r| match r.data() {
+        .filter_map(|r| match &r.data {
             RData::A(a) => Some(a.0),
             _ => None,
         })
@@ -70,10 +69,10 @@ fn dns_names_a_running_app_and_its_ports() {
         RecordType::SRV,
     );
     let mut ports: Vec<u16> = srv
-        .answers()
+        .answers
         .iter()
-        .filter_map(|r| match r.data() {
-            RData::SRV(s) => Some(s.port()),
+        .filter_map(|r| match &r.data {
+            RData::SRV(s) => Some(s.port),
             _ => None,
         })
         .collect();
@@ -83,7 +82,7 @@ fn dns_names_a_running_app_and_its_ports() {
     assert_eq!(ports, expected);
 
     let leader = query(cluster.dns_addr(), "leader.strato.", RecordType::A);
-    assert_eq!(leader.answers().len(), 1, "leader.strato: {leader:?}");
+    assert_eq!(leader.answers.len(), 1, "leader.strato: {leader:?}");
     let missing = query(cluster.dns_addr(), "nope.marathon.strato.", RecordType::A);
-    assert_eq!(missing.response_code(), ResponseCode::NXDomain);
+    assert_eq!(missing.metadata.response_code, ResponseCode::NXDomain);
 }

@@ -47,7 +47,7 @@ fn header(resp: &reqwest::Response, name: &str) -> Option<String> {
 impl Arm {
     pub fn new(endpoint: &str, token: Arc<dyn TokenSource>) -> Arm {
         Arm {
-            http: reqwest::Client::new(),
+            http: strato_tls::client(),
             endpoint: endpoint.trim_end_matches('/').to_string(),
             token,
         }

@@ -44,7 +44,7 @@ async fn start_binary(master: &FakeMaster, work_dir: &Path) -> (Mutex<Child>, St
         .spawn()
         .expect("start agent");
     let url = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::new();
+    let http = strato_tls::client();
     eventually("the binary to serve", || async {
         let ok = http.get(format!("{url}/health")).send().await.ok()?;
         ok.status().is_success().then_some(())
@@ -71,7 +71,7 @@ async fn a_new_agent_process_reattaches_to_the_old_ones_task() {
     let master = FakeMaster::start().await;
     let work = tempfile::tempdir().expect("tmp");
     let (first, url) = start_binary(&master, work.path()).await;
-    let http = reqwest::Client::new();
+    let http = strato_tls::client();
     let launch = task(
         "survivor.1",
         "echo start >> starts; echo $$ > pid; exec sleep 300",

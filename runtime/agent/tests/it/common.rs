@@ -149,7 +149,7 @@ impl Harness {
             master,
             work,
             agent: Some(agent),
-            http: reqwest::Client::new(),
+            http: strato_tls::client(),
         }
     }
 

@@ -19,7 +19,7 @@ async fn registers_with_the_first_master_that_answers_and_heartbeats() {
         master,
         work,
         agent: Some(agent),
-        http: reqwest::Client::new(),
+        http: strato_tls::client(),
     };
 
     let reg = eventually("a registration", || async {
@@ -103,7 +103,7 @@ async fn updates_made_while_no_master_answers_are_delivered_later() {
         .await
         .expect("agent starts");
     let url = format!("http://{}", agent.local_addr());
-    let http = reqwest::Client::new();
+    let http = strato_tls::client();
     http.post(format!("{url}/v1/tasks"))
         .json(&task("early.1", "true"))
         .send()

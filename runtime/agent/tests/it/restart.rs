@@ -41,7 +41,7 @@ async fn restarted_agent_reattaches_to_running_task() {
         master,
         work,
         agent: Some(first),
-        http: reqwest::Client::new(),
+        http: strato_tls::client(),
     };
     h.launch(&sleeper("keep.1")).await;
     h.wait_state("keep.1", TaskState::Running).await;
@@ -91,7 +91,7 @@ async fn task_that_died_while_the_agent_was_down_is_failed() {
         master,
         work,
         agent: Some(first),
-        http: reqwest::Client::new(),
+        http: strato_tls::client(),
     };
     h.launch(&sleeper("gone.1")).await;
     h.wait_state("gone.1", TaskState::Running).await;

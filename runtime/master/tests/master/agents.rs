@@ -156,7 +156,7 @@ impl FakeAgents {
         Box::pin(async move {
             // Report after answering the launch, as a real agent does.
             tokio::spawn(async move {
-                let _ = reqwest::Client::new()
+                let _ = strato_tls::client()
                     .post(url)
                     .json(&StatusUpdate {
                         agent_id: agent,

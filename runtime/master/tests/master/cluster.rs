@@ -68,7 +68,7 @@ impl Cluster {
         Cluster {
             mesos,
             marathon,
-            http: reqwest::Client::new(),
+            http: strato_tls::client(),
             agents,
             stop: Some(stop),
             handle: Some(handle),
