@@ -1,48 +1,27 @@
-//! Every HTTP client in Strato is built here.
+//! TLS inside a Strato cluster.
 //!
-//! reqwest 0.13 takes its TLS crypto from the process-wide rustls provider and panics when there
-//! is none (its aws-lc-rs default is off: `Cargo.toml` builds reqwest with `rustls-no-provider`).
-//! Strato uses ring, the provider russh already brings, so the first command does not also
-//! compile aws-lc. Whoever builds a client through this crate gets ring installed first.
+//! Every member (master, agent, the operator's CLI) holds a certificate issued by the cluster CA
+//! (`issue`, made on the operator's machine) whose role is written into it as a URI
+//! subject-alternative name (`role`). Servers and clients load their files (`files`), verify the
+//! peer's chain *and* role (`verify`), and servers hand each request the peer's identity
+//! (`server`). Every HTTP client is built by `http_client`, which also installs the one rustls
+//! crypto provider (ring).
 
-use std::sync::Once;
+mod error;
+mod files;
+mod http_client;
+#[cfg(feature = "issue")]
+mod issue;
+mod role;
+mod server;
+mod verify;
 
-/// Installs ring as the process's rustls provider unless one is installed already (a cloud SDK
-/// in `strato-cloud` may have put aws-lc-rs there first; either is fine).
-pub fn install_crypto_provider() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // `Err` means another provider won the race; that one is used.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
-}
-
-/// A reqwest client builder whose TLS is ready to use.
-pub fn client_builder() -> reqwest::ClientBuilder {
-    install_crypto_provider();
-    reqwest::Client::builder()
-}
-
-/// A reqwest client with default settings.
-pub fn client() -> reqwest::Client {
-    client_builder()
-        .build()
-        .unwrap_or_else(|err| panic!("the default HTTP client cannot be built: {err}"))
-}
-
-/// The blocking flavour, for tests and benches that drive a cluster from plain threads.
+pub use error::TlsError;
+pub use files::{MemberTls, TlsFiles};
 #[cfg(feature = "blocking")]
-pub fn blocking_client_builder() -> reqwest::blocking::ClientBuilder {
-    install_crypto_provider();
-    reqwest::blocking::Client::builder()
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn a_client_builds_without_any_other_set_up() {
-        // reqwest would panic here ("No rustls crypto provider is configured") without ring.
-        let _client = super::client();
-        assert!(rustls::crypto::CryptoProvider::get_default().is_some());
-    }
-}
+pub use http_client::blocking_client_builder;
+pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
+#[cfg(feature = "issue")]
+pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};
+pub use role::{peer_ips, peer_roles, MemberRole};
+pub use server::{serve, server_config, ClientAuth, Limits, Peer};
