@@ -35,11 +35,36 @@ pub fn base_url(master: &str) -> String {
 }
 
 impl MasterClient {
-    pub fn new(masters: Vec<String>) -> Result<Self, reqwest::Error> {
+    /// With `tls`, masters are called over https as this agent, and only a server whose
+    /// certificate grants the master role is believed.
+    pub fn new(
+        masters: Vec<String>,
+        tls: Option<&strato_tls::MemberTls>,
+    ) -> Result<Self, crate::error::AgentError> {
+        let builder = match tls {
+            Some(identity) => {
+                strato_tls::member_client_builder(identity, &[strato_tls::MemberRole::Master])
+                    .map_err(|e| crate::error::AgentError::Config {
+                        key: "tls_cert",
+                        message: e.to_string(),
+                    })?
+            }
+            None => strato_tls::client_builder(),
+        };
+        let http = builder
+            .timeout(REQUEST_TIMEOUT)
+            .build()
+            .map_err(|source| crate::error::AgentError::HttpClient { source })?;
+        let masters = masters
+            .into_iter()
+            .map(|m| match (tls, m.strip_prefix("http://")) {
+                (Some(_), Some(rest)) => format!("https://{rest}"),
+                (Some(_), None) if !m.contains("://") => format!("https://{}", m.trim()),
+                _ => m,
+            })
+            .collect();
         Ok(Self {
-            http: strato_tls::client_builder()
-                .timeout(REQUEST_TIMEOUT)
-                .build()?,
+            http,
             masters,
             current: AtomicUsize::new(0),
         })

@@ -39,6 +39,12 @@ pub struct AgentConfig {
     /// to be re-attached by the next agent on the same work dir (the systemd service).
     pub stop_tasks_on_shutdown: bool,
     pub launcher: LauncherChoice,
+    /// The cluster CA and this agent's certificate and key (`strato deploy` writes all three).
+    /// With them the API speaks mutual TLS on `bind` and answers only masters; `/health` stays
+    /// on 127.0.0.1 for the node's own checks.
+    pub tls_ca: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for AgentConfig {
@@ -46,7 +52,8 @@ impl Default for AgentConfig {
         Self {
             masters: vec!["127.0.0.1:5050".to_string()],
             advertise_ip: "127.0.0.1".to_string(),
-            bind: "0.0.0.0".to_string(),
+            // Empty: the advertised address (never every interface by default).
+            bind: String::new(),
             port: 5051,
             work_dir: PathBuf::from("/var/lib/strato/agent"),
             public: false,
@@ -55,6 +62,9 @@ impl Default for AgentConfig {
             hostname: String::new(),
             stop_tasks_on_shutdown: false,
             launcher: LauncherChoice::Auto,
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -95,7 +105,41 @@ impl AgentConfig {
         if self.work_dir.as_os_str().is_empty() {
             return Err(("work_dir", "must not be empty".to_string()));
         }
+        let tls = self.tls_files().map_err(|m| ("tls_cert", m))?;
+        let ip: std::net::IpAddr = self.bind_ip().parse().map_err(|_| {
+            (
+                "bind",
+                format!("{:?} is not an IP address", self.bind_ip()),
+            )
+        })?;
+        if tls.is_none() && !ip.is_loopback() {
+            return Err((
+                "bind",
+                format!(
+                    "{ip} is not loopback and no TLS is configured: set tls_ca, tls_cert and \
+                     tls_key (strato deploy does), or bind to 127.0.0.1"
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// The address the API listens on: `bind`, else `advertise_ip`.
+    pub fn bind_ip(&self) -> &str {
+        if self.bind.trim().is_empty() {
+            &self.advertise_ip
+        } else {
+            &self.bind
+        }
+    }
+
+    /// The TLS files when all three are set; `Err` names the missing ones when only some are.
+    pub fn tls_files(&self) -> Result<Option<strato_tls::TlsFiles>, String> {
+        strato_tls::TlsFiles::from_keys(
+            self.tls_ca.as_deref(),
+            self.tls_cert.as_deref(),
+            self.tls_key.as_deref(),
+        )
     }
 
     pub fn port_range(&self) -> Result<PortRange, String> {

@@ -36,6 +36,12 @@ pub fn router(exec: Executor, agent: AgentInfo) -> Router {
         .with_state(state)
 }
 
+/// What the agent serves on 127.0.0.1 next to its TLS port: health only, since any process on
+/// the node (a task included) can reach loopback.
+pub fn health_router() -> Router {
+    Router::new().route("/health", get(|| async { "ok" }))
+}
+
 fn error(code: StatusCode, message: String) -> Response {
     (code, Json(json!({ "message": message }))).into_response()
 }

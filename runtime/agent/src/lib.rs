@@ -60,6 +60,28 @@ async fn pick_launcher(choice: LauncherChoice) -> Arc<dyn Launcher> {
     }
 }
 
+/// This agent's TLS identity, loaded from the files agent.toml names.
+fn load_tls(config: &AgentConfig) -> Result<Option<strato_tls::MemberTls>, AgentError> {
+    let files = config.tls_files().map_err(|message| AgentError::Config {
+        key: "tls_cert",
+        message,
+    })?;
+    let Some(files) = files else {
+        return Ok(None);
+    };
+    let tls = strato_tls::MemberTls::load(&files).map_err(|e| AgentError::Config {
+        key: "tls_cert",
+        message: e.to_string(),
+    })?;
+    if !tls.roles().contains(&strato_tls::MemberRole::Agent) {
+        return Err(AgentError::Config {
+            key: "tls_cert",
+            message: format!("{} is not an agent certificate", files.cert.display()),
+        });
+    }
+    Ok(Some(tls))
+}
+
 impl Agent {
     /// Recovers checkpointed tasks, starts the HTTP API and registers with a master (in the
     /// background, retrying until one answers).
@@ -85,7 +107,18 @@ impl Agent {
         let exec = Executor::new(launcher, work_dir.clone(), updates_tx, health_http);
         let attached = exec.recover().await?;
 
-        let bind = format!("{}:{}", config.bind, config.port);
+        let tls = load_tls(&config)?;
+        let bind = std::net::SocketAddr::new(
+            config
+                .bind_ip()
+                .parse()
+                .map_err(|_| AgentError::Config {
+                    key: "bind",
+                    message: format!("{:?} is not an IP address", config.bind_ip()),
+                })?,
+            config.port,
+        )
+        .to_string();
         let listener = tokio::net::TcpListener::bind(&bind)
             .await
             .map_err(|source| AgentError::Bind {
@@ -122,17 +155,52 @@ impl Agent {
 
         let (stop_tx, stop_rx) = watch::channel(false);
         let app = http::router(exec.clone(), info.clone());
-        let mut server_stop = stop_rx.clone();
+        // Only masters may call the API over TLS; the node's own health check uses loopback.
+        let server_tls = tls
+            .as_ref()
+            .map(|identity| {
+                strato_tls::server_config(
+                    identity,
+                    strato_tls::ClientAuth::Required(vec![strato_tls::MemberRole::Master]),
+                )
+                .map_err(|e| AgentError::Config {
+                    key: "tls_cert",
+                    message: e.to_string(),
+                })
+            })
+            .transpose()?;
+        let health = match &server_tls {
+            Some(_) if !local_addr.ip().is_loopback() => {
+                let address = std::net::SocketAddr::from(([127, 0, 0, 1], local_addr.port()));
+                Some(
+                    tokio::net::TcpListener::bind(address)
+                        .await
+                        .map_err(|source| AgentError::Bind {
+                            address: address.to_string(),
+                            source,
+                        })?,
+                )
+            }
+            _ => None,
+        };
+        let stopped = |mut rx: watch::Receiver<bool>| async move {
+            let _ = rx.changed().await;
+        };
+        let limits = strato_tls::Limits::default();
+        let main = strato_tls::serve(listener, app, server_tls, limits, stopped(stop_rx.clone()));
+        let health = health.map(|listener| {
+            strato_tls::serve(listener, http::health_router(), None, limits, stopped(stop_rx.clone()))
+        });
         let server = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async move {
-                let _ = server_stop.changed().await;
-            });
-            if let Err(e) = serve.await {
+            let result = match health {
+                Some(health) => tokio::try_join!(main, health).map(|_| ()),
+                None => main.await,
+            };
+            if let Err(e) = result {
                 tracing::error!(error = %e, "agent http server failed");
             }
         });
-        let client = client::MasterClient::new(config.masters.clone())
-            .map_err(|source| AgentError::HttpClient { source })?;
+        let client = client::MasterClient::new(config.masters.clone(), tls.as_ref())?;
         let link = tokio::spawn(
             heartbeat::Link {
                 client: Arc::new(client),

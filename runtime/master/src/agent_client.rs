@@ -33,6 +33,9 @@ pub trait AgentClient: Send + Sync + 'static {
 /// The real client: JSON over HTTP with short timeouts (a slow agent must not stall reconcile).
 pub struct HttpAgentClient {
     http: reqwest::Client,
+    /// Every member of a cluster has TLS or none has: with it, agents are called over https
+    /// with this master's certificate, and answer only if theirs grants the agent role.
+    tls: bool,
 }
 
 impl HttpAgentClient {
@@ -42,7 +45,27 @@ impl HttpAgentClient {
             .connect_timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_default();
-        HttpAgentClient { http }
+        HttpAgentClient { http, tls: false }
+    }
+
+    /// Calls agents over mutual TLS as `identity` (a master certificate).
+    pub fn with_tls(identity: &strato_tls::MemberTls) -> Result<Self, strato_tls::TlsError> {
+        let http = strato_tls::member_client_builder(identity, &[strato_tls::MemberRole::Agent])?
+            .timeout(Duration::from_secs(10))
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .map_err(|e| strato_tls::TlsError::Config {
+                path: "<agent client>".into(),
+                message: e.to_string(),
+            })?;
+        Ok(HttpAgentClient { http, tls: true })
+    }
+
+    fn url(&self, agent: &str, path: &str) -> String {
+        match agent.strip_prefix("http://").filter(|_| self.tls) {
+            Some(rest) => format!("https://{rest}{path}"),
+            None => format!("{agent}{path}"),
+        }
     }
 }
 
@@ -85,7 +108,7 @@ impl AgentClient for HttpAgentClient {
         agent: AgentUrl,
         task: LaunchTask,
     ) -> BoxFuture<'static, Result<(), AgentCallError>> {
-        let url = format!("{agent}{PATH_TASKS}");
+        let url = self.url(&agent, PATH_TASKS);
         Box::pin(post(self.http.clone(), url, task, agent, "launch"))
     }
 
@@ -95,7 +118,7 @@ impl AgentClient for HttpAgentClient {
         task_id: String,
         kill: KillTask,
     ) -> BoxFuture<'static, Result<(), AgentCallError>> {
-        let url = format!("{agent}{PATH_TASKS}/{task_id}{PATH_KILL_SUFFIX}");
+        let url = self.url(&agent, &format!("{PATH_TASKS}/{task_id}{PATH_KILL_SUFFIX}"));
         Box::pin(post(self.http.clone(), url, kill, agent, "kill"))
     }
 }

@@ -30,6 +30,12 @@ pub struct MasterConfig {
     /// The most instances one app may ask for (422 above it): a typo such as
     /// `"instances": 1000000` must not make the scheduler plan and the store hold that many.
     pub max_instances_per_app: u32,
+    /// The cluster CA and this master's certificate and key (`strato deploy` writes all three).
+    /// With them the Mesos and Marathon ports speak mutual TLS on `bind`, and plain HTTP stays
+    /// on 127.0.0.1 for the node's own tools.
+    pub tls_ca: Option<PathBuf>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 impl Default for MasterConfig {
@@ -38,7 +44,8 @@ impl Default for MasterConfig {
             cluster_name: "strato".into(),
             data_dir: PathBuf::from("/var/lib/strato/master"),
             advertise_ip: "127.0.0.1".into(),
-            bind: "0.0.0.0".into(),
+            // Empty: the advertised address (never every interface by default).
+            bind: String::new(),
             mesos_port: 5050,
             marathon_port: 8080,
             dns_port: 53,
@@ -49,6 +56,9 @@ impl Default for MasterConfig {
             heartbeat_interval_seconds: 5,
             reconcile_interval_ms: 1000,
             max_instances_per_app: 100_000,
+            tls_ca: None,
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -81,6 +91,24 @@ impl MasterConfig {
     /// Parses TOML text (the error message carries line and key).
     pub fn parse(text: &str) -> Result<Self, String> {
         toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// The address the ports listen on: `bind`, else `advertise_ip`.
+    pub fn bind_ip(&self) -> &str {
+        if self.bind.trim().is_empty() {
+            &self.advertise_ip
+        } else {
+            &self.bind
+        }
+    }
+
+    /// The TLS files when all three are set; `Err` names the missing ones when only some are.
+    pub fn tls_files(&self) -> Result<Option<strato_tls::TlsFiles>, String> {
+        strato_tls::TlsFiles::from_keys(
+            self.tls_ca.as_deref(),
+            self.tls_cert.as_deref(),
+            self.tls_key.as_deref(),
+        )
     }
 
     pub fn agent_timeout(&self) -> Duration {

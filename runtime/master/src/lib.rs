@@ -41,8 +41,12 @@ pub struct Listeners {
     pub mesos: TcpListener,
     /// `None` when the Marathon port equals the Mesos port.
     pub marathon: Option<TcpListener>,
+    /// With TLS: plain HTTP on 127.0.0.1 for the node's own tools (health checks, postflight).
+    pub loopback: Vec<TcpListener>,
     /// `None` when `dns_port` is 0.
     pub dns: Option<strato_dns::DnsServer>,
+    /// The TLS configuration of `mesos` and `marathon`; `None` serves them plain (loopback only).
+    pub tls: Option<Arc<strato_tls::rustls::ServerConfig>>,
 }
 
 impl Listeners {
@@ -62,6 +66,37 @@ impl Listeners {
     }
 }
 
+/// This master's TLS identity, loaded from the files master.toml names.
+fn load_tls(config: &MasterConfig) -> Result<Option<strato_tls::MemberTls>, MasterError> {
+    let files = config
+        .tls_files()
+        .map_err(|message| MasterError::Config { message })?;
+    files
+        .map(|files| {
+            let tls = strato_tls::MemberTls::load(&files).map_err(|e| MasterError::Config {
+                message: strato_tls_chain(&e),
+            })?;
+            if !tls.roles().contains(&strato_tls::MemberRole::Master) {
+                return Err(MasterError::Config {
+                    message: format!("{} is not a master certificate", files.cert.display()),
+                });
+            }
+            Ok(tls)
+        })
+        .transpose()
+}
+
+fn strato_tls_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 /// Opens the store under `data_dir` and serves until `shutdown` resolves; returns once every
 /// listener has stopped.
 pub async fn run(
@@ -72,16 +107,50 @@ pub async fn run(
         path: config.data_dir.display().to_string(),
         source,
     })?;
+    let tls = load_tls(&config)?;
     let store = strato_store::RedbStore::open(&config.data_dir.join("state.redb"))?;
     let listeners = bind(&config).await?;
-    let master = Master::new(config, Arc::new(store), Arc::new(HttpAgentClient::new()))?;
+    let agents = match &tls {
+        Some(identity) => {
+            HttpAgentClient::with_tls(identity).map_err(|e| MasterError::Config {
+                message: strato_tls_chain(&e),
+            })?
+        }
+        None => HttpAgentClient::new(),
+    };
+    let master = Master::new(config, Arc::new(store), Arc::new(agents))?;
     serve(master, listeners, shutdown).await
 }
 
-/// Binds the Mesos and Marathon ports on `config.bind`.
+/// Binds the Mesos and Marathon ports on the bind address (`bind`, else `advertise_ip`): with
+/// TLS when master.toml names the files, plus plain HTTP on 127.0.0.1; without TLS only a
+/// loopback address is accepted.
 pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
-    let listen = |port: u16, what: &'static str| {
-        let address = format!("{}:{}", config.bind, port);
+    let ip: std::net::IpAddr = config
+        .bind_ip()
+        .parse()
+        .map_err(|_| MasterError::Config {
+            message: format!("bind address {:?} is not an IP address", config.bind_ip()),
+        })?;
+    let tls = load_tls(config)?
+        .map(|identity| {
+            strato_tls::server_config(&identity, strato_tls::ClientAuth::Optional).map_err(|e| {
+                MasterError::Config {
+                    message: strato_tls_chain(&e),
+                }
+            })
+        })
+        .transpose()?;
+    if tls.is_none() && !ip.is_loopback() {
+        return Err(MasterError::Config {
+            message: format!(
+                "bind address {ip} is not loopback and no TLS is configured: set tls_ca, tls_cert \
+                 and tls_key (strato deploy does), or bind to 127.0.0.1"
+            ),
+        });
+    }
+    let listen = |ip: std::net::IpAddr, port: u16, what: &'static str| {
+        let address = SocketAddr::new(ip, port).to_string();
         async move {
             TcpListener::bind(&address)
                 .await
@@ -92,19 +161,24 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
                 })
         }
     };
-    let mesos = listen(config.mesos_port, "mesos port").await?;
+    let mesos = listen(ip, config.mesos_port, "mesos port").await?;
     let marathon = if config.marathon_port == config.mesos_port && config.mesos_port != 0 {
         None
     } else {
-        Some(listen(config.marathon_port, "marathon port").await?)
+        Some(listen(ip, config.marathon_port, "marathon port").await?)
     };
+    let mut loopback = Vec::new();
+    if tls.is_some() && !ip.is_loopback() {
+        let local = std::net::IpAddr::from([127, 0, 0, 1]);
+        loopback.push(listen(local, config.mesos_port, "mesos port on 127.0.0.1").await?);
+        if marathon.is_some() {
+            loopback.push(listen(local, config.marathon_port, "marathon port on 127.0.0.1").await?);
+        }
+    }
     let dns = if config.dns_port == 0 {
         None
     } else {
-        let bind = format!("{}:{}", config.bind, config.dns_port);
-        let bind: SocketAddr = bind.parse().map_err(|_| MasterError::Config {
-            message: format!("bind address {bind} is not an IP address and port"),
-        })?;
+        let bind = SocketAddr::new(ip, config.dns_port);
         let resolvers = config
             .resolvers
             .iter()
@@ -129,7 +203,9 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
     Ok(Listeners {
         mesos,
         marathon,
+        loopback,
         dns,
+        tls,
     })
 }
 
@@ -166,19 +242,46 @@ pub async fn serve(
         let view = dns_view::MasterDnsView::shared(&master);
         tokio::spawn(server.run(view, stopped(stop_rx.clone())))
     });
-    let mesos =
-        axum::serve(listeners.mesos, mesos_router).with_graceful_shutdown(stopped(stop_rx.clone()));
-    let marathon = listeners.marathon.map(|listener| {
+    let limits = strato_tls::Limits::default();
+    let mut servers = vec![tokio::spawn(strato_tls::serve(
+        listeners.mesos,
+        mesos_router,
+        listeners.tls.clone(),
+        limits,
+        stopped(stop_rx.clone()),
+    ))];
+    if let Some(listener) = listeners.marathon {
         let routes = guarded(&listener, router(Arc::clone(&master)));
-        axum::serve(listener, routes).with_graceful_shutdown(stopped(stop_rx.clone()))
-    });
+        servers.push(tokio::spawn(strato_tls::serve(
+            listener,
+            routes,
+            listeners.tls.clone(),
+            limits,
+            stopped(stop_rx.clone()),
+        )));
+    }
+    for listener in listeners.loopback {
+        let routes = guarded(
+            &listener,
+            router(Arc::clone(&master)).merge(strato_dashboard::router()),
+        );
+        servers.push(tokio::spawn(strato_tls::serve(
+            listener,
+            routes,
+            None,
+            limits,
+            stopped(stop_rx.clone()),
+        )));
+    }
     tracing::info!("master serving");
-    let result = match marathon {
-        Some(marathon) => {
-            tokio::try_join!(async { mesos.await }, async { marathon.await }).map(|_| ())
+    let mut result = Ok(());
+    for server in servers {
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(error)) => result = Err(error),
+            Err(error) => result = Err(std::io::Error::other(error)),
         }
-        None => mesos.await,
-    };
+    }
     let _ = reconcile.await;
     if let Some(dns) = dns {
         match dns.await {

@@ -20,6 +20,14 @@ pub(crate) struct OrphanKill {
 }
 
 impl Master {
+    /// The address an agent registered with, if it is known.
+    pub(crate) fn agent_address(&self, agent_id: &str) -> Option<String> {
+        self.lock()
+            .agents
+            .get(agent_id)
+            .map(|a| a.info.address.clone())
+    }
+
     pub(crate) fn register(&self, request: RegisterAgent) -> (Registered, Vec<OrphanKill>) {
         let now = now_millis();
         let agent_id = request.agent.id.clone();

@@ -18,6 +18,36 @@ pub struct TlsFiles {
     pub key: PathBuf,
 }
 
+impl TlsFiles {
+    /// The three keys of a config file (`tls_ca`, `tls_cert`, `tls_key`): all set → `Some`, none
+    /// → `None`, some → `Err` naming the missing ones.
+    pub fn from_keys(
+        ca: Option<&Path>,
+        cert: Option<&Path>,
+        key: Option<&Path>,
+    ) -> Result<Option<Self>, String> {
+        match (ca, cert, key) {
+            (Some(ca), Some(cert), Some(key)) => Ok(Some(Self {
+                ca: ca.to_path_buf(),
+                cert: cert.to_path_buf(),
+                key: key.to_path_buf(),
+            })),
+            (None, None, None) => Ok(None),
+            (ca, cert, key) => {
+                let missing: Vec<&str> = [("tls_ca", ca), ("tls_cert", cert), ("tls_key", key)]
+                    .iter()
+                    .filter(|(_, v)| v.is_none())
+                    .map(|(k, _)| *k)
+                    .collect();
+                Err(format!(
+                    "tls_ca, tls_cert and tls_key go together; {} missing",
+                    missing.join(", ")
+                ))
+            }
+        }
+    }
+}
+
 /// A member's loaded identity. `Debug` names the roles only, never key material.
 pub struct MemberTls {
     pub(crate) roots: Arc<RootCertStore>,

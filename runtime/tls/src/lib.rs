@@ -17,6 +17,8 @@ mod server;
 mod verify;
 
 pub use error::TlsError;
+/// The rustls this crate builds on, for callers that hold its configurations.
+pub use rustls;
 pub use files::{MemberTls, TlsFiles};
 #[cfg(feature = "blocking")]
 pub use http_client::blocking_client_builder;

@@ -7,12 +7,50 @@
 //! - On a loopback listener (`strato up --local`) the `Host` and `Origin` headers must name a
 //!   loopback host too: a page that re-points its own DNS name at 127.0.0.1 (DNS rebinding) still
 //!   sends its own name and is refused.
+//! - Over mutual TLS (a deployed cluster) only cluster members get past health: a client
+//!   certificate from the cluster CA (`strato_tls::Peer`); the agent protocol wants the agent role.
+//!   Plain listeners are loopback-only (`lib.rs::bind` refuses anything else without TLS).
 
 use axum::extract::Request;
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+use strato_tls::{MemberRole, Peer};
+
+/// Paths anyone may ask over TLS: health probes.
+const OPEN_PATHS: [&str; 3] = ["/health", "/master/health", "/ping"];
+
+/// 403 over TLS for a client without a member certificate, except on health paths.
+pub async fn members_only(request: Request, next: Next) -> Response {
+    let anonymous = request
+        .extensions()
+        .get::<Peer>()
+        .is_some_and(|peer| peer.tls && !peer.is_member());
+    if anonymous && !OPEN_PATHS.contains(&request.uri().path()) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "This master answers only cluster members (a client certificate from the cluster CA) \
+             and its own node over 127.0.0.1",
+        );
+    }
+    next.run(request).await
+}
+
+/// 403 over TLS for an agent-protocol call without an agent certificate.
+pub async fn agents_only(request: Request, next: Next) -> Response {
+    let refused = request
+        .extensions()
+        .get::<Peer>()
+        .is_some_and(|peer| peer.tls && !peer.has_role(MemberRole::Agent));
+    if refused {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "Only agents (a certificate of the agent role) may use the agent protocol",
+        );
+    }
+    next.run(request).await
+}
 
 /// 415 for a write whose body is not declared as JSON.
 pub async fn json_bodies_only(request: Request, next: Next) -> Response {
@@ -90,7 +128,7 @@ fn is_loopback_name(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
-fn refuse(status: StatusCode, message: &str) -> Response {
+pub(crate) fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({ "message": message }))).into_response()
 }
 

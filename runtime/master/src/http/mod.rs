@@ -21,12 +21,13 @@ use crate::master::Master;
 /// (`guard::json_bodies_only`).
 pub fn router(master: Arc<Master>) -> Router {
     Router::new()
-        .merge(agent_api::routes())
+        .merge(agent_api::routes().layer(axum::middleware::from_fn(guard::agents_only)))
         .merge(mesos::routes())
         .merge(metrics::routes())
         .merge(marathon::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn(guard::json_bodies_only))
+        .layer(axum::middleware::from_fn(guard::members_only))
         .with_state(master)
 }
 
