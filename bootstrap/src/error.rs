@@ -33,7 +33,9 @@ impl From<EngineError> for ApiError {
             // 404
             EngineError::UnknownJob(_) => ApiError::NotFound(message),
             // 409
-            EngineError::ServeTree { .. } | EngineError::Busy { .. } => ApiError::Conflict(message),
+            EngineError::ServeTree { .. } | EngineError::Busy { .. } | EngineError::Pki(_) => {
+                ApiError::Conflict(message)
+            }
             // 500
             EngineError::Journal { .. } | EngineError::JournalCorrupt { .. } => {
                 ApiError::Internal(message)

@@ -24,7 +24,7 @@ struct Cli {
 enum Command {
     /// Serve the genconf tree and the job API.
     Serve {
-        /// Holds jobs/, serve/ (the genconf tree) and known_hosts.json.
+        /// Holds jobs/, serve/ (the genconf tree), pki/ (the cluster CA) and known_hosts.json.
         #[arg(long, default_value = "/var/lib/strato-bootstrap")]
         data_dir: PathBuf,
         /// API and file server address (nodes download from it: use the node-facing address).
@@ -68,6 +68,7 @@ async fn main() -> ExitCode {
     };
     let connector = Arc::new(SshConnector::new(data_dir.join("known_hosts.json")));
     let opts = ServerOptions {
+        pki_dir: data_dir.join("pki"),
         data_dir,
         listen,
         token,

@@ -30,6 +30,8 @@ pub struct ServerOptions {
     /// The URL nodes download the tree from when cluster.yaml's `bootstrap:` gives none
     /// (`bootstrap: local`); default `http://<listen>`.
     pub serve_url: Option<String>,
+    /// The cluster CA deploys issue node certificates from (made on the first deploy).
+    pub pki_dir: PathBuf,
 }
 
 impl ServerOptions {
@@ -160,6 +162,7 @@ pub async fn start(
                     .unwrap_or_else(|| format!("http://{addr}")),
             },
             base_dir: opts.data_dir.clone(),
+            pki_dir: opts.pki_dir.clone(),
         },
     ));
     let resumed = runner.resume_unfinished();

@@ -22,6 +22,7 @@ async fn server(dir: &std::path::Path, nodes: &[(&str, Arc<dyn Transport>)]) -> 
         listen: "127.0.0.1:0".parse().expect("addr"),
         token: TOKEN.into(),
         serve_url: None,
+        pki_dir: dir.join("pki"),
     };
     start(opts, Arc::new(connector))
         .await

@@ -10,6 +10,7 @@ pub mod error;
 pub mod exit;
 pub mod logging;
 pub mod output;
+pub mod pki;
 pub mod report;
 pub mod ui;
 pub mod wizard;

@@ -280,6 +280,154 @@ fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBu
     path
 }
 
+/// The operator's certificate files `strato deploy` made beside cluster.yaml in `dir`.
+fn operator_files(dir: &std::path::Path) -> strato_tls::TlsFiles {
+    let pki = dir.join(".strato/pki");
+    strato_tls::TlsFiles {
+        ca: pki.join("ca.crt"),
+        cert: pki.join("operator.crt"),
+        key: pki.join("operator.key"),
+    }
+}
+
+/// A mutual-TLS client with `files`' identity, for servers holding `server` role certificates.
+fn member_client(
+    files: &strato_tls::TlsFiles,
+    server: strato_tls::MemberRole,
+) -> reqwest::blocking::Client {
+    let tls = strato_tls::MemberTls::load(files).expect("load the member identity");
+    strato_tls::blocking_member_client_builder(&tls, &[server])
+        .expect("member client")
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("member client")
+}
+
+/// The checks an attacker on the nodes' network would try: plain HTTP, TLS without a
+/// certificate, a certificate of another CA, and an agent's certificate used to pose as another
+/// agent. Each is refused.
+fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
+    let master = &nodes.node("master-1").ip;
+    let agent_1 = &nodes.node("agent-1").ip;
+    let agent_2 = &nodes.node("agent-2").ip;
+    let app = serde_json::json!({"id": "/evil", "cmd": "id > /tmp/owned", "cpus": 0.1, "mem": 16});
+
+    // The master's and agents' APIs no longer listen in plain HTTP on the node's address.
+    let plain = strato_tls::blocking_client_builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("http client");
+    for url in [
+        format!("http://{master}:8080/v2/apps"),
+        format!("http://{agent_1}:5051/state"),
+    ] {
+        assert!(plain.get(&url).send().is_err(), "{url} answered plain HTTP");
+    }
+
+    // TLS without a certificate: the master says 403 to writes and reads alike, the agent does
+    // not finish the handshake.
+    let anonymous = strato_tls::blocking_client_builder()
+        .timeout(Duration::from_secs(10))
+        .tls_danger_accept_invalid_certs(true)
+        .build()
+        .expect("https client");
+    let resp = anonymous
+        .post(format!("https://{master}:8080/v2/apps"))
+        .json(&app)
+        .send()
+        .expect("the master answers a TLS client without a certificate");
+    assert_eq!(resp.status().as_u16(), 403, "POST /v2/apps without a certificate");
+    let resp = anonymous
+        .get(format!("https://{master}:8080/v2/apps"))
+        .send()
+        .expect("GET /v2/apps");
+    assert_eq!(resp.status().as_u16(), 403, "GET /v2/apps without a certificate");
+    assert!(
+        anonymous
+            .get(format!("https://{agent_1}:5051/state"))
+            .send()
+            .is_err(),
+        "an agent served a client without a certificate"
+    );
+
+    // A certificate of another CA, even one claiming the agent role, is not a member.
+    let other = tempfile::tempdir().expect("tmp");
+    let ca = strato_tls::ClusterCa::load_or_create(other.path(), "impostor").expect("CA");
+    let issued = ca
+        .issue(&strato_tls::MemberRequest {
+            role: strato_tls::MemberRole::Agent,
+            name: agent_2.clone(),
+            ips: vec![agent_2.parse().expect("ip")],
+            dns: Vec::new(),
+        })
+        .expect("issue");
+    let impostor = strato_tls::blocking_client_builder()
+        .timeout(Duration::from_secs(10))
+        .tls_danger_accept_invalid_certs(true)
+        .identity(
+            reqwest::Identity::from_pem(format!("{}{}", issued.cert_pem, issued.key_pem).as_bytes())
+                .expect("identity"),
+        )
+        .build()
+        .expect("impostor client");
+    let register = |client: &reqwest::blocking::Client, address: &str| {
+        let body = serde_json::json!({
+            "agent": {
+                "id": "impostor", "hostname": "impostor", "address": address, "port": 5051,
+                "resources": {"cpus": 64.0, "mem": 65536.0, "disk": 1000.0, "ports": []},
+                "role": "*", "version": "0"
+            },
+            "tasks": []
+        });
+        client
+            .post(format!("https://{master}:5050/agent/v1/register"))
+            .json(&body)
+            .send()
+            .map(|r| r.status().as_u16())
+    };
+    // rustls refuses the unknown issuer during the handshake or the route says 403.
+    let status = register(&impostor, agent_2);
+    assert!(
+        !matches!(status, Ok(s) if s < 400),
+        "a certificate of another CA registered an agent: {status:?}"
+    );
+
+    // agent-1's own certificate does not let it register as agent-2.
+    let pem = |path: &str| {
+        String::from_utf8(nodes.exec(nodes.node("agent-1"), &format!("cat {path}")).stdout)
+            .expect("PEM")
+    };
+    let agent_dir = tempfile::tempdir().expect("tmp");
+    let files = strato_tls::TlsFiles {
+        ca: agent_dir.path().join("ca.crt"),
+        cert: agent_dir.path().join("node.crt"),
+        key: agent_dir.path().join("node.key"),
+    };
+    for (path, name) in [(&files.ca, "ca.crt"), (&files.cert, "node.crt"), (&files.key, "node.key")] {
+        std::fs::write(path, pem(&format!("/opt/strato/etc/tls/{name}"))).expect("write");
+    }
+    let agent_client = member_client(&files, strato_tls::MemberRole::Master);
+    assert_eq!(
+        register(&agent_client, agent_2).expect("the master answers agent-1"),
+        403,
+        "agent-1's certificate registered agent-2's address"
+    );
+    // Nor does an agent's certificate drive the Marathon API.
+    let resp = agent_client
+        .post(format!("https://{master}:8080/v2/apps"))
+        .json(&app)
+        .send()
+        .expect("POST /v2/apps with an agent certificate");
+    assert_eq!(resp.status().as_u16(), 403, "an agent certificate posted an app");
+
+    // The operator's key stays the operator's.
+    let mode = std::fs::metadata(operator_files(dir).key)
+        .expect("operator.key")
+        .permissions();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(mode.mode() & 0o777, 0o600);
+}
+
 /// `strato <command> -c cluster.yaml` with the dev bundle; prints its output to the test log.
 fn strato_job(command: &str, config: &std::path::Path) -> std::process::Output {
     let out = crate::common::strato()
@@ -378,9 +526,17 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     let out = strato_job("postflight", &config);
     assert!(out.status.success(), "strato postflight failed");
 
-    // An app posted to the master's Marathon API runs on the agents and answers HTTP.
+    // Nothing on the network but cluster members reaches the cluster (README "Security model").
     let master = &nodes.node("master-1").ip;
-    let http = strato_tls::blocking_client_builder()
+    refuses_strangers(dir.path(), &nodes);
+
+    // An app posted to the master's Marathon API with the operator certificate `strato deploy`
+    // left beside cluster.yaml runs on the agents and answers HTTP.
+    let http = member_client(
+        &operator_files(dir.path()),
+        strato_tls::MemberRole::Master,
+    );
+    let plain = strato_tls::blocking_client_builder()
         .timeout(Duration::from_secs(10))
         .build()
         .expect("http client");
@@ -394,7 +550,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         "constraints": [["hostname", "UNIQUE"]],
     });
     let resp = http
-        .post(format!("http://{master}:8080/v2/apps"))
+        .post(format!("https://{master}:8080/v2/apps"))
         .json(&app)
         .send()
         .expect("POST /v2/apps to the master");
@@ -410,7 +566,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     ];
     let tasks = poll(Duration::from_secs(120), "2 running tasks of /web", || {
         let body: serde_json::Value = http
-            .get(format!("http://{master}:8080/v2/apps/web?embed=app.tasks"))
+            .get(format!("https://{master}:8080/v2/apps/web?embed=app.tasks"))
             .send()
             .ok()?
             .json()
@@ -441,7 +597,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
             Duration::from_secs(60),
             &format!("http on {host}:{port}"),
             || {
-                let resp = http.get(format!("http://{host}:{port}/")).send().ok()?;
+                let resp = plain.get(format!("http://{host}:{port}/")).send().ok()?;
                 resp.status().is_success().then_some(())
             },
         );

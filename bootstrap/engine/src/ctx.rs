@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use strato_api::{EventKind, HostState, HostStatus, JobKind, JobOptions, Role};
 use strato_config::Cluster;
+use strato_tls::ClusterCa;
 use strato_host::{CheckResult, Facts, Host, OsModule, Waivers};
 
 use crate::connector::Connector;
@@ -49,6 +50,8 @@ pub struct JobCtx {
     pub options: JobOptions,
     pub waivers: Waivers,
     pub serve: ServeTree,
+    /// The cluster CA, for a deploy: each node gets a certificate for its role.
+    pub ca: Option<Arc<ClusterCa>>,
     pub connector: Arc<dyn Connector>,
     pub events: Arc<EventBus>,
     /// The whole job's deadline (`ssh.job_timeout_seconds`).

@@ -27,6 +27,9 @@ pub enum EngineError {
         #[source]
         source: serde_json::Error,
     },
+    /// The cluster CA could not be loaded or made (the path is named, key material never).
+    #[error("cluster CA: {0}")]
+    Pki(#[source] strato_tls::TlsError),
     #[error("no job {0}")]
     UnknownJob(String),
     /// One job that changes nodes at a time: a deploy and an uninstall must not interleave.

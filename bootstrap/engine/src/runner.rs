@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use strato_api::{Event, Job, JobKind, JobRequest, JobState};
 use strato_config::{RealFiles, Source};
 use strato_host::Waivers;
+use strato_tls::ClusterCa;
 use tokio::sync::broadcast;
 use tokio::task::JoinHandle;
 
@@ -31,6 +32,9 @@ pub struct RunnerEnv {
     pub serve: ServeTree,
     /// Relative paths in submitted cluster.yaml texts resolve against this.
     pub base_dir: PathBuf,
+    /// The cluster CA (`ca.crt`, `ca.key`): deploys issue each node its certificate from it,
+    /// and make it here on the first deploy.
+    pub pki_dir: PathBuf,
 }
 
 struct Live {
@@ -270,8 +274,18 @@ impl Runner {
             0 => DEFAULT_HOST_CONCURRENCY,
             n => n,
         };
+        // Only a deploy issues certificates; loading once here keeps parallel hosts from racing
+        // to make the CA.
+        let ca = match request.kind {
+            JobKind::Deploy => Some(Arc::new(
+                ClusterCa::load_or_create(&self.env.pki_dir, &cluster.cluster_name)
+                    .map_err(EngineError::Pki)?,
+            )),
+            _ => None,
+        };
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
+            ca,
             kind: request.kind,
             deadline: deadline(request.kind, cluster.ssh.job_timeout_seconds),
             cluster,

@@ -81,11 +81,11 @@ pub fn fresh_node(ip: &str, n: usize) -> FakeTransport {
 }
 
 /// A node that already runs the tree with `digest` in `role` (a healthy, deployed node).
-pub fn deployed_node(ip: &str, n: usize, digest: &str, role: &str) -> FakeTransport {
+pub fn deployed_node(ip: &str, n: usize, marker: &str) -> FakeTransport {
     let fake = fresh_node(ip, n);
     fake.on_prefix(
         "cat /opt/strato/etc/deployed",
-        FakeReply::ok(format!("{digest} {role}\n")),
+        FakeReply::ok(format!("{marker}\n")),
     )
     .on_prefix("systemctl is-active strato", FakeReply::ok("active\n"));
     fake
@@ -109,6 +109,17 @@ pub fn digest(serve: &ServeTree) -> String {
     serve.digest().expect("digest")
 }
 
+/// The deployed marker a node installed by a deploy of `serve` from a runner in `dir` holds:
+/// the tree's digest, the role and the fingerprint of the CA in `<dir>/pki` (made if missing).
+pub fn deployed_marker(dir: &Path, serve: &ServeTree, role: &str) -> String {
+    let ca = strato_tls::ClusterCa::load_or_create(&dir.join("pki"), "test").expect("CA");
+    format!(
+        "{} {role} {}",
+        digest(serve),
+        crate::phases::ca_fingerprint(&ca)
+    )
+}
+
 /// A runner over `transports` with jobs in `<dir>/jobs`.
 pub fn runner(dir: &Path, serve: &ServeTree, transports: &[(&str, Arc<dyn Transport>)]) -> Runner {
     let mut connector = StaticConnector::new();
@@ -121,6 +132,7 @@ pub fn runner(dir: &Path, serve: &ServeTree, transports: &[(&str, Arc<dyn Transp
             connector: Arc::new(connector),
             serve: serve.clone(),
             base_dir: dir.to_path_buf(),
+            pki_dir: dir.join("pki"),
         },
     )
 }

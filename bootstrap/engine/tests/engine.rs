@@ -83,8 +83,26 @@ async fn deploy_installs_masters_first_then_agents_and_succeeds() {
     assert_eq!(
         m.file("/opt/strato/etc/deployed")
             .map(|f| String::from_utf8_lossy(&f.0).into_owned()),
-        Some(format!("{} master\n", digest(&serve)))
+        Some(format!("{}\n", deployed_marker(&dir, &serve, "master")))
     );
+
+    // Each node holds a certificate of the cluster CA for its role, its key readable by root only.
+    let identity = |node: &strato_host::FakeTransport| {
+        let pem = |name: &str| {
+            let (data, _) = node
+                .file(&format!("/opt/strato/etc/tls/{name}"))
+                .unwrap_or_else(|| panic!("{name} uploaded"));
+            String::from_utf8(data).expect("PEM")
+        };
+        assert_eq!(
+            node.file("/opt/strato/etc/tls/node.key").map(|f| f.1),
+            Some(0o600)
+        );
+        strato_tls::MemberTls::from_pem(&pem("ca.crt"), &pem("node.crt"), &pem("node.key"))
+            .expect("the node's files form a member identity")
+    };
+    assert_eq!(identity(&m).roles(), [strato_tls::MemberRole::Master]);
+    assert_eq!(identity(&a1).roles(), [strato_tls::MemberRole::Agent]);
 
     // Every agent starts installing after the master is healthy.
     let events = events(&r, &job.id);
@@ -233,10 +251,9 @@ async fn a_second_deploy_on_a_healthy_cluster_changes_nothing_and_says_so() {
     let (_d, dir) = tempdir();
     let yaml = small_cluster();
     let serve = serve_tree(&dir, &yaml);
-    let d = digest(&serve);
-    let m = deployed_node(MASTER, 1, &d, "master");
-    let a1 = deployed_node(AGENT_1, 2, &d, "agent");
-    let a2 = deployed_node(AGENT_2, 3, &d, "agent");
+    let m = deployed_node(MASTER, 1, &deployed_marker(&dir, &serve, "master"));
+    let a1 = deployed_node(AGENT_1, 2, &deployed_marker(&dir, &serve, "agent"));
+    let a2 = deployed_node(AGENT_2, 3, &deployed_marker(&dir, &serve, "agent"));
     let r = runner(
         &dir,
         &serve,
@@ -361,6 +378,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
         options: JobOptions::default(),
         waivers: Default::default(),
         serve,
+        ca: None,
         connector: Arc::new(StaticConnector::new()),
         events: Arc::new(EventBus::new("job", journal.clone())),
         deadline: Instant::now() + Duration::from_secs(60),

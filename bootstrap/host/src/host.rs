@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::transport::{ExecOptions, ExecOutput, Transport, TransportError, UploadOptions};
 
-/// A change to a host. Build one and pass it to [`Host::apply`].
-#[derive(Debug)]
+/// A change to a host. Build one and pass it to [`Host::apply`]. `Debug` shows an upload's
+/// size, never its bytes (keys and certificates travel this way).
 pub enum Change {
     /// Run a command that alters the host (install, enable a unit, write config with a tool).
     Exec { command: String, opts: ExecOptions },
@@ -24,6 +24,30 @@ pub enum Change {
         mode: u32,
         opts: UploadOptions,
     },
+}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::Exec { command, opts } => f
+                .debug_struct("Exec")
+                .field("command", command)
+                .field("opts", opts)
+                .finish(),
+            Change::Upload {
+                data,
+                path,
+                mode,
+                opts,
+            } => f
+                .debug_struct("Upload")
+                .field("data", &format_args!("<{} bytes>", data.len()))
+                .field("path", path)
+                .field("mode", &format_args!("{mode:o}"))
+                .field("opts", opts)
+                .finish(),
+        }
+    }
 }
 
 impl Change {
@@ -257,6 +281,14 @@ mod tests {
         fake.default_reply(FakeReply::ok("x\n"));
         let host = Host::new("10.0.0.5", Arc::new(fake.clone())).with_dry_run(dry_run);
         (host, fake)
+    }
+
+    #[test]
+    fn debug_of_an_upload_shows_its_size_not_its_bytes() {
+        let change = Change::upload_sudo(b"PRIVATE KEY 42".to_vec(), "/opt/strato/etc/tls/node.key", 0o600);
+        let text = format!("{change:?}");
+        assert!(text.contains("<14 bytes>") && text.contains("600"), "{text}");
+        assert!(!text.contains("PRIVATE") && !text.contains("80, 82"), "{text}");
     }
 
     #[tokio::test]

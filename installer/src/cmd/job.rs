@@ -263,12 +263,14 @@ async fn local(
     let tree = render(loaded, args, Some(url.clone()), need_bundle)?;
     strato_render::write_tree(&tree, &data_dir.join("serve"))
         .map_err(|e| CliError::Other(e.into()))?;
+    crate::pki::ensure(&loaded.base, &loaded.cluster.cluster_name)?;
     let token = uuid::Uuid::new_v4().simple().to_string();
     let opts = strato_bootstrap::ServerOptions {
         data_dir: data_dir.clone(),
         listen: args.listen,
         token: token.clone(),
         serve_url: Some(url),
+        pki_dir: crate::pki::pki_dir(&loaded.base),
     };
     let connector = Arc::new(strato_engine::SshConnector::new(
         data_dir.join("known_hosts.json"),

@@ -93,6 +93,17 @@ fn bootstrap_files(
             });
         }
     }
+    // The cluster CA: the server issues node certificates from it (installer/src/pki.rs says
+    // why it may live there).
+    let ca = crate::pki::ensure(&loaded.base, &loaded.cluster.cluster_name)?;
+    for (name, mode) in [(strato_tls::CA_CERT, 0o644), (strato_tls::CA_KEY, 0o600)] {
+        files.push(BootstrapFile {
+            path: format!("{BOOTSTRAP_DATA_DIR}/pki/{name}"),
+            data: read(&ca.dir().join(name))?,
+            mode,
+            restarts: false,
+        });
+    }
     // Keys and scripts cluster.yaml names go beside the server, readable by root only.
     let mut uploads = Vec::new();
     let text = rewrite_files(&loaded.cluster, &loaded.base, |p| {

@@ -35,12 +35,13 @@ pub fn client() -> reqwest::Client {
         .unwrap_or_else(|err| panic!("the default HTTP client cannot be built: {err}"))
 }
 
-/// A client that presents this member's certificate and accepts only servers whose certificate
-/// chains to the cluster CA, names the address dialled and grants one of `server_roles`.
-pub fn member_client_builder(
+/// The rustls client side of a member: presents this member's certificate and accepts only
+/// servers whose certificate chains to the cluster CA, names the address dialled and grants one
+/// of `server_roles`.
+fn member_client_config(
     tls: &MemberTls,
     server_roles: &[MemberRole],
-) -> Result<reqwest::ClientBuilder, TlsError> {
+) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = RoleServerVerifier::new(
         Arc::clone(&tls.roots),
@@ -65,7 +66,25 @@ pub fn member_client_builder(
             message: e.to_string(),
         })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(client_builder().tls_backend_preconfigured(config))
+    Ok(config)
+}
+
+/// A client for a member (see [`member_client_config`] for whom it trusts).
+pub fn member_client_builder(
+    tls: &MemberTls,
+    server_roles: &[MemberRole],
+) -> Result<reqwest::ClientBuilder, TlsError> {
+    Ok(client_builder().tls_backend_preconfigured(member_client_config(tls, server_roles)?))
+}
+
+/// The blocking flavour of [`member_client_builder`]: an operator's scripts and the tests.
+#[cfg(feature = "blocking")]
+pub fn blocking_member_client_builder(
+    tls: &MemberTls,
+    server_roles: &[MemberRole],
+) -> Result<reqwest::blocking::ClientBuilder, TlsError> {
+    Ok(blocking_client_builder()
+        .tls_backend_preconfigured(member_client_config(tls, server_roles)?))
 }
 
 /// The blocking flavour, for tests and benches that drive a cluster from plain threads.

@@ -21,7 +21,7 @@ pub use error::TlsError;
 pub use rustls;
 pub use files::{MemberTls, TlsFiles};
 #[cfg(feature = "blocking")]
-pub use http_client::blocking_client_builder;
+pub use http_client::{blocking_client_builder, blocking_member_client_builder};
 pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
 #[cfg(feature = "issue")]
 pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};

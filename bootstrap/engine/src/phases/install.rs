@@ -1,6 +1,6 @@
 //! Install masters / Install agents: run the serve tree's `install.sh` for the node's role,
 //! unless the node already runs this exact tree (a marker holds the manifest's sha256 and the
-//! role, and the unit is active): then nothing is touched and the host says "up to date".
+//! role and the cluster CA's fingerprint, and the unit is active): then nothing is touched and the host says "up to date".
 
 use async_trait::async_trait;
 use strato_api::Role;
@@ -10,6 +10,7 @@ use strato_text::shell_quote;
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
+use crate::phases::member_cert::{ca_fingerprint, tls_changes};
 use crate::timeouts::INSTALL_TIMEOUT;
 
 /// Written after a successful install: `<manifest sha256> <role>`.
@@ -76,11 +77,15 @@ impl Phase for InstallNodes {
         let name = host.name().to_string();
         let h = host.host()?;
         let serve_err = |e: crate::EngineError| PhaseError::failed(&name, e.to_string());
-        let want = format!(
+        let mut want = format!(
             "{} {}",
             ctx.serve.digest().map_err(serve_err)?,
             host.role.as_str()
         );
+        if let Some(ca) = &ctx.ca {
+            want.push(' ');
+            want.push_str(&ca_fingerprint(ca));
+        }
         let unit = unit_of(host.role);
         let current = h
             .read(
@@ -104,9 +109,15 @@ impl Phase for InstallNodes {
 
         let script = ctx.serve.read("install.sh").map_err(serve_err)?;
         h.apply_ok(Change::exec_sudo(
-            "mkdir -p /opt/strato/tmp /opt/strato/etc",
+            "mkdir -p /opt/strato/tmp /opt/strato/etc/tls",
         ))
         .await?;
+        // Certificates first: install.sh starts the unit, which loads them.
+        if let Some(ca) = &ctx.ca {
+            for change in tls_changes(ca, host)? {
+                h.apply_ok(change).await?;
+            }
+        }
         h.apply_ok(Change::upload_sudo(script, STAGED_INSTALL, 0o755))
             .await?;
         let command = format!(

@@ -23,6 +23,7 @@ async fn following_survives_a_server_restart_mid_job() {
                 listen,
                 token: "t".into(),
                 serve_url: None,
+                pki_dir: dir.join("pki"),
             },
             Arc::new(connector),
         )

@@ -8,7 +8,8 @@
 //!   loopback host too: a page that re-points its own DNS name at 127.0.0.1 (DNS rebinding) still
 //!   sends its own name and is refused.
 //! - Over mutual TLS (a deployed cluster) only cluster members get past health: a client
-//!   certificate from the cluster CA (`strato_tls::Peer`); the agent protocol wants the agent role.
+//!   certificate from the cluster CA (`strato_tls::Peer`); the agent protocol wants the agent
+//!   role, the rest the operator or master role.
 //!   Plain listeners are loopback-only (`lib.rs::bind` refuses anything else without TLS).
 
 use axum::extract::Request;
@@ -21,18 +22,33 @@ use strato_tls::{MemberRole, Peer};
 /// Paths anyone may ask over TLS: health probes.
 const OPEN_PATHS: [&str; 3] = ["/health", "/master/health", "/ping"];
 
-/// 403 over TLS for a client without a member certificate, except on health paths.
+/// The agent protocol's paths (`runtime/proto`); [`agents_only`] guards them further.
+const AGENT_PROTOCOL: &str = "/agent/v1/";
+
+/// Over TLS: health for anyone, the agent protocol for members, everything else (Marathon,
+/// Mesos state, metrics, the dashboard) for operators and masters only. 403 otherwise: an agent's
+/// key, stolen from one node, must not start tasks on every other node.
 pub async fn members_only(request: Request, next: Next) -> Response {
-    let anonymous = request
-        .extensions()
-        .get::<Peer>()
-        .is_some_and(|peer| peer.tls && !peer.is_member());
-    if anonymous && !OPEN_PATHS.contains(&request.uri().path()) {
-        return refuse(
-            StatusCode::FORBIDDEN,
-            "This master answers only cluster members (a client certificate from the cluster CA) \
-             and its own node over 127.0.0.1",
-        );
+    let path = request.uri().path();
+    let refused = request.extensions().get::<Peer>().and_then(|peer| {
+        if !peer.tls || OPEN_PATHS.contains(&path) {
+            None
+        } else if !peer.is_member() {
+            Some(
+                "This master answers only cluster members (a client certificate from the \
+                 cluster CA) and its own node over 127.0.0.1",
+            )
+        } else if !path.starts_with(AGENT_PROTOCOL)
+            && !peer.has_role(MemberRole::Operator)
+            && !peer.has_role(MemberRole::Master)
+        {
+            Some("This API is for operators (the operator certificate `strato deploy` makes)")
+        } else {
+            None
+        }
+    });
+    if let Some(message) = refused {
+        return refuse(StatusCode::FORBIDDEN, message);
     }
     next.run(request).await
 }

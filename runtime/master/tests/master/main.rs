@@ -6,4 +6,5 @@ mod api;
 mod cluster;
 mod lifecycle;
 mod readiness;
+mod trust;
 mod wiring;

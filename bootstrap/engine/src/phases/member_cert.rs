@@ -1,0 +1,121 @@
+//! A node's member certificate: issued from the cluster CA at install time for the node's role
+//! and the addresses gather-facts found, and written under [`TLS_DIR`] through `Host::apply`
+//! (the key 0600). The master's and agent's configs point at these files
+//! (`templates/config/master.toml.tera`, `templates/config/agent.toml.tera`).
+
+use std::net::IpAddr;
+
+use strato_api::Role;
+use strato_host::Change;
+use strato_tls::{ClusterCa, MemberRequest, MemberRole};
+
+use crate::ctx::HostCtx;
+use crate::error::PhaseError;
+
+/// Where a node keeps the cluster CA certificate and its own certificate and key.
+pub const TLS_DIR: &str = "/opt/strato/etc/tls";
+
+/// The certificate role a node's Strato role runs with; the bootstrap host has none.
+pub fn member_role(role: Role) -> Option<MemberRole> {
+    match role {
+        Role::Master => Some(MemberRole::Master),
+        Role::Agent | Role::PublicAgent => Some(MemberRole::Agent),
+        Role::Bootstrap => None,
+    }
+}
+
+/// The addresses a node's certificate names: its cluster.yaml address and every routable
+/// address on its interfaces (the agent registers with the one ip-detect picks, and the master
+/// checks it against the certificate).
+pub fn request_for(host: &HostCtx, role: MemberRole) -> MemberRequest {
+    let mut ips: Vec<IpAddr> = Vec::new();
+    let mut dns = Vec::new();
+    match host.node.address.parse::<IpAddr>() {
+        Ok(ip) => ips.push(ip),
+        Err(_) => dns.push(host.node.address.clone()),
+    }
+    if let Some(facts) = &host.facts {
+        for ip in &facts.addresses {
+            let link_local = match ip {
+                IpAddr::V4(v4) => v4.is_link_local(),
+                IpAddr::V6(v6) => v6.is_unicast_link_local(),
+            };
+            if !ip.is_loopback() && !ip.is_unspecified() && !link_local && !ips.contains(ip) {
+                ips.push(*ip);
+            }
+        }
+        if let Some(name) = facts.hostname.as_ref().filter(|n| !n.is_empty()) {
+            if !dns.contains(name) {
+                dns.push(name.clone());
+            }
+        }
+    }
+    MemberRequest {
+        role,
+        name: host.node.address.clone(),
+        ips,
+        dns,
+    }
+}
+
+/// The uploads that give `host` the CA certificate and a fresh member certificate.
+pub fn tls_changes(ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseError> {
+    let Some(role) = member_role(host.role) else {
+        return Ok(Vec::new());
+    };
+    let issued = ca
+        .issue(&request_for(host, role))
+        .map_err(|e| PhaseError::failed(host.name(), e.to_string()))?;
+    Ok(vec![
+        Change::upload_sudo(
+            ca.cert_pem().as_bytes().to_vec(),
+            format!("{TLS_DIR}/ca.crt"),
+            0o644,
+        ),
+        Change::upload_sudo(
+            issued.cert_pem.into_bytes(),
+            format!("{TLS_DIR}/node.crt"),
+            0o644,
+        ),
+        Change::upload_sudo(
+            issued.key_pem.into_bytes(),
+            format!("{TLS_DIR}/node.key"),
+            0o600,
+        ),
+    ])
+}
+
+/// A short fingerprint of the CA, recorded in the deployed marker so a node holding
+/// certificates of another CA is reinstalled rather than called up to date.
+pub fn ca_fingerprint(ca: &ClusterCa) -> String {
+    strato_render::sha256_hex(ca.cert_pem().as_bytes())[..16].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strato_host::Facts;
+
+    #[test]
+    fn a_node_certificate_names_its_address_and_routable_interface_addresses() {
+        let mut host = HostCtx::new(strato_config::Host::new("10.0.0.5"), Role::Agent);
+        let mut facts = Facts::from_script_output("");
+        facts.addresses = ["127.0.0.1", "10.0.0.5", "172.17.0.3", "169.254.1.1", "fe80::1"]
+            .iter()
+            .map(|s| s.parse().expect("ip"))
+            .collect();
+        facts.hostname = Some("agent-1".into());
+        host.facts = Some(facts);
+        let req = request_for(&host, MemberRole::Agent);
+        let ips: Vec<String> = req.ips.iter().map(ToString::to_string).collect();
+        assert_eq!(ips, ["10.0.0.5", "172.17.0.3"]);
+        assert_eq!(req.dns, ["agent-1"]);
+        assert_eq!(req.name, "10.0.0.5");
+    }
+
+    #[test]
+    fn the_bootstrap_host_gets_no_certificate() {
+        assert_eq!(member_role(Role::Bootstrap), None);
+        assert_eq!(member_role(Role::PublicAgent), Some(MemberRole::Agent));
+    }
+}

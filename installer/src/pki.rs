@@ -1,0 +1,84 @@
+//! The cluster's PKI on the operator's machine, `<dir of cluster.yaml>/.strato/pki`: the
+//! cluster CA (made on first use) and an operator certificate for talking to the masters'
+//! APIs (`curl --cacert ca.crt --cert operator.crt --key operator.key https://<master>:8080/`).
+//! Node certificates are issued by the bootstrap server at install time
+//! (`bootstrap/engine/src/phases/member_cert.rs`), which is why a remote bootstrap host
+//! receives the CA: it already holds the SSH key that is root on every node.
+
+use std::path::{Path, PathBuf};
+
+use strato_tls::{ClusterCa, MemberRequest, MemberRole};
+
+use crate::CliError;
+
+/// The operator certificate's file name in the PKI directory.
+pub const OPERATOR_CERT: &str = "operator.crt";
+/// The operator key's file name in the PKI directory (0600).
+pub const OPERATOR_KEY: &str = "operator.key";
+
+/// `<base>/.strato/pki`.
+pub fn pki_dir(base: &Path) -> PathBuf {
+    base.join(".strato").join("pki")
+}
+
+fn pki_error(e: strato_tls::TlsError) -> CliError {
+    CliError::Other(anyhow::anyhow!("cluster CA: {e}"))
+}
+
+/// Loads or makes the CA under `<base>/.strato/pki`, and the operator certificate beside it when
+/// there is none yet.
+pub fn ensure(base: &Path, cluster_name: &str) -> Result<ClusterCa, CliError> {
+    let dir = pki_dir(base);
+    let ca = ClusterCa::load_or_create(&dir, cluster_name).map_err(pki_error)?;
+    let cert = dir.join(OPERATOR_CERT);
+    let key = dir.join(OPERATOR_KEY);
+    if !cert.exists() || !key.exists() {
+        let issued = ca
+            .issue(&MemberRequest {
+                role: MemberRole::Operator,
+                name: format!("operator of {cluster_name}"),
+                ips: Vec::new(),
+                dns: Vec::new(),
+            })
+            .map_err(pki_error)?;
+        // The key first: a certificate without its key would stop the next run from issuing.
+        write(&key, issued.key_pem.as_bytes(), 0o600)?;
+        write(&cert, issued.cert_pem.as_bytes(), 0o644)?;
+    }
+    Ok(ca)
+}
+
+fn write(path: &Path, data: &[u8], mode: u32) -> Result<(), CliError> {
+    strato_atomic_file::write_with_mode(path, data, mode).map_err(|source| CliError::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ca_and_an_operator_certificate_are_made_once() {
+        let dir = tempfile::tempdir().expect("tmp");
+        ensure(dir.path(), "c1").expect("first");
+        let pki = pki_dir(dir.path());
+        let first = std::fs::read(pki.join(OPERATOR_CERT)).expect("cert");
+        ensure(dir.path(), "c1").expect("second");
+        assert_eq!(std::fs::read(pki.join(OPERATOR_CERT)).expect("cert"), first);
+        let tls = strato_tls::MemberTls::load(&strato_tls::TlsFiles {
+            ca: pki.join(strato_tls::CA_CERT),
+            cert: pki.join(OPERATOR_CERT),
+            key: pki.join(OPERATOR_KEY),
+        })
+        .expect("the operator files load as a member identity");
+        assert_eq!(tls.roles(), [MemberRole::Operator]);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(pki.join(OPERATOR_KEY)).expect("key").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+    }
+}
