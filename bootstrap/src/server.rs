@@ -20,8 +20,8 @@ use tower_http::services::ServeDir;
 use crate::error::ApiError;
 use crate::route;
 
-/// How to run a server.
-#[derive(Debug, Clone)]
+/// How to run a server. `Debug` leaves the token out.
+#[derive(Clone)]
 pub struct ServerOptions {
     /// `jobs/` (journals), `serve/` (the genconf tree and bundle), `known_hosts.json`.
     pub data_dir: PathBuf,
@@ -32,6 +32,18 @@ pub struct ServerOptions {
     pub serve_url: Option<String>,
     /// The cluster CA deploys issue node certificates from (made on the first deploy).
     pub pki_dir: PathBuf,
+}
+
+impl std::fmt::Debug for ServerOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerOptions")
+            .field("data_dir", &self.data_dir)
+            .field("listen", &self.listen)
+            .field("token", &"<redacted>")
+            .field("serve_url", &self.serve_url)
+            .field("pki_dir", &self.pki_dir)
+            .finish()
+    }
 }
 
 impl ServerOptions {
@@ -177,7 +189,9 @@ pub async fn start(
         serve_dir,
     );
     let task = tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, app).await {
+        // Header-read timeout and a connection cap (strato-tls's serve loop), like every listener.
+        let limits = strato_tls::Limits::default();
+        if let Err(e) = strato_tls::serve(listener, app, None, limits, std::future::pending()).await {
             tracing::error!("server stopped: {e}");
         }
     });

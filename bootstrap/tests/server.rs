@@ -242,3 +242,20 @@ async fn a_killed_server_resumes_the_job_without_redoing_finished_hosts() {
         .collect();
     assert_eq!(skipped, vec![MASTER, AGENT_1]);
 }
+
+#[test]
+fn debug_output_never_shows_the_token() {
+    let opts = ServerOptions {
+        data_dir: "/var/lib/strato-bootstrap".into(),
+        listen: "127.0.0.1:8090".parse().expect("addr"),
+        token: "planted-token-4f1c".into(),
+        serve_url: None,
+        pki_dir: "/var/lib/strato-bootstrap/pki".into(),
+    };
+    let client = strato_api::Client::new("http://127.0.0.1:8090", "planted-token-4f1c")
+        .expect("client");
+    for text in [format!("{opts:?}"), format!("{client:?}")] {
+        assert!(!text.contains("planted-token"), "{text}");
+        assert!(text.contains("<redacted>"), "{text}");
+    }
+}

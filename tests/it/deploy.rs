@@ -267,7 +267,7 @@ fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBu
          bootstrap: {boot}\n\
          ssh:\n  user: root\n  key_path: {key}\n\
          masters: [{master}]\n\
-         agents: [{a1}, {a2}]\n\
+         agents: [{{address: {a1}, labels: {{rack: r1}}}}, {a2}]\n\
          hardware: minimal\n",
         boot = ip("bootstrap"),
         key = nodes.key_path().display(),
@@ -525,6 +525,14 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
 
     let out = strato_job("postflight", &config);
     assert!(out.status.success(), "strato postflight failed");
+
+    // agent-1's labels from cluster.yaml reach its agent.toml (Marathon constraints match on them).
+    let agent_toml = nodes.exec(nodes.node("agent-1"), "cat /opt/strato/etc/agent.toml");
+    let agent_toml = String::from_utf8_lossy(&agent_toml.stdout).into_owned();
+    assert!(
+        agent_toml.contains(r#"attributes = { "rack" = "r1" }"#),
+        "agent-1's agent.toml lacks its labels:\n{agent_toml}"
+    );
 
     // Nothing on the network but cluster members reaches the cluster (README "Security model").
     let master = &nodes.node("master-1").ip;

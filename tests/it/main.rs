@@ -7,6 +7,8 @@ mod config;
 mod deploy;
 mod genconf;
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+mod glibc;
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 mod init;
 mod layering;
 mod runtime;

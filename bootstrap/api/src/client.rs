@@ -33,12 +33,22 @@ pub enum ClientError {
     },
 }
 
-/// A bootstrap server at `base` (`http://127.0.0.1:PORT`), authenticated by a token.
-#[derive(Debug, Clone)]
+/// A bootstrap server at `base` (`http://127.0.0.1:PORT`), authenticated by a token. `Debug`
+/// names the server, never the token.
+#[derive(Clone)]
 pub struct Client {
     base: String,
     token: String,
     http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {

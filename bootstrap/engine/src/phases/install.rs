@@ -120,9 +120,11 @@ impl Phase for InstallNodes {
         }
         h.apply_ok(Change::upload_sudo(script, STAGED_INSTALL, 0o755))
             .await?;
+        // --host picks the node's own agent.toml when cluster.yaml gives it labels.
         let command = format!(
-            "sh {STAGED_INSTALL} --url {} {}",
+            "sh {STAGED_INSTALL} --url {} --host {} {}",
             shell_quote(&ctx.serve.url),
+            shell_quote(&name),
             host.role.as_str()
         );
         let applied = h
