@@ -78,10 +78,17 @@ need_sshd() {
     return "$rc"
 }
 
+# The nodes' install script verifies the serve tree's signature with the openssl command; the
+# tests run that script here too (tests/it/genconf/node.rs).
+need_openssl() {
+    command -v openssl >/dev/null 2>&1 || apt_install openssl
+}
+
 ensure_prereqs() {
     need_sshd
     need_shellcheck
     need_curl
+    need_openssl
     need_marathon_venv
     need_moto
     need_cargo_deny

@@ -9,7 +9,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-packages="systemd,systemd-sysv,dbus,openssh-server,curl,iproute2,ca-certificates,procps,sudo,python3,iputils-ping"
+packages="systemd,systemd-sysv,dbus,openssh-server,curl,iproute2,ca-certificates,procps,sudo,python3,iputils-ping,openssl"
 suite=bookworm
 mirror=${STRATO_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 hash=$(printf '%s\n%s\n%s\n' "$packages" "$suite" "$(cat "$here/build-image.sh")" | sha256sum | cut -c1-12)

@@ -52,6 +52,8 @@ pub struct JobCtx {
     pub serve: ServeTree,
     /// The cluster CA, for a deploy: each node gets a certificate for its role.
     pub ca: Option<Arc<ClusterCa>>,
+    /// The serve tree's public signing key (PEM), for a deploy: nodes verify the tree with it.
+    pub signing_pub: Option<String>,
     pub connector: Arc<dyn Connector>,
     pub events: Arc<EventBus>,
     /// The whole job's deadline (`ssh.job_timeout_seconds`).

@@ -283,9 +283,14 @@ impl Runner {
             )),
             _ => None,
         };
+        let signing_pub = match request.kind {
+            JobKind::Deploy => Some(read_signing_pub(&self.env.pki_dir)?),
+            _ => None,
+        };
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
             ca,
+            signing_pub,
             kind: request.kind,
             deadline: deadline(request.kind, cluster.ssh.job_timeout_seconds),
             cluster,
@@ -324,6 +329,15 @@ fn changes_nodes(request: &JobRequest) -> bool {
 }
 
 /// Every kind but preflight reads the serve tree (install and uninstall scripts, ip-detect).
+/// The public key the serve tree was signed with (`strato_render`'s `RenderedTree::sign` put it
+/// beside the CA). Without it nodes could not verify the tree, so a deploy stops here.
+fn read_signing_pub(pki_dir: &Path) -> Result<String, EngineError> {
+    let path = pki_dir.join(strato_tls::SIGNING_PUB);
+    std::fs::read_to_string(&path).map_err(|source| {
+        EngineError::Pki(strato_tls::TlsError::Read { path, source })
+    })
+}
+
 fn needs_serve_tree(request: &JobRequest) -> bool {
     request.kind != JobKind::Preflight
 }

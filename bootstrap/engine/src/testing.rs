@@ -91,11 +91,13 @@ pub fn deployed_node(ip: &str, n: usize, marker: &str) -> FakeTransport {
     fake
 }
 
-/// A rendered serve tree in `dir` (no bundle: the fake nodes never run install.sh for real).
+/// A rendered serve tree in `dir`, signed with the key in `<dir>/pki` as the installer signs it
+/// (no bundle: the fake nodes never run install.sh for real).
 pub fn serve_tree(dir: &Path, cluster_yaml: &str) -> ServeTree {
     let cluster = crate::parse_cluster(cluster_yaml, dir).expect("valid cluster");
-    let tree = strato_render::render_tree(&cluster, &strato_render::RenderOptions::default())
+    let mut tree = strato_render::render_tree(&cluster, &strato_render::RenderOptions::default())
         .expect("render");
+    tree.sign(&dir.join("pki")).expect("sign");
     let serve = dir.join("serve");
     strato_render::write_tree(&tree, &serve).expect("write tree");
     ServeTree {
@@ -110,13 +112,17 @@ pub fn digest(serve: &ServeTree) -> String {
 }
 
 /// The deployed marker a node installed by a deploy of `serve` from a runner in `dir` holds:
-/// the tree's digest, the role and the fingerprint of the CA in `<dir>/pki` (made if missing).
+/// the tree's digest, the role and the fingerprints of the CA (made if missing) and the signing
+/// key in `<dir>/pki`.
 pub fn deployed_marker(dir: &Path, serve: &ServeTree, role: &str) -> String {
-    let ca = strato_tls::ClusterCa::load_or_create(&dir.join("pki"), "test").expect("CA");
+    let pki = dir.join("pki");
+    let ca = strato_tls::ClusterCa::load_or_create(&pki, "test").expect("CA");
+    let public = std::fs::read(pki.join(strato_tls::SIGNING_PUB)).expect("signing key");
     format!(
-        "{} {role} {}",
+        "{} {role} {} {}",
         digest(serve),
-        crate::phases::ca_fingerprint(&ca)
+        crate::phases::ca_fingerprint(&ca),
+        &strato_render::sha256_hex(&public)[..16]
     )
 }
 

@@ -28,4 +28,7 @@ pub enum RenderError {
         #[source]
         source: std::io::Error,
     },
+    /// The serve-tree signing key could not be loaded, made or used.
+    #[error("cannot sign the serve tree with the key in {dir}: {message}")]
+    Sign { dir: PathBuf, message: String },
 }

@@ -9,7 +9,8 @@
 //! The tree, all paths relative to its root (the bootstrap server serves it as is):
 //! `install.sh`, `upgrade.sh`, `uninstall.sh`, `ip-detect`, `config/{master,agent,public-agent}.toml`,
 //! `config/hosts/<address>/agent.toml` (agents with labels), `systemd/strato-{master,agent}.service`,
-//! `bundle/<runtime bundle>` (when given), `SHA256SUMS` and `manifest.json`.
+//! `bundle/<runtime bundle>` (when given), `SHA256SUMS`, `SHA256SUMS.sig` (once signed) and
+//! `manifest.json`.
 
 mod bootstrap_unit;
 mod cloud_init;
@@ -18,6 +19,7 @@ mod engine;
 mod error;
 mod input;
 mod manifest;
+mod signature;
 mod tree;
 
 pub use bootstrap_unit::{render_bootstrap_unit, BootstrapUnitInput};
@@ -29,6 +31,7 @@ pub use input::{
     MESOS_PORT,
 };
 pub use manifest::{sha256_hex, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
+pub use signature::SIGNATURE_PATH;
 pub use tree::{render_input, write_tree, RenderedFile, RenderedTree};
 
 #[cfg(test)]

@@ -211,3 +211,26 @@ fn write_tree_writes_every_file_with_its_mode_and_drops_stale_ones() {
         .join("bundle/strato-runtime-0.1.0.tar.gz")
         .exists());
 }
+
+#[test]
+fn a_signed_tree_keeps_its_manifest_and_signs_the_same_sums_the_same_way() {
+    let pki = tempfile::tempdir().expect("tmp");
+    let mut a = render_input(&example(), &with_bundle()).expect("renders");
+    let manifest = a.manifest.clone();
+    assert!(!a.is_signed());
+    a.sign(pki.path()).expect("sign");
+    assert!(a.is_signed());
+    assert_eq!(a.manifest, manifest, "the signature is not in the manifest");
+    assert!(a.manifest.get(SIGNATURE_PATH).is_none());
+
+    // The same tree signed again carries the same signature (no spurious upload).
+    let mut b = render_input(&example(), &with_bundle()).expect("renders");
+    b.sign(pki.path()).expect("sign");
+    assert_eq!(a.files[SIGNATURE_PATH], b.files[SIGNATURE_PATH]);
+
+    // A new key signs anew, even for the same sums.
+    std::fs::remove_file(pki.path().join(strato_tls::SIGNING_KEY)).expect("rm key");
+    let mut c = render_input(&example(), &with_bundle()).expect("renders");
+    c.sign(pki.path()).expect("sign");
+    assert_ne!(a.files[SIGNATURE_PATH], c.files[SIGNATURE_PATH]);
+}

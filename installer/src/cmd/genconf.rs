@@ -50,8 +50,15 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
         Err(err) => return Err(CliError::Other(err.into())),
     };
     let options = render_options(&args, &cluster)?;
-    let tree =
+    let mut tree =
         strato_render::render_tree(&cluster, &options).map_err(|e| CliError::Other(e.into()))?;
+    let base = args
+        .config
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let pki = crate::pki::pki_dir(base);
+    tree.sign(&pki).map_err(|e| CliError::Other(e.into()))?;
     strato_render::write_tree(&tree, &args.out_dir).map_err(|e| CliError::Other(e.into()))?;
 
     let count = tree.manifest.files.len() + 1;
@@ -67,7 +74,10 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
         .bootstrap_url
         .or_else(|| strato_render::bootstrap_url(&cluster));
     let url = url.unwrap_or_else(|| "http://BOOTSTRAP:8090".into());
-    println!("on each node: curl -fsSL {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent");
+    println!(
+        "on each node: put {} in /opt/strato/etc/tls/ (install.sh checks the tree's signature with it) and the node's certificate (`strato deploy` does both), then: curl -fsSL {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent",
+        pki.join(strato_tls::SIGNING_PUB).display()
+    );
     Ok(Exit::Success)
 }
 

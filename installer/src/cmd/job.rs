@@ -151,7 +151,11 @@ pub fn render(
         bundle,
         ip_detect_script,
     };
-    strato_render::render_tree(&loaded.cluster, &options).map_err(|e| CliError::Other(e.into()))
+    let mut tree = strato_render::render_tree(&loaded.cluster, &options)
+        .map_err(|e| CliError::Other(e.into()))?;
+    tree.sign(&crate::pki::pki_dir(&loaded.base))
+        .map_err(|e| CliError::Other(e.into()))?;
+    Ok(tree)
 }
 
 /// The runtime bundle: `--bundle`, else `runtime.bundle`, else the one `strato bundle` wrote

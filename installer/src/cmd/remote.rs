@@ -96,7 +96,12 @@ fn bootstrap_files(
     // The cluster CA: the server issues node certificates from it (installer/src/pki.rs says
     // why it may live there).
     let ca = crate::pki::ensure(&loaded.base, &loaded.cluster.cluster_name)?;
-    for (name, mode) in [(strato_tls::CA_CERT, 0o644), (strato_tls::CA_KEY, 0o600)] {
+    // Its public signing key goes beside it, never the private one: nodes check the tree with it.
+    for (name, mode) in [
+        (strato_tls::CA_CERT, 0o644),
+        (strato_tls::CA_KEY, 0o600),
+        (strato_tls::SIGNING_PUB, 0o644),
+    ] {
         files.push(BootstrapFile {
             path: format!("{BOOTSTRAP_DATA_DIR}/pki/{name}"),
             data: read(&ca.dir().join(name))?,

@@ -13,6 +13,8 @@ mod http_client;
 #[cfg(feature = "issue")]
 mod issue;
 mod role;
+#[cfg(feature = "issue")]
+mod signing;
 mod server;
 mod verify;
 
@@ -25,5 +27,7 @@ pub use http_client::{blocking_client_builder, blocking_member_client_builder};
 pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
 #[cfg(feature = "issue")]
 pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};
+#[cfg(feature = "issue")]
+pub use signing::{TreeSigner, SIGNING_KEY, SIGNING_PUB};
 pub use role::{peer_ips, peer_roles, MemberRole};
 pub use server::{serve, server_config, ClientAuth, Limits, Peer};

@@ -1,5 +1,6 @@
-//! install.sh as a node runs it, under a scratch root with stand-ins for systemctl and ip: verified
-//! downloads (from a directory and over loopback HTTP), idempotent re-runs, upgrade, uninstall.
+//! install.sh as a node runs it, under a scratch root with stand-ins for systemctl and ip: signed
+//! and verified downloads (from a directory and over loopback HTTP), idempotent re-runs, upgrade,
+//! uninstall.
 use super::*;
 
 struct Node {
@@ -22,6 +23,14 @@ impl Node {
             std::fs::write(&path, body).expect("write fake");
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        }
+        // What `strato deploy` puts on a node before install.sh: the tree's public signing key,
+        // made by genconf beside cluster.yaml.
+        let key = project.path(".strato/pki/serve-signing.pub");
+        if key.exists() {
+            let dest = root.join("opt/strato/etc/tls");
+            std::fs::create_dir_all(&dest).expect("mkdir");
+            std::fs::copy(&key, dest.join("serve-signing.pub")).expect("copy key");
         }
         Node { root, fake_bin }
     }
@@ -274,4 +283,61 @@ fn install_without_a_bundle_says_how_to_add_one() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("--bundle"), "{}", stderr(&out));
+}
+
+/// A genconf tree with a bundle, and a node holding the cluster's signing key.
+fn signed_tree() -> (Project, PathBuf, Node) {
+    let project = Project::new();
+    let bundle = project.bundle();
+    project
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
+        .success();
+    let serve = project.path("serve");
+    let node = Node::new(&project);
+    (project, serve, node)
+}
+
+fn assert_refused(node: &Node, out: &std::process::Output, says: &str) {
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
+    assert!(stderr(out).contains(says), "{}", stderr(out));
+    for file in ["opt/strato/etc/agent.toml", "opt/strato/bin", "opt/strato/etc/role"] {
+        assert!(!node.root.join(file).exists(), "{file} was installed");
+    }
+}
+
+#[test]
+fn install_refuses_a_tree_changed_with_matching_checksums() {
+    // An attacker on the path rewrites a file and its SHA256SUMS line, as a plain checksum file
+    // would allow: the signature no longer matches.
+    let (_project, serve, node) = signed_tree();
+    let evil = "masters = [\"6.6.6.6:5050\"]\n";
+    std::fs::write(serve.join("config/agent.toml"), evil).expect("tamper");
+    let sums = std::fs::read_to_string(serve.join("SHA256SUMS")).expect("sums");
+    let digest = strato_render::sha256_hex(evil.as_bytes());
+    let sums: String = sums
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, "config/agent.toml")) => format!("{digest}  config/agent.toml\n"),
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(serve.join("SHA256SUMS"), sums).expect("rewrite sums");
+    let out = node.run(
+        &serve.join("install.sh"),
+        &["--from", serve.to_str().expect("utf-8"), "agent"],
+    );
+    assert_refused(&node, &out, "does not match its signature SHA256SUMS.sig");
+}
+
+#[test]
+fn install_refuses_an_unsigned_tree_and_a_node_without_the_key() {
+    let (_project, serve, node) = signed_tree();
+    let from = serve.to_str().expect("utf-8").to_string();
+    std::fs::remove_file(serve.join("SHA256SUMS.sig")).expect("unsign");
+    let out = node.run(&serve.join("install.sh"), &["--from", &from, "agent"]);
+    assert_refused(&node, &out, "has no SHA256SUMS.sig: the tree is not signed");
+
+    std::fs::remove_file(node.root.join("opt/strato/etc/tls/serve-signing.pub")).expect("rm key");
+    let out = node.run(&serve.join("install.sh"), &["--from", &from, "agent"]);
+    assert_refused(&node, &out, "has not been given the cluster's signing key");
 }

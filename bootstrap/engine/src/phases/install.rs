@@ -1,6 +1,6 @@
 //! Install masters / Install agents: run the serve tree's `install.sh` for the node's role,
 //! unless the node already runs this exact tree (a marker holds the manifest's sha256 and the
-//! role and the cluster CA's fingerprint, and the unit is active): then nothing is touched and the host says "up to date".
+//! role and the fingerprints of the cluster CA and the signing key, and the unit is active): then nothing is touched and the host says "up to date".
 
 use async_trait::async_trait;
 use strato_api::Role;
@@ -10,7 +10,7 @@ use strato_text::shell_quote;
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
-use crate::phases::member_cert::{ca_fingerprint, tls_changes};
+use crate::phases::member_cert::{ca_fingerprint, tls_changes, TLS_DIR};
 use crate::timeouts::INSTALL_TIMEOUT;
 
 /// Written after a successful install: `<manifest sha256> <role>`.
@@ -86,6 +86,11 @@ impl Phase for InstallNodes {
             want.push(' ');
             want.push_str(&ca_fingerprint(ca));
         }
+        // A new signing key must reach the node too, or its next upgrade would refuse the tree.
+        if let Some(public) = &ctx.signing_pub {
+            want.push(' ');
+            want.push_str(&strato_render::sha256_hex(public.as_bytes())[..16]);
+        }
         let unit = unit_of(host.role);
         let current = h
             .read(
@@ -117,6 +122,14 @@ impl Phase for InstallNodes {
             for change in tls_changes(ca, host)? {
                 h.apply_ok(change).await?;
             }
+        }
+        if let Some(public) = &ctx.signing_pub {
+            h.apply_ok(Change::upload_sudo(
+                public.clone().into_bytes(),
+                format!("{TLS_DIR}/{}", strato_tls::SIGNING_PUB),
+                0o644,
+            ))
+            .await?;
         }
         h.apply_ok(Change::upload_sudo(script, STAGED_INSTALL, 0o755))
             .await?;

@@ -26,7 +26,15 @@ pub const MIN_KERNEL: (u32, u32) = (4, 18);
 /// systemd older than this fails: 239 is EL8's (`timedatectl show` and the unit options we use).
 pub const MIN_SYSTEMD: u32 = 239;
 /// Binaries the install scripts and nodes use.
-pub const REQUIRED_BINARIES: &[&str] = &["curl", "tar", "gzip", "sha256sum", "ip", "systemctl"];
+pub const REQUIRED_BINARIES: &[&str] = &[
+    "curl",
+    "tar",
+    "gzip",
+    "sha256sum",
+    "ip",
+    "systemctl",
+    "openssl",
+];
 /// The agents' task port range starts here unless cluster.yaml says otherwise
 /// (docs/runtime-contract.md §Ports: `port_range = "31000-32000"`).
 pub const DEFAULT_AGENT_PORT_RANGE_START: u16 = 31000;
