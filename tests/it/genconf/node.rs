@@ -305,11 +305,9 @@ fn assert_refused(node: &Node, out: &std::process::Output, says: &str) {
     }
 }
 
-#[test]
-fn install_refuses_a_tree_changed_with_matching_checksums() {
-    // An attacker on the path rewrites a file and its SHA256SUMS line, as a plain checksum file
-    // would allow: the signature no longer matches.
-    let (_project, serve, node) = signed_tree();
+/// What an attacker on the path can do to a tree guarded by checksums only: rewrite a file and
+/// its SHA256SUMS line.
+fn rewrite_with_matching_checksum(serve: &Path) {
     let evil = "masters = [\"6.6.6.6:5050\"]\n";
     std::fs::write(serve.join("config/agent.toml"), evil).expect("tamper");
     let sums = std::fs::read_to_string(serve.join("SHA256SUMS")).expect("sums");
@@ -322,6 +320,34 @@ fn install_refuses_a_tree_changed_with_matching_checksums() {
         })
         .collect();
     std::fs::write(serve.join("SHA256SUMS"), sums).expect("rewrite sums");
+}
+
+#[test]
+fn upgrade_refuses_a_tree_changed_with_matching_checksums_and_changes_nothing() {
+    let (_project, serve, node) = signed_tree();
+    let from = serve.to_str().expect("utf-8").to_string();
+    let first = node.run(&serve.join("install.sh"), &["--from", &from, "agent"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let before = node.file("opt/strato/etc/agent.toml");
+    rewrite_with_matching_checksum(&serve);
+    let out = node.run(
+        &node.root.join("opt/strato/bin/upgrade.sh"),
+        &["--from", &from],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("does not match its signature SHA256SUMS.sig"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(node.file("opt/strato/etc/agent.toml"), before, "nothing changed");
+}
+
+#[test]
+fn install_refuses_a_tree_changed_with_matching_checksums() {
+    // Checksums alone would let this through; the signature no longer matches.
+    let (_project, serve, node) = signed_tree();
+    rewrite_with_matching_checksum(&serve);
     let out = node.run(
         &serve.join("install.sh"),
         &["--from", serve.to_str().expect("utf-8"), "agent"],
