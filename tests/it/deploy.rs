@@ -428,9 +428,67 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
     assert_eq!(mode.mode() & 0o777, 0o600);
 }
 
+/// The secrets a deploy handles (the SSH key, the bootstrap API token, the CA, operator and
+/// signing keys) appear in none of what it printed, its debug log, the bootstrap server's journal
+/// and job files, or the nodes' journals.
+fn no_secret_leaked(dir: &std::path::Path, nodes: &Nodes, printed: &str) {
+    let text = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
+    let boot = nodes.node("bootstrap");
+    let token = text(nodes.exec(boot, "cat /var/lib/strato-bootstrap/token"));
+    assert!(token.trim().len() >= 16, "the bootstrap token is readable: {token:?}");
+    let mut secrets = vec![token.trim().to_string()];
+    let pki = dir.join(".strato/pki");
+    for key in [
+        nodes.key_path(),
+        pki.join("ca.key"),
+        pki.join("operator.key"),
+        pki.join("serve-signing.key"),
+    ] {
+        let pem = std::fs::read_to_string(&key).unwrap_or_else(|e| panic!("{}: {e}", key.display()));
+        // Each base64 line of the key body is a secret on its own.
+        secrets.extend(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----") && l.len() >= 24)
+                .map(str::to_string),
+        );
+    }
+    let mut places = vec![
+        ("the CLI's output".to_string(), printed.to_string()),
+        (
+            "the CLI's log".to_string(),
+            std::fs::read_to_string(dir.join("strato.log")).expect("strato.log"),
+        ),
+        (
+            "the bootstrap server's journal and job files".to_string(),
+            text(nodes.exec(
+                boot,
+                "journalctl --no-pager -u strato-bootstrap; cat /var/lib/strato-bootstrap/jobs/*/* 2>/dev/null",
+            )),
+        ),
+    ];
+    for name in ["master-1", "agent-1"] {
+        places.push((
+            format!("{name}'s journal"),
+            text(nodes.exec(nodes.node(name), "journalctl --no-pager -u 'strato*'")),
+        ));
+    }
+    for (place, content) in &places {
+        assert!(!content.is_empty(), "{place} is empty: nothing was checked");
+        for secret in &secrets {
+            assert!(
+                !content.contains(secret.as_str()),
+                "{place} shows a secret ({}…)",
+                &secret[..8]
+            );
+        }
+    }
+}
+
 /// `strato <command> -c cluster.yaml` with the dev bundle; prints its output to the test log.
 fn strato_job(command: &str, config: &std::path::Path) -> std::process::Output {
     let out = crate::common::strato()
+        // Each test's own debug log, beside its cluster.yaml (the default is shared).
+        .env("STRATO_LOG_FILE", config.with_file_name("strato.log"))
         .arg(command)
         .arg("-c")
         .arg(config)
@@ -505,9 +563,15 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         "the dry run changed the bootstrap host"
     );
 
+    let mut printed = String::new();
+    let mut keep = |out: &std::process::Output| {
+        printed.push_str(&String::from_utf8_lossy(&out.stdout));
+        printed.push_str(&String::from_utf8_lossy(&out.stderr));
+    };
     let started = Instant::now();
     let out = strato_job("deploy", &config);
     let took = started.elapsed();
+    keep(&out);
     eprintln!("deploy of bootstrap + 1 master + 2 agents took {took:?}");
     assert!(out.status.success(), "strato deploy failed");
     let summary = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -524,6 +588,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     }
 
     let out = strato_job("postflight", &config);
+    keep(&out);
     assert!(out.status.success(), "strato postflight failed");
 
     // agent-1's labels from cluster.yaml reach its agent.toml (Marathon constraints match on them).
@@ -613,6 +678,8 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
 
     // A second deploy on the healthy cluster changes nothing and says so.
     let out = strato_job("deploy", &config);
+    keep(&out);
+    no_secret_leaked(dir.path(), &nodes, &printed);
     assert!(out.status.success(), "second strato deploy failed");
     let text = format!(
         "{}{}",
