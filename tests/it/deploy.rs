@@ -680,6 +680,16 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
     let out = strato_job("deploy", &config);
     keep(&out);
     no_secret_leaked(dir.path(), &nodes, &printed);
+    // The SSH key copied to the bootstrap host for the job is gone once the job is.
+    let left = nodes.exec(
+        nodes.node("bootstrap"),
+        "ls -A /var/lib/strato-bootstrap/files 2>&1 || true",
+    );
+    let left = String::from_utf8_lossy(&left.stdout).into_owned();
+    assert!(
+        left.contains("No such file"),
+        "the bootstrap host still holds copied files: {left}"
+    );
     assert!(out.status.success(), "second strato deploy failed");
     let text = format!(
         "{}{}",

@@ -218,6 +218,8 @@ pub struct Bootstrapped {
     pub client: Client,
     /// cluster.yaml as the server must see it (file paths valid on the server).
     pub cluster_text: String,
+    /// A remote bootstrap host and the directory holding the SSH keys copied there for jobs.
+    secrets: Option<(strato_host::Host, String)>,
     _keep: Box<dyn std::any::Any + Send>,
 }
 
@@ -226,7 +228,40 @@ impl Bootstrapped {
         Bootstrapped {
             client,
             cluster_text,
+            secrets: None,
             _keep: keep,
+        }
+    }
+
+    /// `dir` on `host` holds copies of the operator's keys that only running jobs need.
+    pub fn with_secrets(mut self, host: strato_host::Host, dir: String) -> Self {
+        self.secrets = Some((host, dir));
+        self
+    }
+
+    /// Removes the copied keys from the bootstrap host once no job runs there, so the host does
+    /// not keep root access to every node between commands; the next command copies them again.
+    /// A job the server resumes after a crash still finds them: they go only when all are done.
+    pub async fn forget_secrets(&self) {
+        let Some((host, dir)) = &self.secrets else {
+            return;
+        };
+        let idle = self
+            .client
+            .jobs()
+            .await
+            .is_ok_and(|jobs| jobs.iter().all(|j| j.state.is_finished()));
+        if !idle {
+            return;
+        }
+        let remove = strato_host::Change::exec_sudo(format!(
+            "rm -rf {}",
+            strato_text::shell_quote(dir)
+        ));
+        if let Err(e) = host.apply_ok(remove).await {
+            eprintln!(
+                "warning: could not remove the SSH keys copied to the bootstrap host ({dir}): {e}"
+            );
         }
     }
 }
@@ -419,8 +454,9 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
         .await
         .map_err(|e| CliError::Other(e.into()))?;
     let mut progress = Progress::new(mode);
-    let job = follow(&boot.client, &job.id, &mut progress).await?;
-    Ok(report_job(&job, args.output, &progress))
+    let job = follow(&boot.client, &job.id, &mut progress).await;
+    boot.forget_secrets().await;
+    Ok(report_job(&job?, args.output, &progress))
 }
 
 #[cfg(test)]

@@ -109,7 +109,8 @@ fn bootstrap_files(
             restarts: false,
         });
     }
-    // Keys and scripts cluster.yaml names go beside the server, readable by root only.
+    // Keys and scripts cluster.yaml names go beside the server, readable by root only, for as
+    // long as a job runs (`Bootstrapped::forget_secrets` removes them after).
     let mut uploads = Vec::new();
     let text = rewrite_files(&loaded.cluster, &loaded.base, |p| {
         let name = p
@@ -199,9 +200,8 @@ pub async fn prepare(
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    Ok(Some(Bootstrapped::new(
-        client,
-        text,
-        Box::new((session, forward)),
-    )))
+    Ok(Some(
+        Bootstrapped::new(client, text, Box::new((session, forward)))
+            .with_secrets(host, format!("{BOOTSTRAP_DATA_DIR}/files")),
+    ))
 }

@@ -22,11 +22,9 @@ pub fn run(args: StatusArgs) -> Result<Exit, CliError> {
             // Only a dry run stops before the server, and status never runs dry.
             return Ok(Exit::Success);
         };
-        let jobs = boot
-            .client
-            .jobs()
-            .await
-            .map_err(|e| CliError::Other(e.into()))?;
+        let jobs = boot.client.jobs().await;
+        boot.forget_secrets().await;
+        let jobs = jobs.map_err(|e| CliError::Other(e.into()))?;
         let Some(latest) = jobs.first() else {
             match request.output {
                 Output::Json => println!("null"),
