@@ -29,6 +29,22 @@ pub fn cluster_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A Unix user name useradd accepts everywhere: a lower-case letter or `_`, then lower-case
+/// letters, digits, `_` or `-`, at most 32 characters (the portable form of POSIX and shadow-utils).
+pub fn user_name(name: &str) -> Result<(), String> {
+    let mut bytes = name.bytes();
+    let first_ok = bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
+    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if !first_ok || !rest_ok || name.len() > 32 {
+        return Err(format!(
+            "`{name}` is not a user name: a lower-case letter or `_`, then lower-case letters, digits, `_` or `-`, at most 32 characters"
+        ));
+    }
+    Ok(())
+}
+
 /// An IPv4 address, an IPv6 address, or a host name (RFC 1123).
 pub fn address(text: &str) -> Result<(), String> {
     if text.is_empty() {
@@ -175,6 +191,16 @@ pub fn version(text: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_names_are_the_portable_form() {
+        for ok in ["strato-task", "nobody", "_svc", "app1"] {
+            assert!(user_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "Root", "1abc", "a b", "a;rm", &"a".repeat(33)] {
+            assert!(user_name(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn cluster_name_accepts_dns_labels_only() {

@@ -15,11 +15,23 @@ pub struct Runtime {
     /// are relative to cluster.yaml.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bundle: Option<PathBuf>,
+    /// The Unix user tasks run as when their app names none (Marathon's `user`); made on each
+    /// agent at install. Default [`DEFAULT_TASK_USER`]. `root` only when written here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_user: Option<String>,
 }
+
+/// The user tasks run as unless cluster.yaml's `runtime.task_user` or the app says otherwise.
+pub const DEFAULT_TASK_USER: &str = "strato-task";
 
 impl Runtime {
     /// Nothing set: the runtime built with this `strato`.
     pub fn is_unset(&self) -> bool {
-        self.version.is_none() && self.bundle.is_none()
+        self.version.is_none() && self.bundle.is_none() && self.task_user.is_none()
+    }
+
+    /// The user tasks run as when their app names none.
+    pub fn task_user(&self) -> &str {
+        self.task_user.as_deref().unwrap_or(DEFAULT_TASK_USER)
     }
 }

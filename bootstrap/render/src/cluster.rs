@@ -41,6 +41,7 @@ impl RenderInput {
             ip_detect,
             bootstrap_url: bootstrap_url(cluster),
             labelled_agents: labelled_agents(cluster),
+            task_user: cluster.runtime.task_user().to_string(),
         }
     }
 }

@@ -28,6 +28,8 @@ pub struct RenderInput {
     /// Agents and public agents with `labels`: each gets its own agent.toml with them as
     /// attributes, at `config/hosts/<address>/agent.toml` (install.sh `--host`).
     pub labelled_agents: Vec<LabelledAgent>,
+    /// The Unix user tasks run as unless their app names one (`runtime.task_user`).
+    pub task_user: String,
 }
 
 /// An agent whose cluster.yaml entry has labels.
@@ -163,6 +165,12 @@ impl RenderInput {
         }
         if let Some(agent) = self.labelled_agents.iter().find(|a| !is_plain(&a.address)) {
             return invalid("agents", format!("{:?} is not an address", agent.address));
+        }
+        if strato_config::field::user_name(&self.task_user).is_err() {
+            return invalid(
+                "runtime.task_user",
+                format!("{:?} is not a user name", self.task_user),
+            );
         }
         if !is_plain(&self.dns_domain) {
             return invalid(

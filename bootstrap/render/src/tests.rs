@@ -10,6 +10,7 @@ fn example() -> RenderInput {
         ip_detect: IpDetect::Route,
         bootstrap_url: Some("http://10.0.0.5:8090".into()),
         labelled_agents: Vec::new(),
+        task_user: "strato-task".into(),
     }
 }
 

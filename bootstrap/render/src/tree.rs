@@ -45,6 +45,7 @@ struct TemplateContext<'a> {
     interface: &'a str,
     /// `[key, value]` pairs for agent.toml's `attributes`.
     attributes: Vec<(String, String)>,
+    task_user: &'a str,
 }
 
 /// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
@@ -94,6 +95,7 @@ pub fn render_input(
         route_target,
         interface,
         attributes: Vec::new(),
+        task_user: &input.task_user,
     };
     let context = |ctx: &TemplateContext| {
         Context::from_serialize(ctx).expect("the template context is a plain struct")

@@ -45,6 +45,9 @@ pub struct AgentConfig {
     pub tls_ca: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Tasks whose app names no `user` run as this Unix user (cluster.yaml's
+    /// `runtime.task_user`; install.sh makes it). `None`: as the agent itself.
+    pub task_user: Option<String>,
 }
 
 impl Default for AgentConfig {
@@ -65,6 +68,7 @@ impl Default for AgentConfig {
             tls_ca: None,
             tls_cert: None,
             tls_key: None,
+            task_user: None,
         }
     }
 }

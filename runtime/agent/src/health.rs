@@ -23,6 +23,8 @@ pub struct Target {
     pub env: BTreeMap<String, String>,
     /// When the task started running; the grace period counts from here.
     pub started_at: UnixMillis,
+    /// The task's user: COMMAND checks run as it (`None`: as the agent).
+    pub user: Option<crate::executor::run_as::RunAs>,
 }
 
 /// What one probe found.
@@ -186,7 +188,12 @@ async fn probe_command(check: &HealthCheck, target: &Target) -> Probe {
     let Some(command) = &check.command else {
         return Probe::Unhealthy("COMMAND health check has no command".into());
     };
-    let status = tokio::process::Command::new("/bin/sh")
+    let mut cmd = tokio::process::Command::new("/bin/sh");
+    if let Some(user) = &target.user {
+        // std drops root's supplementary groups when it switches uid.
+        cmd.uid(user.uid).gid(user.gid);
+    }
+    let status = cmd
         .arg("-c")
         .arg(command)
         .envs(&target.env)

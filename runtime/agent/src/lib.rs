@@ -54,7 +54,14 @@ async fn pick_launcher(choice: LauncherChoice) -> Arc<dyn Launcher> {
         LauncherChoice::Auto => SystemdLauncher::available().await,
     };
     if systemd {
-        Arc::new(SystemdLauncher)
+        let launcher = SystemdLauncher::with_probed_sandboxing().await;
+        if !launcher.sandboxing {
+            tracing::warn!(
+                "systemd cannot give task units their own mount namespace here (an unprivileged \
+                 container?): tasks run without ProtectSystem, ProtectHome and PrivateTmp"
+            );
+        }
+        Arc::new(launcher)
     } else {
         Arc::new(ProcessLauncher)
     }
@@ -104,7 +111,13 @@ impl Agent {
         let health_http =
             health::http_client().map_err(|source| AgentError::HttpClient { source })?;
         let launcher = pick_launcher(config.launcher).await;
-        let exec = Executor::new(launcher, work_dir.clone(), updates_tx, health_http);
+        let exec = Executor::new(
+            launcher,
+            work_dir.clone(),
+            updates_tx,
+            health_http,
+            config.task_user.clone(),
+        );
         let attached = exec.recover().await?;
 
         let tls = load_tls(&config)?;

@@ -263,6 +263,7 @@ impl Master {
                 .collect(),
             kill_grace_period_seconds: app.task_kill_grace_period_seconds.unwrap_or(3),
             docker_image: app.docker_image(),
+            user: app.user.clone(),
         };
         Some(AgentCall::Launch {
             url: agent_url(&agent),

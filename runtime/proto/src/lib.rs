@@ -244,6 +244,10 @@ pub struct LaunchTask {
     /// A Docker image the app asked for. An agent that cannot run containers fails the task with
     /// `TASK_FAILED` and a message, as Mesos would, instead of refusing the launch.
     pub docker_image: Option<String>,
+    /// Marathon's `user`: the Unix user the task runs as; `None` takes the agent's default.
+    /// Absent from older masters' messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

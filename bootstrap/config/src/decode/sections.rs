@@ -214,10 +214,22 @@ pub(crate) fn network(d: &mut Decoder, node: &Node, key: &str) -> Network {
 }
 
 pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
-    let Some(f) = d.fields(node, key, &["version", "bundle"], &[]) else {
+    let Some(f) = d.fields(node, key, &["version", "bundle", "task_user"], &[]) else {
         return Runtime::default();
     };
+    let task_user = f.get("task_user").and_then(|n| {
+        let path = f.path("task_user");
+        let text = d.string(n, &path)?;
+        match crate::field::user_name(&text) {
+            Ok(()) => Some(text),
+            Err(message) => {
+                d.error(n.mark, &path, message);
+                None
+            }
+        }
+    });
     Runtime {
+        task_user,
         version: f
             .get("version")
             .and_then(|n| d.string(n, &f.path("version"))),

@@ -32,6 +32,8 @@ pub struct LaunchSpec {
     pub cpus: f64,
     /// MiB.
     pub mem: f64,
+    /// The user to run as; `None` runs as the agent.
+    pub user: Option<super::run_as::RunAs>,
 }
 
 /// How a task's process ended.

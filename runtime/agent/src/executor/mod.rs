@@ -18,6 +18,7 @@ pub mod launcher;
 pub mod process;
 pub mod procfs;
 mod recover;
+pub mod run_as;
 pub mod sandbox;
 mod supervise;
 pub mod systemd;
@@ -94,6 +95,8 @@ pub(crate) struct Inner {
     stopping: std::sync::atomic::AtomicBool,
     /// When sandboxes were last collected; `None` until the first time.
     last_gc: Mutex<Option<std::time::Instant>>,
+    /// Tasks whose app names no `user` run as this one (`None`: as the agent).
+    task_user: Option<String>,
 }
 
 /// The agent's task runner; cheap to clone.
@@ -109,6 +112,7 @@ impl Executor {
         work_dir: PathBuf,
         updates: mpsc::Sender<TaskStatus>,
         health_http: reqwest::Client,
+        task_user: Option<String>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -121,6 +125,7 @@ impl Executor {
                 health_http,
                 stopping: false.into(),
                 last_gc: Mutex::new(None),
+                task_user,
             }),
         }
     }

@@ -81,6 +81,10 @@ fn spawn(spec: &LaunchSpec) -> Result<Started, LaunchError> {
             .open(path)
     };
     let mut command = tokio::process::Command::new(&program);
+    if let Some(user) = &spec.user {
+        // std drops root's supplementary groups when it switches uid.
+        command.uid(user.uid).gid(user.gid);
+    }
     command
         .args(&spec.argv[1.min(spec.argv.len())..])
         .env_clear()
@@ -169,6 +173,7 @@ mod env_tests {
             stderr: dir.path().join("stderr"),
             cpus: 0.1,
             mem: 32.0,
+            user: None,
         };
         let started = spawn(&spec).expect("spawn");
         assert_eq!(started.exit.await, Exit::Code(0));

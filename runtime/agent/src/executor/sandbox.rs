@@ -34,6 +34,22 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// Makes the directory and output files the task user's, and the directory private to it:
+    /// other tasks on the agent (other users) cannot read its output or files.
+    pub fn give_to(&self, uid: u32, gid: u32) -> std::io::Result<()> {
+        use std::os::unix::fs::PermissionsExt;
+        let owner = (
+            Some(nix::unistd::Uid::from_raw(uid)),
+            Some(nix::unistd::Gid::from_raw(gid)),
+        );
+        for path in [&self.dir, &self.stdout, &self.stderr] {
+            nix::unistd::chown(path.as_path(), owner.0, owner.1).map_err(std::io::Error::from)?;
+        }
+        std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o700))
+    }
+}
+
 /// Removes sandboxes of tasks not in `keep` whose directory was last modified more than
 /// `max_age` ago (Mesos keeps them a while too, `--gc_delay`, so users can read a dead task's
 /// output). Returns how many were removed.

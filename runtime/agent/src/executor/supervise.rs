@@ -6,6 +6,7 @@ use nix::sys::signal::Signal;
 use strato_proto::{LaunchTask, TaskState};
 
 use super::launcher::{Exit, ExitFuture, LaunchSpec};
+use super::run_as;
 use super::sandbox::Sandbox;
 use super::{now_millis, Executor};
 
@@ -85,8 +86,24 @@ impl Executor {
                 t.status.state = TaskState::Starting;
             }
         });
+        let user = match run_as::resolve(
+            launch.user.as_deref(),
+            self.inner.task_user.as_deref(),
+            run_as::agent_uid(),
+        ) {
+            Ok(user) => user,
+            Err(e) => return self.fail(&task_id, TaskState::Failed, e.to_string()),
+        };
+        if let Some(user) = &user {
+            // The task writes its sandbox and output files as its own user.
+            if let Err(e) = sandbox.give_to(user.uid, user.gid) {
+                let msg = format!("Failed to hand the sandbox to user '{}': {e}", user.name);
+                return self.fail(&task_id, TaskState::Failed, msg);
+            }
+        }
         let env = task_env(&launch, &sandbox);
         let spec = LaunchSpec {
+            user: user.clone(),
             task_id: task_id.clone(),
             argv,
             env: env.clone(),
@@ -167,6 +184,14 @@ impl Executor {
                 sandbox: sandbox.dir.clone(),
                 env,
                 started_at,
+                // COMMAND checks run as the task's user, as the task itself does.
+                user: run_as::resolve(
+                    launch.user.as_deref(),
+                    self.inner.task_user.as_deref(),
+                    run_as::agent_uid(),
+                )
+                .ok()
+                .flatten(),
             },
             self.inner.health_http.clone(),
             report,

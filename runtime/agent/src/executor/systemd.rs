@@ -15,9 +15,34 @@ use super::process;
 const POLL: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Default, Clone)]
-pub struct SystemdLauncher;
+pub struct SystemdLauncher {
+    /// Task units get a read-only system, a read-only /home and their own /tmp. These need a
+    /// mount namespace, which systemd cannot make in an unprivileged container.
+    pub sandboxing: bool,
+}
+
+/// The unit properties of [`SystemdLauncher::sandboxing`].
+const SANDBOXING_PROBE: [&str; 3] = [
+    "--property=ProtectSystem=strict",
+    "--property=ProtectHome=read-only",
+    "--property=PrivateTmp=yes",
+];
 
 impl SystemdLauncher {
+    /// A launcher with sandboxing where a probe unit with those properties runs.
+    pub async fn with_probed_sandboxing() -> Self {
+        let probe = format!("--unit=strato-probe-sandbox-{}", std::process::id());
+        let sandboxing = Command::new("systemd-run")
+            .args(["--quiet", "--wait", "--collect", &probe])
+            .args(SANDBOXING_PROBE)
+            .arg("/bin/true")
+            .output()
+            .await
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        SystemdLauncher { sandboxing }
+    }
+
     /// True when systemd is PID 1, the agent runs as root (the system manager refuses transient
     /// units to other users without a polkit prompt) and a probe unit actually runs.
     pub async fn available() -> bool {
@@ -46,7 +71,9 @@ pub fn unit_name(task_id: &str) -> String {
 
 /// `systemd-run` arguments for a task. `RemainAfterExit` keeps the unit (and its exit status)
 /// after the main process ends, even while no agent runs; the agent stops it once it has read it.
-pub fn systemd_run_args(spec: &LaunchSpec) -> Vec<String> {
+/// The task never gains privileges (setuid binaries do nothing), runs as its user, and with
+/// `sandboxing` sees the system read-only except its sandbox.
+pub fn systemd_run_args(spec: &LaunchSpec, sandboxing: bool) -> Vec<String> {
     let mut args = vec![
         format!("--unit={}", unit_name(&spec.task_id)),
         "--quiet".to_string(),
@@ -55,7 +82,24 @@ pub fn systemd_run_args(spec: &LaunchSpec) -> Vec<String> {
         format!("--property=WorkingDirectory={}", spec.sandbox.display()),
         format!("--property=StandardOutput=append:{}", spec.stdout.display()),
         format!("--property=StandardError=append:{}", spec.stderr.display()),
+        "--property=NoNewPrivileges=yes".to_string(),
     ];
+    if let Some(user) = &spec.user {
+        args.push(format!("--property=User={}", user.uid));
+        args.push(format!("--property=Group={}", user.gid));
+    }
+    if sandboxing {
+        args.push("--property=ProtectSystem=strict".to_string());
+        args.push(format!(
+            "--property=ReadWritePaths={}",
+            spec.sandbox.display()
+        ));
+        args.push("--property=ProtectHome=read-only".to_string());
+        // A private /tmp would hide a sandbox that lives under /tmp.
+        if !spec.sandbox.starts_with("/tmp") {
+            args.push("--property=PrivateTmp=yes".to_string());
+        }
+    }
     if spec.mem > 0.0 {
         args.push(format!("--property=MemoryMax={}M", spec.mem.ceil() as u64));
     }
@@ -157,7 +201,7 @@ impl Launcher for SystemdLauncher {
         Box::pin(async move {
             let unit = unit_name(&spec.task_id);
             let out = Command::new("systemd-run")
-                .args(systemd_run_args(spec))
+                .args(systemd_run_args(spec, self.sandboxing))
                 .output()
                 .await
                 .map_err(|source| LaunchError::Spawn {
@@ -235,8 +279,9 @@ mod tests {
             stderr: PathBuf::from("/w/sandboxes/web.1/stderr"),
             cpus: 0.5,
             mem: 128.0,
+            user: None,
         };
-        let args = systemd_run_args(&spec);
+        let args = systemd_run_args(&spec, false);
         for expected in [
             "--unit=strato-task-web.1.service",
             "--property=MemoryMax=128M",
@@ -249,6 +294,50 @@ mod tests {
         }
         let dashdash = args.iter().position(|a| a == "--").expect("--");
         assert_eq!(&args[dashdash + 1..], &spec.argv[..]);
+    }
+
+    #[test]
+    fn a_task_runs_as_its_user_without_new_privileges_and_sandboxed_where_possible() {
+        let spec = LaunchSpec {
+            task_id: "web.2".into(),
+            argv: vec!["/bin/true".into()],
+            env: BTreeMap::new(),
+            sandbox: PathBuf::from("/var/lib/strato/agent/sandboxes/web.2"),
+            stdout: PathBuf::from("/var/lib/strato/agent/sandboxes/web.2/stdout"),
+            stderr: PathBuf::from("/var/lib/strato/agent/sandboxes/web.2/stderr"),
+            cpus: 0.1,
+            mem: 32.0,
+            user: Some(crate::executor::run_as::RunAs {
+                name: "nobody".into(),
+                uid: 65534,
+                gid: 65534,
+            }),
+        };
+        let args = systemd_run_args(&spec, true);
+        for expected in [
+            "--property=User=65534",
+            "--property=Group=65534",
+            "--property=NoNewPrivileges=yes",
+            "--property=ProtectSystem=strict",
+            "--property=ReadWritePaths=/var/lib/strato/agent/sandboxes/web.2",
+            "--property=ProtectHome=read-only",
+            "--property=PrivateTmp=yes",
+        ] {
+            assert!(args.iter().any(|a| a == expected), "{expected} in {args:?}");
+        }
+        let dashdash = args.iter().position(|a| a == "--").expect("--");
+        assert!(args[..dashdash].iter().all(|a| a != "/bin/true"));
+
+        // Without sandboxing (an unprivileged container): user and no new privileges only.
+        let plain = systemd_run_args(&spec, false);
+        assert!(plain.iter().any(|a| a == "--property=User=65534"));
+        assert!(!plain.iter().any(|a| a.contains("ProtectSystem")));
+
+        // A sandbox under /tmp keeps the real /tmp.
+        let mut tmp = spec.clone();
+        tmp.sandbox = PathBuf::from("/tmp/agent/sandboxes/web.2");
+        let args = systemd_run_args(&tmp, true);
+        assert!(!args.iter().any(|a| a.contains("PrivateTmp")), "{args:?}");
     }
 
     #[test]

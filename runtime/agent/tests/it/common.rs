@@ -268,6 +268,7 @@ pub fn task(id: &str, cmd: &str) -> LaunchTask {
         health_checks: vec![],
         kill_grace_period_seconds: 3,
         docker_image: None,
+        user: None,
     }
 }
 

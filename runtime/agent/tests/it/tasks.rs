@@ -239,3 +239,42 @@ async fn state_endpoint_describes_the_agent() {
         .starts_with("slave(1)@127.0.0.1:"));
     h.stop().await;
 }
+
+#[tokio::test]
+async fn tasks_run_as_their_app_user_or_the_agent_default() {
+    let root = nix::unistd::geteuid().is_root();
+    let mut h = Harness::start_with(|c| c.task_user = Some("nobody".into())).await;
+    // The agent's work dir must be reachable for other users, as /var/lib/strato/agent is.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(h.work.path(), std::fs::Permissions::from_mode(0o755))
+            .expect("chmod work dir");
+    }
+    let t = task("who.1", "id -un; touch made-here");
+    assert_eq!(h.launch(&t).await, reqwest::StatusCode::ACCEPTED);
+    if root {
+        h.wait_state("who.1", TaskState::Finished).await;
+        let sandbox = h.sandbox("who.1");
+        assert_eq!(read(&sandbox.join("stdout")), "nobody\n");
+        use std::os::unix::fs::MetadataExt;
+        let owner = std::fs::metadata(sandbox.join("made-here")).expect("file").uid();
+        assert_ne!(owner, 0, "the task's files are its user's");
+    } else {
+        // An agent that is not root cannot switch users, and says so.
+        let failed = h.wait_state("who.1", TaskState::Failed).await;
+        assert!(
+            failed.message.unwrap_or_default().contains("cannot start tasks as 'nobody'"),
+        );
+    }
+
+    // An app's own user that the agent does not have fails the task, naming the user.
+    let mut t = task("who.2", "id -un");
+    t.user = Some("no-such-user-q7".into());
+    assert_eq!(h.launch(&t).await, reqwest::StatusCode::ACCEPTED);
+    let failed = h.wait_state("who.2", TaskState::Failed).await;
+    assert_eq!(
+        failed.message.as_deref(),
+        Some("Failed to launch task: user 'no-such-user-q7' does not exist on this agent")
+    );
+    h.stop().await;
+}
