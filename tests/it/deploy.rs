@@ -676,6 +676,35 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         );
     }
 
+    // Tasks are not root: /web runs as the cluster's task user, an app naming a user as that.
+    let resp = http
+        .post(format!("https://{master}:8080/v2/apps"))
+        .json(&serde_json::json!({
+            "id": "/as-nobody", "cmd": "exec sleep 600", "user": "nobody",
+            "instances": 1, "cpus": 0.1, "mem": 16,
+        }))
+        .send()
+        .expect("POST /v2/apps /as-nobody");
+    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().unwrap_or_default());
+    let agent_nodes = [nodes.node("agent-1"), nodes.node("agent-2")];
+    poll(Duration::from_secs(60), "sleep running as nobody", || {
+        agent_nodes
+            .iter()
+            .any(|n| nodes.exec(n, "pgrep -u nobody -x sleep").status.success())
+            .then_some(())
+    });
+    for node in agent_nodes {
+        let web = nodes.exec(node, "pgrep -u strato-task -f [h]ttp.server");
+        assert!(
+            web.status.success(),
+            "/web's task on {} does not run as strato-task",
+            node.name
+        );
+        // `[h]` keeps the pattern from matching this shell's own command line.
+        let root = nodes.exec(node, "pgrep -u root -f [h]ttp.server");
+        assert!(!root.status.success(), "/web runs as root on {}", node.name);
+    }
+
     // A second deploy on the healthy cluster changes nothing and says so.
     let out = strato_job("deploy", &config);
     keep(&out);
