@@ -191,7 +191,8 @@ pub async fn start(
     let task = tokio::spawn(async move {
         // Header-read timeout and a connection cap (strato-tls's serve loop), like every listener.
         let limits = strato_tls::Limits::default();
-        if let Err(e) = strato_tls::serve(listener, app, None, limits, std::future::pending()).await {
+        if let Err(e) = strato_tls::serve(listener, app, None, limits, std::future::pending()).await
+        {
             tracing::error!("server stopped: {e}");
         }
     });

@@ -252,8 +252,8 @@ fn debug_output_never_shows_the_token() {
         serve_url: None,
         pki_dir: "/var/lib/strato-bootstrap/pki".into(),
     };
-    let client = strato_api::Client::new("http://127.0.0.1:8090", "planted-token-4f1c")
-        .expect("client");
+    let client =
+        strato_api::Client::new("http://127.0.0.1:8090", "planted-token-4f1c").expect("client");
     for text in [format!("{opts:?}"), format!("{client:?}")] {
         assert!(!text.contains("planted-token"), "{text}");
         assert!(text.contains("<redacted>"), "{text}");

@@ -77,7 +77,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(pki.join(OPERATOR_KEY)).expect("key").permissions().mode();
+            let mode = std::fs::metadata(pki.join(OPERATOR_KEY))
+                .expect("key")
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
     }

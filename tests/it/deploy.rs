@@ -336,12 +336,20 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
         .json(&app)
         .send()
         .expect("the master answers a TLS client without a certificate");
-    assert_eq!(resp.status().as_u16(), 403, "POST /v2/apps without a certificate");
+    assert_eq!(
+        resp.status().as_u16(),
+        403,
+        "POST /v2/apps without a certificate"
+    );
     let resp = anonymous
         .get(format!("https://{master}:8080/v2/apps"))
         .send()
         .expect("GET /v2/apps");
-    assert_eq!(resp.status().as_u16(), 403, "GET /v2/apps without a certificate");
+    assert_eq!(
+        resp.status().as_u16(),
+        403,
+        "GET /v2/apps without a certificate"
+    );
     assert!(
         anonymous
             .get(format!("https://{agent_1}:5051/state"))
@@ -365,8 +373,10 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
         .timeout(Duration::from_secs(10))
         .tls_danger_accept_invalid_certs(true)
         .identity(
-            reqwest::Identity::from_pem(format!("{}{}", issued.cert_pem, issued.key_pem).as_bytes())
-                .expect("identity"),
+            reqwest::Identity::from_pem(
+                format!("{}{}", issued.cert_pem, issued.key_pem).as_bytes(),
+            )
+            .expect("identity"),
         )
         .build()
         .expect("impostor client");
@@ -394,8 +404,12 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
 
     // agent-1's own certificate does not let it register as agent-2.
     let pem = |path: &str| {
-        String::from_utf8(nodes.exec(nodes.node("agent-1"), &format!("cat {path}")).stdout)
-            .expect("PEM")
+        String::from_utf8(
+            nodes
+                .exec(nodes.node("agent-1"), &format!("cat {path}"))
+                .stdout,
+        )
+        .expect("PEM")
     };
     let agent_dir = tempfile::tempdir().expect("tmp");
     let files = strato_tls::TlsFiles {
@@ -403,7 +417,11 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
         cert: agent_dir.path().join("node.crt"),
         key: agent_dir.path().join("node.key"),
     };
-    for (path, name) in [(&files.ca, "ca.crt"), (&files.cert, "node.crt"), (&files.key, "node.key")] {
+    for (path, name) in [
+        (&files.ca, "ca.crt"),
+        (&files.cert, "node.crt"),
+        (&files.key, "node.key"),
+    ] {
         std::fs::write(path, pem(&format!("/opt/strato/etc/tls/{name}"))).expect("write");
     }
     let agent_client = member_client(&files, strato_tls::MemberRole::Master);
@@ -418,7 +436,11 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
         .json(&app)
         .send()
         .expect("POST /v2/apps with an agent certificate");
-    assert_eq!(resp.status().as_u16(), 403, "an agent certificate posted an app");
+    assert_eq!(
+        resp.status().as_u16(),
+        403,
+        "an agent certificate posted an app"
+    );
 
     // The operator's key stays the operator's.
     let mode = std::fs::metadata(operator_files(dir).key)
@@ -435,7 +457,10 @@ fn no_secret_leaked(dir: &std::path::Path, nodes: &Nodes, printed: &str) {
     let text = |out: std::process::Output| String::from_utf8_lossy(&out.stdout).into_owned();
     let boot = nodes.node("bootstrap");
     let token = text(nodes.exec(boot, "cat /var/lib/strato-bootstrap/token"));
-    assert!(token.trim().len() >= 16, "the bootstrap token is readable: {token:?}");
+    assert!(
+        token.trim().len() >= 16,
+        "the bootstrap token is readable: {token:?}"
+    );
     let mut secrets = vec![token.trim().to_string()];
     let pki = dir.join(".strato/pki");
     for key in [
@@ -444,7 +469,8 @@ fn no_secret_leaked(dir: &std::path::Path, nodes: &Nodes, printed: &str) {
         pki.join("operator.key"),
         pki.join("serve-signing.key"),
     ] {
-        let pem = std::fs::read_to_string(&key).unwrap_or_else(|e| panic!("{}: {e}", key.display()));
+        let pem =
+            std::fs::read_to_string(&key).unwrap_or_else(|e| panic!("{}: {e}", key.display()));
         // Each base64 line of the key body is a secret on its own.
         secrets.extend(
             pem.lines()
@@ -605,10 +631,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
 
     // An app posted to the master's Marathon API with the operator certificate `strato deploy`
     // left beside cluster.yaml runs on the agents and answers HTTP.
-    let http = member_client(
-        &operator_files(dir.path()),
-        strato_tls::MemberRole::Master,
-    );
+    let http = member_client(&operator_files(dir.path()), strato_tls::MemberRole::Master);
     let plain = strato_tls::blocking_client_builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -685,7 +708,12 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         }))
         .send()
         .expect("POST /v2/apps /as-nobody");
-    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().unwrap_or_default());
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "{}",
+        resp.text().unwrap_or_default()
+    );
     let agent_nodes = [nodes.node("agent-1"), nodes.node("agent-2")];
     poll(Duration::from_secs(60), "sleep running as nobody", || {
         agent_nodes

@@ -151,7 +151,10 @@ fn genconf_is_deterministic_and_its_manifest_matches_the_files() {
     assert_eq!(listed, on_disk, "manifest lists exactly the files, sorted");
     // The signature covers SHA256SUMS, which lists every other file; the manifest leaves it out
     // so that signing anew never changes the tree's digest.
-    assert!(a.iter().any(|(p, _)| p == "SHA256SUMS.sig"), "the tree is signed");
+    assert!(
+        a.iter().any(|(p, _)| p == "SHA256SUMS.sig"),
+        "the tree is signed"
+    );
     for file in manifest["files"].as_array().expect("files") {
         let path = file["path"].as_str().expect("path");
         let bytes = &a

@@ -37,7 +37,14 @@ fn strato_cli_needs_at_most_glibc_2_17() {
         .join("glibc-2.17");
     let triple = format!("x86_64-unknown-linux-gnu.{CLI_GLIBC}");
     let status = Command::new(cargo)
-        .args(["zigbuild", "-p", "strato", "--target", &triple, "--target-dir"])
+        .args([
+            "zigbuild",
+            "-p",
+            "strato",
+            "--target",
+            &triple,
+            "--target-dir",
+        ])
         .arg(&target_dir)
         .env("PATH", zigbuild_path())
         .current_dir(repo_root())

@@ -36,7 +36,8 @@ pub fn user_name(name: &str) -> Result<(), String> {
     let first_ok = bytes
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b == b'_');
-    let rest_ok = bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    let rest_ok =
+        bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
     if !first_ok || !rest_ok || name.len() > 32 {
         return Err(format!(
             "`{name}` is not a user name: a lower-case letter or `_`, then lower-case letters, digits, `_` or `-`, at most 32 characters"

@@ -7,8 +7,8 @@ use std::time::Instant;
 
 use strato_api::{EventKind, HostState, HostStatus, JobKind, JobOptions, Role};
 use strato_config::Cluster;
-use strato_tls::ClusterCa;
 use strato_host::{CheckResult, Facts, Host, OsModule, Waivers};
+use strato_tls::ClusterCa;
 
 use crate::connector::Connector;
 use crate::error::EngineError;

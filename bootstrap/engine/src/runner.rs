@@ -333,9 +333,8 @@ fn changes_nodes(request: &JobRequest) -> bool {
 /// beside the CA). Without it nodes could not verify the tree, so a deploy stops here.
 fn read_signing_pub(pki_dir: &Path) -> Result<String, EngineError> {
     let path = pki_dir.join(strato_tls::SIGNING_PUB);
-    std::fs::read_to_string(&path).map_err(|source| {
-        EngineError::Pki(strato_tls::TlsError::Read { path, source })
-    })
+    std::fs::read_to_string(&path)
+        .map_err(|source| EngineError::Pki(strato_tls::TlsError::Read { path, source }))
 }
 
 fn needs_serve_tree(request: &JobRequest) -> bool {

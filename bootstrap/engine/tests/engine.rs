@@ -76,9 +76,10 @@ async fn deploy_installs_masters_first_then_agents_and_succeeds() {
         .hosts
         .iter()
         .all(|h| h.state == HostState::Succeeded && h.changed));
-    assert!(m
-        .commands()
-        .contains(&"sh /opt/strato/tmp/install.sh --url http://10.0.0.1:8090 --host 10.0.1.1 master".to_string()));
+    assert!(m.commands().contains(
+        &"sh /opt/strato/tmp/install.sh --url http://10.0.0.1:8090 --host 10.0.1.1 master"
+            .to_string()
+    ));
     assert!(a1.commands().iter().any(|c| c.ends_with(" agent")));
     assert_eq!(
         m.file("/opt/strato/etc/deployed")

@@ -285,10 +285,20 @@ mod tests {
 
     #[test]
     fn debug_of_an_upload_shows_its_size_not_its_bytes() {
-        let change = Change::upload_sudo(b"PRIVATE KEY 42".to_vec(), "/opt/strato/etc/tls/node.key", 0o600);
+        let change = Change::upload_sudo(
+            b"PRIVATE KEY 42".to_vec(),
+            "/opt/strato/etc/tls/node.key",
+            0o600,
+        );
         let text = format!("{change:?}");
-        assert!(text.contains("<14 bytes>") && text.contains("600"), "{text}");
-        assert!(!text.contains("PRIVATE") && !text.contains("80, 82"), "{text}");
+        assert!(
+            text.contains("<14 bytes>") && text.contains("600"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("PRIVATE") && !text.contains("80, 82"),
+            "{text}"
+        );
     }
 
     #[tokio::test]

@@ -254,10 +254,8 @@ impl Bootstrapped {
         if !idle {
             return;
         }
-        let remove = strato_host::Change::exec_sudo(format!(
-            "rm -rf {}",
-            strato_text::shell_quote(dir)
-        ));
+        let remove =
+            strato_host::Change::exec_sudo(format!("rm -rf {}", strato_text::shell_quote(dir)));
         if let Err(e) = host.apply_ok(remove).await {
             eprintln!(
                 "warning: could not remove the SSH keys copied to the bootstrap host ({dir}): {e}"

@@ -110,12 +110,10 @@ impl AgentConfig {
             return Err(("work_dir", "must not be empty".to_string()));
         }
         let tls = self.tls_files().map_err(|m| ("tls_cert", m))?;
-        let ip: std::net::IpAddr = self.bind_ip().parse().map_err(|_| {
-            (
-                "bind",
-                format!("{:?} is not an IP address", self.bind_ip()),
-            )
-        })?;
+        let ip: std::net::IpAddr = self
+            .bind_ip()
+            .parse()
+            .map_err(|_| ("bind", format!("{:?} is not an IP address", self.bind_ip())))?;
         if tls.is_none() && !ip.is_loopback() {
             return Err((
                 "bind",

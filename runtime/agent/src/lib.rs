@@ -122,13 +122,10 @@ impl Agent {
 
         let tls = load_tls(&config)?;
         let bind = std::net::SocketAddr::new(
-            config
-                .bind_ip()
-                .parse()
-                .map_err(|_| AgentError::Config {
-                    key: "bind",
-                    message: format!("{:?} is not an IP address", config.bind_ip()),
-                })?,
+            config.bind_ip().parse().map_err(|_| AgentError::Config {
+                key: "bind",
+                message: format!("{:?} is not an IP address", config.bind_ip()),
+            })?,
             config.port,
         )
         .to_string();
@@ -202,7 +199,13 @@ impl Agent {
         let limits = strato_tls::Limits::default();
         let main = strato_tls::serve(listener, app, server_tls, limits, stopped(stop_rx.clone()));
         let health = health.map(|listener| {
-            strato_tls::serve(listener, http::health_router(), None, limits, stopped(stop_rx.clone()))
+            strato_tls::serve(
+                listener,
+                http::health_router(),
+                None,
+                limits,
+                stopped(stop_rx.clone()),
+            )
         });
         let server = tokio::spawn(async move {
             let result = match health {

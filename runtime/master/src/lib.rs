@@ -111,11 +111,9 @@ pub async fn run(
     let store = strato_store::RedbStore::open(&config.data_dir.join("state.redb"))?;
     let listeners = bind(&config).await?;
     let agents = match &tls {
-        Some(identity) => {
-            HttpAgentClient::with_tls(identity).map_err(|e| MasterError::Config {
-                message: strato_tls_chain(&e),
-            })?
-        }
+        Some(identity) => HttpAgentClient::with_tls(identity).map_err(|e| MasterError::Config {
+            message: strato_tls_chain(&e),
+        })?,
         None => HttpAgentClient::new(),
     };
     let master = Master::new(config, Arc::new(store), Arc::new(agents))?;
@@ -126,12 +124,9 @@ pub async fn run(
 /// TLS when master.toml names the files, plus plain HTTP on 127.0.0.1; without TLS only a
 /// loopback address is accepted.
 pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
-    let ip: std::net::IpAddr = config
-        .bind_ip()
-        .parse()
-        .map_err(|_| MasterError::Config {
-            message: format!("bind address {:?} is not an IP address", config.bind_ip()),
-        })?;
+    let ip: std::net::IpAddr = config.bind_ip().parse().map_err(|_| MasterError::Config {
+        message: format!("bind address {:?} is not an IP address", config.bind_ip()),
+    })?;
     let tls = load_tls(config)?
         .map(|identity| {
             strato_tls::server_config(&identity, strato_tls::ClientAuth::Optional).map_err(|e| {

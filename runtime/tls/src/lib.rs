@@ -13,21 +13,21 @@ mod http_client;
 #[cfg(feature = "issue")]
 mod issue;
 mod role;
+mod server;
 #[cfg(feature = "issue")]
 mod signing;
-mod server;
 mod verify;
 
 pub use error::TlsError;
-/// The rustls this crate builds on, for callers that hold its configurations.
-pub use rustls;
 pub use files::{MemberTls, TlsFiles};
 #[cfg(feature = "blocking")]
 pub use http_client::{blocking_client_builder, blocking_member_client_builder};
 pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
 #[cfg(feature = "issue")]
 pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};
+pub use role::{peer_ips, peer_roles, MemberRole};
+/// The rustls this crate builds on, for callers that hold its configurations.
+pub use rustls;
+pub use server::{serve, server_config, ClientAuth, Limits, Peer};
 #[cfg(feature = "issue")]
 pub use signing::{TreeSigner, SIGNING_KEY, SIGNING_PUB};
-pub use role::{peer_ips, peer_roles, MemberRole};
-pub use server::{serve, server_config, ClientAuth, Limits, Peer};

@@ -300,7 +300,11 @@ fn signed_tree() -> (Project, PathBuf, Node) {
 fn assert_refused(node: &Node, out: &std::process::Output, says: &str) {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(out));
     assert!(stderr(out).contains(says), "{}", stderr(out));
-    for file in ["opt/strato/etc/agent.toml", "opt/strato/bin", "opt/strato/etc/role"] {
+    for file in [
+        "opt/strato/etc/agent.toml",
+        "opt/strato/bin",
+        "opt/strato/etc/role",
+    ] {
         assert!(!node.root.join(file).exists(), "{file} was installed");
     }
 }
@@ -340,7 +344,11 @@ fn upgrade_refuses_a_tree_changed_with_matching_checksums_and_changes_nothing() 
         "{}",
         stderr(&out)
     );
-    assert_eq!(node.file("opt/strato/etc/agent.toml"), before, "nothing changed");
+    assert_eq!(
+        node.file("opt/strato/etc/agent.toml"),
+        before,
+        "nothing changed"
+    );
 }
 
 #[test]

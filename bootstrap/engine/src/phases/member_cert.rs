@@ -100,10 +100,16 @@ mod tests {
     fn a_node_certificate_names_its_address_and_routable_interface_addresses() {
         let mut host = HostCtx::new(strato_config::Host::new("10.0.0.5"), Role::Agent);
         let mut facts = Facts::from_script_output("");
-        facts.addresses = ["127.0.0.1", "10.0.0.5", "172.17.0.3", "169.254.1.1", "fe80::1"]
-            .iter()
-            .map(|s| s.parse().expect("ip"))
-            .collect();
+        facts.addresses = [
+            "127.0.0.1",
+            "10.0.0.5",
+            "172.17.0.3",
+            "169.254.1.1",
+            "fe80::1",
+        ]
+        .iter()
+        .map(|s| s.parse().expect("ip"))
+        .collect();
         facts.hostname = Some("agent-1".into());
         host.facts = Some(facts);
         let req = request_for(&host, MemberRole::Agent);

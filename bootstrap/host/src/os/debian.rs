@@ -4,7 +4,8 @@ use super::{OsModule, PackageManager, SupportedVersions};
 use crate::os_release::OsRelease;
 
 /// Packages providing preflight's required binaries on Debian and Ubuntu.
-pub(super) const PREREQUISITES: &[&str] = &["curl", "tar", "gzip", "coreutils", "iproute2", "openssl"];
+pub(super) const PREREQUISITES: &[&str] =
+    &["curl", "tar", "gzip", "coreutils", "iproute2", "openssl"];
 
 #[derive(Debug)]
 pub struct Debian;

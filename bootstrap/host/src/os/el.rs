@@ -10,7 +10,8 @@ pub(super) const MAJORS: &[u32] = &[8, 9, 10];
 pub(super) const PACKAGE_MANAGER: PackageManager = PackageManager::Dnf;
 
 /// Packages providing preflight's required binaries (`ip` is in `iproute`).
-pub(super) const PREREQUISITES: &[&str] = &["curl", "tar", "gzip", "coreutils", "iproute", "openssl"];
+pub(super) const PREREQUISITES: &[&str] =
+    &["curl", "tar", "gzip", "coreutils", "iproute", "openssl"];
 
 /// chrony is the only time daemon the family ships.
 pub(super) const TIME_SYNC: &[&str] = &["chronyd"];

@@ -152,7 +152,10 @@ fn immutable_systems_install_nothing_and_others_build_a_command() {
         .install_prerequisites_command(debian.prerequisite_packages())
         .expect("apt");
     assert!(cmd.starts_with("apt-get update -qq && "), "{cmd}");
-    assert!(cmd.ends_with("curl tar gzip coreutils iproute2 openssl"), "{cmd}");
+    assert!(
+        cmd.ends_with("curl tar gzip coreutils iproute2 openssl"),
+        "{cmd}"
+    );
 }
 
 #[tokio::test]

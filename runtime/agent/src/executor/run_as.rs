@@ -15,7 +15,9 @@ pub struct RunAs {
 pub enum RunAsError {
     #[error("Failed to launch task: user '{0}' does not exist on this agent")]
     NoSuchUser(String),
-    #[error("Failed to launch task: the agent runs as uid {agent} and cannot start tasks as '{user}'")]
+    #[error(
+        "Failed to launch task: the agent runs as uid {agent} and cannot start tasks as '{user}'"
+    )]
     NotRoot { agent: u32, user: String },
     #[error("Failed to launch task: cannot look up user '{user}': {message}")]
     Lookup { user: String, message: String },

@@ -257,14 +257,17 @@ async fn tasks_run_as_their_app_user_or_the_agent_default() {
         let sandbox = h.sandbox("who.1");
         assert_eq!(read(&sandbox.join("stdout")), "nobody\n");
         use std::os::unix::fs::MetadataExt;
-        let owner = std::fs::metadata(sandbox.join("made-here")).expect("file").uid();
+        let owner = std::fs::metadata(sandbox.join("made-here"))
+            .expect("file")
+            .uid();
         assert_ne!(owner, 0, "the task's files are its user's");
     } else {
         // An agent that is not root cannot switch users, and says so.
         let failed = h.wait_state("who.1", TaskState::Failed).await;
-        assert!(
-            failed.message.unwrap_or_default().contains("cannot start tasks as 'nobody'"),
-        );
+        assert!(failed
+            .message
+            .unwrap_or_default()
+            .contains("cannot start tasks as 'nobody'"),);
     }
 
     // An app's own user that the agent does not have fails the task, naming the user.

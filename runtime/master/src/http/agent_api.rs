@@ -26,8 +26,8 @@ pub fn routes() -> Router<Arc<Master>> {
         .route(PATH_STATUS, post(status))
 }
 
-/// `Err` when a TLS peer's certificate does not name `address`.
-fn speaks_for(peer: Option<&Peer>, address: &str) -> Result<(), Response> {
+/// `Err(why)` when a TLS peer's certificate does not name `address`.
+fn speaks_for(peer: Option<&Peer>, address: &str) -> Result<(), String> {
     let Some(peer) = peer.filter(|p| p.tls) else {
         return Ok(());
     };
@@ -37,15 +37,14 @@ fn speaks_for(peer: Option<&Peer>, address: &str) -> Result<(), Response> {
     if named {
         Ok(())
     } else {
-        Err(refuse(
-            StatusCode::FORBIDDEN,
-            &format!("This agent certificate does not name the agent address {address}"),
+        Err(format!(
+            "This agent certificate does not name the agent address {address}"
         ))
     }
 }
 
 /// For calls about an agent id: the registered agent's address must be the caller's.
-fn speaks_for_agent(master: &Master, peer: Option<&Peer>, agent_id: &str) -> Result<(), Response> {
+fn speaks_for_agent(master: &Master, peer: Option<&Peer>, agent_id: &str) -> Result<(), String> {
     match master.agent_address(agent_id) {
         Some(address) => speaks_for(peer, &address),
         // Unknown ids are answered as before (the agent re-registers).
@@ -62,7 +61,7 @@ async fn register(
     if let Err(refused) = speaks_for(peer, &request.agent.address)
         .and_then(|()| speaks_for_agent(&master, peer, &request.agent.id))
     {
-        return refused;
+        return refuse(StatusCode::FORBIDDEN, &refused);
     }
     let (registered, kills) = master.register(request);
     master.kill_orphans(kills);
@@ -76,7 +75,7 @@ async fn heartbeat(
 ) -> Response {
     let peer = peer.as_ref().map(|Extension(p)| p);
     if let Err(refused) = speaks_for_agent(&master, peer, &heartbeat.agent_id) {
-        return refused;
+        return refuse(StatusCode::FORBIDDEN, &refused);
     }
     let (ack, kills) = master.heartbeat(heartbeat);
     master.kill_orphans(kills);
@@ -90,7 +89,7 @@ async fn status(
 ) -> Response {
     let peer = peer.as_ref().map(|Extension(p)| p);
     if let Err(refused) = speaks_for_agent(&master, peer, &update.agent_id) {
-        return refused;
+        return refuse(StatusCode::FORBIDDEN, &refused);
     }
     let kills = master.status_update(update);
     master.kill_orphans(kills);

@@ -14,7 +14,10 @@ fn member(ca: &ClusterCa, dir: &Path, name: &str, role: MemberRole, ips: &[&str]
         .issue(&MemberRequest {
             role,
             name: name.into(),
-            ips: ips.iter().map(|ip| ip.parse::<IpAddr>().expect("ip")).collect(),
+            ips: ips
+                .iter()
+                .map(|ip| ip.parse::<IpAddr>().expect("ip"))
+                .collect(),
             dns: Vec::new(),
         })
         .expect("issue");
@@ -50,9 +53,27 @@ fn registration(address: &str) -> serde_json::Value {
 async fn only_operators_drive_marathon_and_agents_register_only_their_own_address() {
     let dir = tempfile::tempdir().expect("tmp");
     let ca = ClusterCa::load_or_create(&dir.path().join("pki"), "trust").expect("CA");
-    let _master = member(&ca, dir.path(), "master", MemberRole::Master, &["127.0.0.1"]);
-    let operator = client(&member(&ca, dir.path(), "operator", MemberRole::Operator, &[]));
-    let agent = client(&member(&ca, dir.path(), "agent", MemberRole::Agent, &["10.1.1.1"]));
+    let _master = member(
+        &ca,
+        dir.path(),
+        "master",
+        MemberRole::Master,
+        &["127.0.0.1"],
+    );
+    let operator = client(&member(
+        &ca,
+        dir.path(),
+        "operator",
+        MemberRole::Operator,
+        &[],
+    ));
+    let agent = client(&member(
+        &ca,
+        dir.path(),
+        "agent",
+        MemberRole::Agent,
+        &["10.1.1.1"],
+    ));
     let other_ca = ClusterCa::load_or_create(&dir.path().join("other"), "other").expect("CA");
     let _stranger = member(&other_ca, dir.path(), "stranger", MemberRole::Operator, &[]);
 
@@ -74,7 +95,12 @@ async fn only_operators_drive_marathon_and_agents_register_only_their_own_addres
         .send()
         .await
         .expect("operator POST");
-    assert_eq!(resp.status().as_u16(), 201, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status().as_u16(),
+        201,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
 
     // An agent's certificate does not.
     let resp = agent
@@ -92,17 +118,22 @@ async fn only_operators_drive_marathon_and_agents_register_only_their_own_addres
         .expect("client");
     let status = |url: String| {
         let anonymous = anonymous.clone();
-        async move {
-            anonymous
-                .get(url)
-                .send()
-                .await
-                .map(|r| r.status().as_u16())
-        }
+        async move { anonymous.get(url).send().await.map(|r| r.status().as_u16()) }
     };
-    assert_eq!(status(format!("{mesos}/health")).await.expect("health"), 200);
-    assert_eq!(status(format!("{marathon}/v2/apps")).await.expect("apps"), 403);
-    assert_eq!(status(format!("{mesos}/master/state")).await.expect("state"), 403);
+    assert_eq!(
+        status(format!("{mesos}/health")).await.expect("health"),
+        200
+    );
+    assert_eq!(
+        status(format!("{marathon}/v2/apps")).await.expect("apps"),
+        403
+    );
+    assert_eq!(
+        status(format!("{mesos}/master/state"))
+            .await
+            .expect("state"),
+        403
+    );
 
     // A certificate of another CA does not get through the handshake.
     let stranger = strato_tls::client_builder()
@@ -133,8 +164,22 @@ async fn only_operators_drive_marathon_and_agents_register_only_their_own_addres
             .json(&registration(address))
             .send()
     };
-    assert_eq!(register("10.1.1.2").await.expect("register").status().as_u16(), 403);
-    assert_eq!(register("10.1.1.1").await.expect("register").status().as_u16(), 200);
+    assert_eq!(
+        register("10.1.1.2")
+            .await
+            .expect("register")
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(
+        register("10.1.1.1")
+            .await
+            .expect("register")
+            .status()
+            .as_u16(),
+        200
+    );
     // And the operator is not an agent.
     let resp = operator
         .post(format!("{mesos}/agent/v1/register"))
