@@ -72,7 +72,8 @@ fn issue_error(name: &str, e: impl std::fmt::Display) -> TlsError {
     }
 }
 
-fn write(path: &Path, text: &str, mode: u32) -> Result<(), TlsError> {
+/// Atomically, with `mode` (keys 0600); the PKI's one way to write a file.
+pub(crate) fn write(path: &Path, text: &str, mode: u32) -> Result<(), TlsError> {
     strato_atomic_file::write_with_mode(path, text.as_bytes(), mode).map_err(|source| {
         TlsError::Write {
             path: path.to_path_buf(),
@@ -81,7 +82,7 @@ fn write(path: &Path, text: &str, mode: u32) -> Result<(), TlsError> {
     })
 }
 
-fn read(path: &Path) -> Result<String, TlsError> {
+pub(crate) fn read(path: &Path) -> Result<String, TlsError> {
     std::fs::read_to_string(path).map_err(|source| TlsError::Read {
         path: path.to_path_buf(),
         source,

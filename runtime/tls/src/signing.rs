@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rcgen::{KeyPair, SigningKey};
 
 use crate::error::TlsError;
+use crate::issue::{read, write};
 
 /// The private key's file name in the PKI directory (0600; never leaves the operator's machine).
 pub const SIGNING_KEY: &str = "serve-signing.key";
@@ -36,11 +37,7 @@ impl TreeSigner {
         let key_path = dir.join(SIGNING_KEY);
         let pub_path = dir.join(SIGNING_PUB);
         let key = if key_path.exists() {
-            let text = std::fs::read_to_string(&key_path).map_err(|source| TlsError::Read {
-                path: key_path.clone(),
-                source,
-            })?;
-            KeyPair::from_pem(&text).map_err(|_| TlsError::Pem {
+            KeyPair::from_pem(&read(&key_path)?).map_err(|_| TlsError::Pem {
                 path: key_path.clone(),
                 what: "not a PEM private key".into(),
             })?
@@ -75,15 +72,6 @@ impl TreeSigner {
             message: e.to_string(),
         })
     }
-}
-
-fn write(path: &Path, text: &str, mode: u32) -> Result<(), TlsError> {
-    strato_atomic_file::write_with_mode(path, text.as_bytes(), mode).map_err(|source| {
-        TlsError::Write {
-            path: path.to_path_buf(),
-            source,
-        }
-    })
 }
 
 #[cfg(test)]
