@@ -46,4 +46,7 @@ mkdir -p "$db/.git"
 cp -R "$snapshot/." "$db/"
 touch -d "$taken" "$db/.git/FETCH_HEAD"
 
+# cargo-deny --offline reads crate metadata from Cargo's registry cache: fill it first, or a fresh
+# machine fails with "no matching package" before any advisory is checked.
+cargo fetch --locked --quiet
 STRATO_ADVISORY_DBS="$dbs" cargo deny --offline check advisories bans
