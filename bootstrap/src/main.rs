@@ -36,6 +36,10 @@ enum Command {
         /// URL nodes download the tree from when cluster.yaml's `bootstrap:` gives none.
         #[arg(long)]
         serve_url: Option<String>,
+        /// Serve plain HTTP instead of HTTPS with a certificate of the cluster CA in
+        /// DATA_DIR/pki (only behind another TLS front end; nodes then need an https URL of it).
+        #[arg(long)]
+        plain_http: bool,
     },
 }
 
@@ -51,6 +55,7 @@ async fn main() -> ExitCode {
         listen,
         token_file,
         serve_url,
+        plain_http,
     } = Cli::parse().command;
     let token = match std::fs::read_to_string(&token_file) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
@@ -73,6 +78,7 @@ async fn main() -> ExitCode {
         listen,
         token,
         serve_url,
+        https: !plain_http,
     };
     match start(opts, connector).await {
         Ok(server) => {

@@ -28,10 +28,13 @@ pub struct ServerOptions {
     pub listen: SocketAddr,
     pub token: String,
     /// The URL nodes download the tree from when cluster.yaml's `bootstrap:` gives none
-    /// (`bootstrap: local`); default `http://<listen>`.
+    /// (`bootstrap: local`); default `https://<listen>` (`http://` when `https` is off).
     pub serve_url: Option<String>,
     /// The cluster CA deploys issue node certificates from (made on the first deploy).
     pub pki_dir: PathBuf,
+    /// Serve over HTTPS with a certificate of the cluster CA in `pki_dir` (which must exist).
+    /// Plain HTTP only for tests and a tree re-served behind another TLS front end.
+    pub https: bool,
 }
 
 impl std::fmt::Debug for ServerOptions {
@@ -42,6 +45,7 @@ impl std::fmt::Debug for ServerOptions {
             .field("token", &"<redacted>")
             .field("serve_url", &self.serve_url)
             .field("pki_dir", &self.pki_dir)
+            .field("https", &self.https)
             .finish()
     }
 }
@@ -67,6 +71,12 @@ pub enum ServerError {
         addr: SocketAddr,
         #[source]
         source: std::io::Error,
+    },
+    #[error("cannot serve HTTPS from the cluster CA in {pki_dir} (strato deploy puts it there; --plain-http serves without TLS)")]
+    Tls {
+        pki_dir: PathBuf,
+        #[source]
+        source: strato_tls::TlsError,
     },
     #[error("cannot create the data directory {path}")]
     DataDir {
@@ -119,6 +129,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 pub struct RunningServer {
     pub addr: SocketAddr,
     pub runner: Arc<Runner>,
+    /// The cluster CA it issues from and serves HTTPS with.
+    pub pki_dir: PathBuf,
     /// Jobs resumed at startup.
     pub resumed: Vec<String>,
     task: JoinHandle<()>,
@@ -162,6 +174,22 @@ pub async fn start(
         addr: opts.listen,
         source,
     })?;
+    let tls = if opts.https {
+        Some(
+            crate::serving_cert::serving_config(
+                &opts.pki_dir,
+                addr,
+                opts.serve_url.as_deref(),
+            )
+            .map_err(|source| ServerError::Tls {
+                pki_dir: opts.pki_dir.clone(),
+                source,
+            })?,
+        )
+    } else {
+        None
+    };
+    let scheme = if opts.https { "https" } else { "http" };
     let runner = Arc::new(Runner::new(
         opts.data_dir.join("jobs"),
         RunnerEnv {
@@ -171,7 +199,7 @@ pub async fn start(
                 url: opts
                     .serve_url
                     .clone()
-                    .unwrap_or_else(|| format!("http://{addr}")),
+                    .unwrap_or_else(|| format!("{scheme}://{addr}")),
             },
             base_dir: opts.data_dir.clone(),
             pki_dir: opts.pki_dir.clone(),
@@ -191,15 +219,16 @@ pub async fn start(
     let task = tokio::spawn(async move {
         // Header-read timeout and a connection cap (strato-tls's serve loop), like every listener.
         let limits = strato_tls::Limits::default();
-        if let Err(e) = strato_tls::serve(listener, app, None, limits, std::future::pending()).await
+        if let Err(e) = strato_tls::serve(listener, app, tls, limits, std::future::pending()).await
         {
             tracing::error!("server stopped: {e}");
         }
     });
-    tracing::info!(%addr, "strato-bootstrap listening");
+    tracing::info!(%addr, scheme, "strato-bootstrap listening");
     Ok(RunningServer {
         addr,
         runner,
+        pki_dir: opts.pki_dir.clone(),
         resumed,
         task,
     })

@@ -1,4 +1,4 @@
-//! The bootstrap server over HTTP on 127.0.0.1, with jobs on scripted nodes: auth, submit,
+//! The bootstrap server over HTTPS (a certificate of the cluster CA) on 127.0.0.1, with jobs on scripted nodes: auth, submit,
 //! follow events, status, the serve tree, and a server killed mid-job that resumes it.
 
 use std::sync::Arc;
@@ -17,20 +17,59 @@ async fn server(dir: &std::path::Path, nodes: &[(&str, Arc<dyn Transport>)]) -> 
     for (addr, t) in nodes {
         connector = connector.with(addr, t.clone());
     }
+    // The CA `strato deploy` uploads beside the server; it serves HTTPS from it.
+    strato_tls::ClusterCa::load_or_create(&dir.join("pki"), "test").expect("CA");
     let opts = ServerOptions {
         data_dir: dir.to_path_buf(),
         listen: "127.0.0.1:0".parse().expect("addr"),
         token: TOKEN.into(),
         serve_url: None,
         pki_dir: dir.join("pki"),
+        https: true,
     };
     start(opts, Arc::new(connector))
         .await
         .expect("server starts")
 }
 
+/// The operator's identity from the server's CA, as `strato` holds it.
+fn operator(s: &RunningServer) -> strato_tls::MemberTls {
+    let ca = strato_tls::ClusterCa::load(&s.pki_dir).expect("CA");
+    let issued = ca
+        .issue(&strato_tls::MemberRequest {
+            role: strato_tls::MemberRole::Operator,
+            name: "operator".into(),
+            ips: Vec::new(),
+            dns: Vec::new(),
+        })
+        .expect("issue");
+    strato_tls::MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)
+        .expect("operator TLS")
+}
+
 fn client(s: &RunningServer) -> Client {
-    Client::new(format!("http://{}", s.addr), TOKEN).expect("client")
+    Client::with_tls(format!("https://{}", s.addr), TOKEN, &operator(s)).expect("client")
+}
+
+/// What a node has: the cluster CA's certificate, no certificate of its own.
+fn node_http(s: &RunningServer) -> reqwest::Client {
+    use strato_tls::rustls;
+    use strato_tls::rustls::pki_types::pem::PemObject;
+    let pem = std::fs::read(s.pki_dir.join(strato_tls::CA_CERT)).expect("ca.crt");
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&pem) {
+        roots.add(cert.expect("PEM")).expect("root");
+    }
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    strato_tls::client_builder()
+        .tls_backend_preconfigured(config)
+        .build()
+        .expect("node client")
 }
 
 fn arc(f: &FakeTransport) -> Arc<dyn Transport> {
@@ -56,16 +95,27 @@ async fn api_needs_the_token_but_health_and_files_do_not() {
     let (_d, dir) = tempdir();
     let serve = serve_tree(&dir, &small_cluster());
     let s = server(&dir, &[]).await;
-    let http = strato_tls::client();
-    let base = format!("http://{}", s.addr);
+    let http = node_http(&s);
+    let base = format!("https://{}", s.addr);
     assert!(client(&s).health().await.expect("health"));
+    // No plain HTTP on the node-facing port, and no TLS peer that does not trust the CA.
+    assert!(strato_tls::client()
+        .get(format!("http://{}/install.sh", s.addr))
+        .send()
+        .await
+        .is_err_and(|e| !e.is_status()));
+    assert!(strato_tls::client()
+        .get(format!("{base}/install.sh"))
+        .send()
+        .await
+        .is_err());
     let denied = http
         .get(format!("{base}/v1/jobs"))
         .send()
         .await
         .expect("send");
     assert_eq!(denied.status(), 401);
-    let wrong = Client::new(&base, "nope").expect("client");
+    let wrong = Client::with_tls(&base, "nope", &operator(&s)).expect("client");
     assert!(matches!(wrong.jobs().await, Err(ClientError::Status { status, .. }) if status == 401));
 
     let install = std::fs::read(serve.dir.join("install.sh")).expect("tree file");
@@ -251,6 +301,7 @@ fn debug_output_never_shows_the_token() {
         token: "planted-token-4f1c".into(),
         serve_url: None,
         pki_dir: "/var/lib/strato-bootstrap/pki".into(),
+        https: true,
     };
     let client =
         strato_api::Client::new("http://127.0.0.1:8090", "planted-token-4f1c").expect("client");

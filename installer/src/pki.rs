@@ -48,6 +48,17 @@ pub fn ensure(base: &Path, cluster_name: &str) -> Result<ClusterCa, CliError> {
     Ok(ca)
 }
 
+/// The operator's identity (after [`ensure`]), shown to the bootstrap server and the masters.
+pub fn operator_tls(base: &Path) -> Result<strato_tls::MemberTls, CliError> {
+    let dir = pki_dir(base);
+    strato_tls::MemberTls::load(&strato_tls::TlsFiles {
+        ca: dir.join(strato_tls::CA_CERT),
+        cert: dir.join(OPERATOR_CERT),
+        key: dir.join(OPERATOR_KEY),
+    })
+    .map_err(pki_error)
+}
+
 fn write(path: &Path, data: &[u8], mode: u32) -> Result<(), CliError> {
     strato_atomic_file::write_with_mode(path, data, mode).map_err(|source| CliError::Write {
         path: path.to_path_buf(),

@@ -324,6 +324,30 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
         assert!(plain.get(&url).send().is_err(), "{url} answered plain HTTP");
     }
 
+    // The bootstrap server serves the tree over HTTPS only, with a certificate of the cluster CA
+    // that deploy gave each node: an agent fetches with that CA, not without it, and never in
+    // plain HTTP.
+    let boot = &nodes.node("bootstrap").ip;
+    let agent = nodes.node("agent-1");
+    let fetch = |options: &str, scheme: &str| {
+        nodes
+            .exec(
+                agent,
+                &format!("curl -fsS --max-time 10 {options} {scheme}://{boot}:8090/SHA256SUMS"),
+            )
+            .status
+            .success()
+    };
+    assert!(
+        fetch("--cacert /opt/strato/etc/tls/ca.crt", "https"),
+        "an agent cannot fetch the tree with the cluster CA"
+    );
+    assert!(
+        !fetch("", "https"),
+        "the bootstrap server's certificate is trusted without the cluster CA"
+    );
+    assert!(!fetch("", "http"), "the bootstrap server answered plain HTTP");
+
     // TLS without a certificate: the master says 403 to writes and reads alike, the agent does
     // not finish the handshake.
     let anonymous = strato_tls::blocking_client_builder()

@@ -25,6 +25,8 @@ pub enum ClientError {
         status: StatusCode,
         message: String,
     },
+    #[error("cannot set up TLS for {url}: {message}")]
+    Tls { url: String, message: String },
     #[error("{url}: unreadable answer")]
     Decode {
         url: String,
@@ -33,8 +35,8 @@ pub enum ClientError {
     },
 }
 
-/// A bootstrap server at `base` (`http://127.0.0.1:PORT`), authenticated by a token. `Debug`
-/// names the server, never the token.
+/// A bootstrap server at `base` (`https://127.0.0.1:PORT` through the SSH tunnel), authenticated
+/// by a token. `Debug` names the server, never the token.
 #[derive(Clone)]
 pub struct Client {
     base: String,
@@ -56,6 +58,32 @@ impl Client {
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Result<Self, ClientError> {
         let base = base.into().trim_end_matches('/').to_string();
         let http = strato_tls::client_builder()
+            .connect_timeout(Duration::from_secs(10))
+            .build()
+            .map_err(|source| ClientError::Http {
+                url: base.clone(),
+                source,
+            })?;
+        Ok(Client {
+            base,
+            token: token.into(),
+            http,
+        })
+    }
+
+    /// A server at an `https://` base that must show a certificate of the bootstrap role from
+    /// the cluster CA `tls` trusts; `tls` is also the client's own identity (the operator's).
+    pub fn with_tls(
+        base: impl Into<String>,
+        token: impl Into<String>,
+        tls: &strato_tls::MemberTls,
+    ) -> Result<Self, ClientError> {
+        let base = base.into().trim_end_matches('/').to_string();
+        let http = strato_tls::member_client_builder(tls, &[strato_tls::MemberRole::Bootstrap])
+            .map_err(|e| ClientError::Tls {
+                url: base.clone(),
+                message: e.to_string(),
+            })?
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|source| ClientError::Http {

@@ -77,7 +77,7 @@ async fn deploy_installs_masters_first_then_agents_and_succeeds() {
         .iter()
         .all(|h| h.state == HostState::Succeeded && h.changed));
     assert!(m.commands().contains(
-        &"sh /opt/strato/tmp/install.sh --url http://10.0.0.1:8090 --host 10.0.1.1 master"
+        &"sh /opt/strato/tmp/install.sh --url https://10.0.0.1:8090 --host 10.0.1.1 master"
             .to_string()
     ));
     assert!(a1.commands().iter().any(|c| c.ends_with(" agent")));
@@ -232,7 +232,7 @@ async fn dry_run_changes_nothing_and_lists_every_change() {
     }
     assert!(
         job.planned.contains(
-            &"10.0.1.1: would run: sh /opt/strato/tmp/install.sh --url http://10.0.0.1:8090 --host 10.0.1.1 master"
+            &"10.0.1.1: would run: sh /opt/strato/tmp/install.sh --url https://10.0.0.1:8090 --host 10.0.1.1 master"
                 .to_string()
         ),
         "{:#?}",

@@ -16,6 +16,8 @@ pub struct BootstrapUnitInput {
     pub data_dir: String,
     /// `ADDRESS:PORT` the server listens on.
     pub listen: String,
+    /// The URL nodes download from; its host goes into the server's certificate.
+    pub serve_url: String,
 }
 
 /// Renders the unit. Paths and the address are refused when they hold anything a unit file or
@@ -25,6 +27,7 @@ pub fn render_bootstrap_unit(input: &BootstrapUnitInput) -> Result<String, Rende
         ("bin", &input.bin),
         ("data_dir", &input.data_dir),
         ("listen", &input.listen),
+        ("serve_url", &input.serve_url),
     ] {
         if value.is_empty()
             || value
@@ -54,7 +57,8 @@ mod tests {
             cluster_name: "demo".into(),
             bin: "/opt/strato-bootstrap/bin/strato-bootstrap".into(),
             data_dir: "/var/lib/strato-bootstrap".into(),
-            listen: "0.0.0.0:8090".into(),
+            listen: "10.0.0.5:8090".into(),
+            serve_url: "https://10.0.0.5:8090".into(),
         }
     }
 
@@ -62,7 +66,7 @@ mod tests {
     fn the_unit_starts_the_server_with_its_token_file() {
         let unit = render_bootstrap_unit(&input()).expect("renders");
         assert!(unit.contains(
-            "ExecStart=/opt/strato-bootstrap/bin/strato-bootstrap serve --data-dir /var/lib/strato-bootstrap --listen 0.0.0.0:8090 --token-file /var/lib/strato-bootstrap/token\n"
+            "ExecStart=/opt/strato-bootstrap/bin/strato-bootstrap serve --data-dir /var/lib/strato-bootstrap --listen 10.0.0.5:8090 --serve-url https://10.0.0.5:8090 --token-file /var/lib/strato-bootstrap/token\n"
         ));
         assert!(unit.contains("Restart=on-failure"));
         assert!(unit.contains("WantedBy=multi-user.target"));

@@ -8,16 +8,16 @@ use crate::tree::{render_input, RenderedTree};
 /// The port `strato-bootstrap` serves the tree on; nodes' default URL is `http://<bootstrap>:8090`.
 pub const BOOTSTRAP_HTTP_PORT: u16 = 8090;
 
-/// The default URL of the serve tree for a cluster: its bootstrap host on
-/// [`BOOTSTRAP_HTTP_PORT`], or `None` for `bootstrap: local` (and cloud clusters before
+/// The default URL of the serve tree for a cluster: its bootstrap host over HTTPS (a
+/// certificate of the cluster CA, `bootstrap/src/serving_cert.rs`) on [`BOOTSTRAP_HTTP_PORT`], or `None` for `bootstrap: local` (and cloud clusters before
 /// `strato cloud create`), whose nodes are given the URL when installed.
 pub fn bootstrap_url(cluster: &Cluster) -> Option<String> {
     match cluster.bootstrap.as_ref()? {
         Bootstrap::Local => None,
         Bootstrap::Host(host) if host.contains(':') => {
-            Some(format!("http://[{host}]:{BOOTSTRAP_HTTP_PORT}"))
+            Some(format!("https://[{host}]:{BOOTSTRAP_HTTP_PORT}"))
         }
-        Bootstrap::Host(host) => Some(format!("http://{host}:{BOOTSTRAP_HTTP_PORT}")),
+        Bootstrap::Host(host) => Some(format!("https://{host}:{BOOTSTRAP_HTTP_PORT}")),
     }
 }
 

@@ -24,7 +24,7 @@ pub struct GenconfArgs {
     /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
     #[arg(long, env = "STRATO_BUNDLE")]
     pub bundle: Option<PathBuf>,
-    /// URL the nodes download the tree from; default: http://<bootstrap>:8090.
+    /// URL the nodes download the tree from; default: https://<bootstrap>:8090.
     #[arg(long, env = "STRATO_BOOTSTRAP_URL")]
     pub bootstrap_url: Option<String>,
 }
@@ -73,10 +73,11 @@ pub fn run(args: GenconfArgs) -> Result<Exit, CliError> {
     let url = options
         .bootstrap_url
         .or_else(|| strato_render::bootstrap_url(&cluster));
-    let url = url.unwrap_or_else(|| "http://BOOTSTRAP:8090".into());
+    let url = url.unwrap_or_else(|| "https://BOOTSTRAP:8090".into());
     println!(
-        "on each node: put {} in /opt/strato/etc/tls/ (install.sh checks the tree's signature with it) and the node's certificate (`strato deploy` does both), then: curl -fsSL {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent",
-        pki.join(strato_tls::SIGNING_PUB).display()
+        "on each node: put {} and {} in /opt/strato/etc/tls/ (install.sh checks the tree's signature and the server's certificate with them) and the node's certificate (`strato deploy` does all three), then: curl -fsSL --cacert /opt/strato/etc/tls/ca.crt {url}/install.sh | sudo sh -s -- --url {url} master|agent|public_agent",
+        pki.join(strato_tls::SIGNING_PUB).display(),
+        pki.join(strato_tls::CA_CERT).display()
     );
     Ok(Exit::Success)
 }

@@ -37,7 +37,7 @@ pub struct ServerArgs {
     /// Runtime bundle (.tar.gz) to serve to the nodes; default: `runtime.bundle` in cluster.yaml.
     #[arg(long, env = "STRATO_BUNDLE")]
     pub bundle: Option<PathBuf>,
-    /// URL the nodes download the serve tree from; default: http://<bootstrap>:8090.
+    /// URL the nodes download the serve tree from; default: https://<bootstrap>:8090.
     #[arg(long, env = "STRATO_BOOTSTRAP_URL")]
     pub bootstrap_url: Option<String>,
     /// The strato-bootstrap binary to install on the bootstrap host; default: next to `strato`.
@@ -294,7 +294,7 @@ async fn local(
             } else {
                 ip.to_string()
             };
-            format!("http://{host}:{}", args.listen.port())
+            format!("https://{host}:{}", args.listen.port())
         }
     };
     let tree = render(loaded, args, Some(url.clone()), need_bundle)?;
@@ -308,6 +308,7 @@ async fn local(
         token: token.clone(),
         serve_url: Some(url),
         pki_dir: crate::pki::pki_dir(&loaded.base),
+        https: true,
     };
     let connector = Arc::new(strato_engine::SshConnector::new(
         data_dir.join("known_hosts.json"),
@@ -315,8 +316,13 @@ async fn local(
     let server = strato_bootstrap::start(opts, connector)
         .await
         .map_err(|e| CliError::Other(anyhow!(strato_engine::chain(&e))))?;
-    let client = Client::new(format!("http://127.0.0.1:{}", server.addr.port()), token)
-        .map_err(|e| CliError::Other(e.into()))?;
+    let operator = crate::pki::operator_tls(&loaded.base)?;
+    let client = Client::with_tls(
+        format!("https://127.0.0.1:{}", server.addr.port()),
+        token,
+        &operator,
+    )
+    .map_err(|e| CliError::Other(e.into()))?;
     let text = rewrite_files(&loaded.cluster, &loaded.base, |p| Ok(p.to_path_buf()))?;
     Ok(Bootstrapped::new(client, text, Box::new(server)))
 }

@@ -40,11 +40,32 @@ fn bootstrap_bin(loaded: &Loaded, args: &JobArgs) -> Result<Vec<u8>, CliError> {
     read(exe.with_file_name(format!("strato-bootstrap{}", std::env::consts::EXE_SUFFIX)))
 }
 
+/// Where the server listens: the bootstrap host's own address when cluster.yaml gives it as an
+/// IP (the nodes and the CLI's SSH tunnel both reach it there), else every address, since a
+/// name may resolve to several.
+fn listen_address(addr: &str) -> std::net::SocketAddr {
+    let ip = addr
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED));
+    std::net::SocketAddr::new(ip, PORT)
+}
+
+/// Where the CLI's tunnel connects on the bootstrap host: the address the server listens on.
+fn tunnel_target(addr: &str) -> String {
+    match listen_address(addr).ip() {
+        ip if ip.is_unspecified() => "127.0.0.1".into(),
+        ip => ip.to_string(),
+    }
+}
+
 /// Every file the bootstrap host needs, with where it goes; also cluster.yaml as the server
 /// must read it (paths rewritten to the uploaded copies).
 fn bootstrap_files(
     loaded: &Loaded,
     args: &JobArgs,
+    addr: &str,
     need_bundle: bool,
 ) -> Result<(Vec<BootstrapFile>, String), CliError> {
     let read = |path: &PathBuf| {
@@ -57,7 +78,12 @@ fn bootstrap_files(
         cluster_name: loaded.cluster.cluster_name.clone(),
         bin: BOOTSTRAP_BIN.into(),
         data_dir: BOOTSTRAP_DATA_DIR.into(),
-        listen: format!("0.0.0.0:{PORT}"),
+        listen: listen_address(addr).to_string(),
+        serve_url: args
+            .bootstrap_url
+            .clone()
+            .or_else(|| strato_render::bootstrap_url(&loaded.cluster))
+            .unwrap_or_else(|| format!("https://{}", listen_address(addr))),
     })
     .map_err(|e| CliError::Other(e.into()))?;
     let mut files = vec![
@@ -94,19 +120,19 @@ fn bootstrap_files(
         }
     }
     // The cluster CA: the server issues node certificates from it (installer/src/pki.rs says
-    // why it may live there).
+    // why it may live there), and its own HTTPS certificate at start, so a new CA restarts it.
     let ca = crate::pki::ensure(&loaded.base, &loaded.cluster.cluster_name)?;
     // Its public signing key goes beside it, never the private one: nodes check the tree with it.
-    for (name, mode) in [
-        (strato_tls::CA_CERT, 0o644),
-        (strato_tls::CA_KEY, 0o600),
-        (strato_tls::SIGNING_PUB, 0o644),
+    for (name, mode, restarts) in [
+        (strato_tls::CA_CERT, 0o644, true),
+        (strato_tls::CA_KEY, 0o600, true),
+        (strato_tls::SIGNING_PUB, 0o644, false),
     ] {
         files.push(BootstrapFile {
             path: format!("{BOOTSTRAP_DATA_DIR}/pki/{name}"),
             data: read(&ca.dir().join(name))?,
             mode,
-            restarts: false,
+            restarts,
         });
     }
     // Keys and scripts cluster.yaml names go beside the server, readable by root only, for as
@@ -153,7 +179,7 @@ pub async fn prepare(
             "bootstrap host {addr} logs in to the nodes itself and has no ssh-agent: set ssh.key_path"
         )));
     }
-    let (files, text) = bootstrap_files(loaded, args, need_bundle)?;
+    let (files, text) = bootstrap_files(loaded, args, addr, need_bundle)?;
     let state = loaded.base.join(".strato");
     let connector = SshConnector::new(state.join("known_hosts.json"));
     let spec = ConnectSpec {
@@ -188,10 +214,11 @@ pub async fn prepare(
     };
 
     let forward = session
-        .forward_local("127.0.0.1", PORT)
+        .forward_local(&tunnel_target(addr), PORT)
         .await
         .map_err(other)?;
-    let client = Client::new(format!("http://{}", forward.local_addr()), token)
+    let operator = crate::pki::operator_tls(&loaded.base)?;
+    let client = Client::with_tls(format!("https://{}", forward.local_addr()), token, &operator)
         .map_err(|e| CliError::Other(e.into()))?;
     let until = Instant::now() + Duration::from_secs(30);
     while !client.health().await.unwrap_or(false) {

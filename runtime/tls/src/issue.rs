@@ -90,6 +90,27 @@ pub(crate) fn read(path: &Path) -> Result<String, TlsError> {
 }
 
 impl ClusterCa {
+    /// Loads `dir/ca.crt` and `dir/ca.key`; both must exist (the bootstrap server, which never
+    /// makes a CA of its own).
+    pub fn load(dir: &Path) -> Result<Self, TlsError> {
+        let cert_path = dir.join(CA_CERT);
+        let key_path = dir.join(CA_KEY);
+        let cert_pem = read(&cert_path)?;
+        let key = KeyPair::from_pem(&read(&key_path)?).map_err(|_| TlsError::Pem {
+            path: key_path.clone(),
+            what: "not a PEM private key".into(),
+        })?;
+        let issuer = Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| TlsError::Pem {
+            path: cert_path.clone(),
+            what: format!("not a CA certificate ({e})"),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            cert_pem,
+            issuer,
+        })
+    }
+
     /// Loads `dir/ca.crt` and `dir/ca.key`, or makes them (ECDSA P-256, ten years) when neither
     /// exists. One without the other is an error: a lost key is never silently replaced, since
     /// every node trusts the old certificate.
@@ -97,23 +118,7 @@ impl ClusterCa {
         let cert_path = dir.join(CA_CERT);
         let key_path = dir.join(CA_KEY);
         match (cert_path.exists(), key_path.exists()) {
-            (true, true) => {
-                let cert_pem = read(&cert_path)?;
-                let key = KeyPair::from_pem(&read(&key_path)?).map_err(|_| TlsError::Pem {
-                    path: key_path.clone(),
-                    what: "not a PEM private key".into(),
-                })?;
-                let issuer =
-                    Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| TlsError::Pem {
-                        path: cert_path.clone(),
-                        what: format!("not a CA certificate ({e})"),
-                    })?;
-                Ok(Self {
-                    dir: dir.to_path_buf(),
-                    cert_pem,
-                    issuer,
-                })
-            }
+            (true, true) => Self::load(dir),
             (false, false) => {
                 let key = KeyPair::generate().map_err(|e| issue_error("cluster CA", e))?;
                 let mut params = CertificateParams::default();

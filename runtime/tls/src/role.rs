@@ -18,6 +18,8 @@ pub enum MemberRole {
     Agent,
     /// The operator's CLI and tools: may use the Marathon and Mesos APIs, never the agent protocol.
     Operator,
+    /// The bootstrap server: serves the signed tree to nodes over HTTPS. Grants no API.
+    Bootstrap,
 }
 
 impl MemberRole {
@@ -26,6 +28,7 @@ impl MemberRole {
             MemberRole::Master => "master",
             MemberRole::Agent => "agent",
             MemberRole::Operator => "operator",
+            MemberRole::Bootstrap => "bootstrap",
         }
     }
 
@@ -39,6 +42,7 @@ impl MemberRole {
             "master" => Some(MemberRole::Master),
             "agent" => Some(MemberRole::Agent),
             "operator" => Some(MemberRole::Operator),
+            "bootstrap" => Some(MemberRole::Bootstrap),
             _ => None,
         }
     }

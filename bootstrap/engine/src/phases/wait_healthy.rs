@@ -17,13 +17,16 @@ use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT};
 /// The read-only probe for a role: unit active and its health endpoint answering on loopback
 /// (docs/runtime-contract.md §Ports: master 5050, agent 5051).
 pub fn health_probe(role: Role) -> String {
-    let port = match role {
-        Role::Master => 5050,
-        Role::Agent | Role::PublicAgent => 5051,
-        Role::Bootstrap => 8090,
+    // Masters and agents also answer plain HTTP on loopback; the bootstrap server only HTTPS.
+    let url = match role {
+        Role::Master => "http://127.0.0.1:5050/health",
+        Role::Agent | Role::PublicAgent => "http://127.0.0.1:5051/health",
+        Role::Bootstrap => {
+            "--cacert /var/lib/strato-bootstrap/pki/ca.crt https://127.0.0.1:8090/health"
+        }
     };
     format!(
-        "systemctl is-active --quiet {} && curl -fsS -o /dev/null --max-time 5 http://127.0.0.1:{port}/health",
+        "systemctl is-active --quiet {} && curl -fsS -o /dev/null --max-time 5 {url}",
         unit_of(role)
     )
 }
