@@ -176,15 +176,11 @@ pub async fn start(
     })?;
     let tls = if opts.https {
         Some(
-            crate::serving_cert::serving_config(
-                &opts.pki_dir,
-                addr,
-                opts.serve_url.as_deref(),
-            )
-            .map_err(|source| ServerError::Tls {
-                pki_dir: opts.pki_dir.clone(),
-                source,
-            })?,
+            crate::serving_cert::serving_config(&opts.pki_dir, addr, opts.serve_url.as_deref())
+                .map_err(|source| ServerError::Tls {
+                    pki_dir: opts.pki_dir.clone(),
+                    source,
+                })?,
         )
     } else {
         None

@@ -13,7 +13,10 @@ use strato_tls::{ClientAuth, ClusterCa, MemberRequest, MemberRole, MemberTls, Tl
 /// The names a serving certificate covers: loopback (the CLI's SSH tunnel and local probes),
 /// the listening address unless it is a wildcard, and the host of `serve_url`.
 pub fn serving_names(listen: SocketAddr, serve_url: Option<&str>) -> (Vec<IpAddr>, Vec<String>) {
-    let mut ips = vec![IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::LOCALHOST)];
+    let mut ips = vec![
+        IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(Ipv6Addr::LOCALHOST),
+    ];
     let mut dns = vec!["localhost".to_string()];
     if !listen.ip().is_unspecified() {
         ips.push(listen.ip());
@@ -57,7 +60,7 @@ pub fn serving_config(
         ips,
         dns,
     })?;
-    let tls = MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)?;
+    let tls = MemberTls::from_pem(ca.trust_pem(), &issued.cert_pem, &issued.key_pem)?;
     strato_tls::server_config(&tls, ClientAuth::Optional)
 }
 

@@ -80,6 +80,9 @@ pub enum Command {
     Uninstall(cmd::uninstall::UninstallArgs),
     /// Show the bootstrap server's latest job, host by host.
     Status(cmd::status::StatusArgs),
+    /// The cluster CA: rotate it with rolling deploys that keep every task running.
+    #[command(subcommand)]
+    Ca(cmd::ca::CaCommand),
     /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section: create, status, destroy, terraform.
     /// Runs the separate strato-cloud program (`strato cloud --help` lists its commands).
     #[command(disable_help_flag = true, disable_version_flag = true)]

@@ -45,14 +45,28 @@ pub fn ensure(base: &Path, cluster_name: &str) -> Result<ClusterCa, CliError> {
         write(&key, issued.key_pem.as_bytes(), 0o600)?;
         write(&cert, issued.cert_pem.as_bytes(), 0o644)?;
     }
+    // PKI directories made before CA rotation existed have no trust bundle yet.
+    if !dir.join(strato_tls::TRUST_BUNDLE).exists() {
+        strato_tls::rotation::write_trust_bundle(&dir).map_err(pki_error)?;
+        return ClusterCa::load(&dir).map_err(pki_error);
+    }
     Ok(ca)
+}
+
+/// A new operator certificate from the CA that issues now (after a CA switch).
+pub fn reissue_operator(base: &Path, cluster_name: &str) -> Result<(), CliError> {
+    let dir = pki_dir(base);
+    for name in [OPERATOR_CERT, OPERATOR_KEY] {
+        let _ = std::fs::remove_file(dir.join(name));
+    }
+    ensure(base, cluster_name).map(drop)
 }
 
 /// The operator's identity (after [`ensure`]), shown to the bootstrap server and the masters.
 pub fn operator_tls(base: &Path) -> Result<strato_tls::MemberTls, CliError> {
     let dir = pki_dir(base);
     strato_tls::MemberTls::load(&strato_tls::TlsFiles {
-        ca: dir.join(strato_tls::CA_CERT),
+        ca: dir.join(strato_tls::TRUST_BUNDLE),
         cert: dir.join(OPERATOR_CERT),
         key: dir.join(OPERATOR_KEY),
     })

@@ -1,5 +1,6 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
 pub mod bundle;
+pub mod ca;
 pub mod completion;
 pub mod config;
 pub mod deploy;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Postflight(args) => postflight::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => status::run(args),
+        Command::Ca(command) => ca::run(command),
         Command::Cloud(args) => external::run_cloud(&[], args),
         Command::Completion(args) => completion::run(args),
         Command::GenerateMan(args) => man::run(args),

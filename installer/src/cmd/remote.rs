@@ -126,6 +126,7 @@ fn bootstrap_files(
     for (name, mode, restarts) in [
         (strato_tls::CA_CERT, 0o644, true),
         (strato_tls::CA_KEY, 0o600, true),
+        (strato_tls::TRUST_BUNDLE, 0o644, true),
         (strato_tls::SIGNING_PUB, 0o644, false),
     ] {
         files.push(BootstrapFile {
@@ -218,8 +219,12 @@ pub async fn prepare(
         .await
         .map_err(other)?;
     let operator = crate::pki::operator_tls(&loaded.base)?;
-    let client = Client::with_tls(format!("https://{}", forward.local_addr()), token, &operator)
-        .map_err(|e| CliError::Other(e.into()))?;
+    let client = Client::with_tls(
+        format!("https://{}", forward.local_addr()),
+        token,
+        &operator,
+    )
+    .map_err(|e| CliError::Other(e.into()))?;
     let until = Instant::now() + Duration::from_secs(30);
     while !client.health().await.unwrap_or(false) {
         if Instant::now() >= until {

@@ -54,6 +54,9 @@ impl std::fmt::Debug for Issued {
 pub struct ClusterCa {
     dir: PathBuf,
     cert_pem: String,
+    /// Every CA certificate members trust: this one, and during a rotation the next or the
+    /// previous one (`rotation.rs`).
+    trust_pem: String,
     issuer: Issuer<'static, KeyPair>,
 }
 
@@ -89,6 +92,28 @@ pub(crate) fn read(path: &Path) -> Result<String, TlsError> {
     })
 }
 
+/// A new CA (ECDSA P-256, ten years): its certificate as PEM, its key and its parameters.
+pub(crate) fn new_ca(cluster_name: &str) -> Result<(String, KeyPair, CertificateParams), TlsError> {
+    let key = KeyPair::generate().map_err(|e| issue_error("cluster CA", e))?;
+    let mut params = CertificateParams::default();
+    let mut dn = DistinguishedName::new();
+    dn.push(
+        DnType::CommonName,
+        format!("Strato cluster CA {cluster_name}"),
+    );
+    dn.push(DnType::OrganizationName, "Strato");
+    params.distinguished_name = dn;
+    params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+    params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+    let now = OffsetDateTime::now_utc();
+    params.not_before = now - Duration::hours(1);
+    params.not_after = now + Duration::days(365 * CA_YEARS);
+    let cert = params
+        .self_signed(&key)
+        .map_err(|e| issue_error("cluster CA", e))?;
+    Ok((cert.pem(), key, params))
+}
+
 impl ClusterCa {
     /// Loads `dir/ca.crt` and `dir/ca.key`; both must exist (the bootstrap server, which never
     /// makes a CA of its own).
@@ -104,9 +129,16 @@ impl ClusterCa {
             path: cert_path.clone(),
             what: format!("not a CA certificate ({e})"),
         })?;
+        let trust_path = dir.join(crate::rotation::TRUST_BUNDLE);
+        let trust_pem = if trust_path.exists() {
+            read(&trust_path)?
+        } else {
+            cert_pem.clone()
+        };
         Ok(Self {
             dir: dir.to_path_buf(),
             cert_pem,
+            trust_pem,
             issuer,
         })
     }
@@ -120,23 +152,7 @@ impl ClusterCa {
         match (cert_path.exists(), key_path.exists()) {
             (true, true) => Self::load(dir),
             (false, false) => {
-                let key = KeyPair::generate().map_err(|e| issue_error("cluster CA", e))?;
-                let mut params = CertificateParams::default();
-                let mut dn = DistinguishedName::new();
-                dn.push(
-                    DnType::CommonName,
-                    format!("Strato cluster CA {cluster_name}"),
-                );
-                dn.push(DnType::OrganizationName, "Strato");
-                params.distinguished_name = dn;
-                params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-                params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-                let now = OffsetDateTime::now_utc();
-                params.not_before = now - Duration::hours(1);
-                params.not_after = now + Duration::days(365 * CA_YEARS);
-                let cert = params
-                    .self_signed(&key)
-                    .map_err(|e| issue_error("cluster CA", e))?;
+                let (cert_pem, key, params) = new_ca(cluster_name)?;
                 std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
                     path: dir.to_path_buf(),
                     source,
@@ -144,10 +160,11 @@ impl ClusterCa {
                 // Key first: a crash between the two leaves a key without a certificate, which
                 // the next run reports instead of making a second CA.
                 write(&key_path, &key.serialize_pem(), 0o600)?;
-                let cert_pem = cert.pem();
                 write(&cert_path, &cert_pem, 0o644)?;
+                crate::rotation::write_trust_bundle(dir)?;
                 Ok(Self {
                     dir: dir.to_path_buf(),
+                    trust_pem: cert_pem.clone(),
                     cert_pem,
                     issuer: Issuer::new(params, key),
                 })
@@ -161,9 +178,14 @@ impl ClusterCa {
         }
     }
 
-    /// The CA certificate every member trusts.
+    /// The certificate of the CA that issues (signs) member certificates.
     pub fn cert_pem(&self) -> &str {
         &self.cert_pem
+    }
+
+    /// Every CA certificate members trust (nodes' `ca.crt`): during a rotation two of them.
+    pub fn trust_pem(&self) -> &str {
+        &self.trust_pem
     }
 
     pub fn dir(&self) -> &Path {

@@ -13,6 +13,8 @@ mod http_client;
 #[cfg(feature = "issue")]
 mod issue;
 mod role;
+#[cfg(feature = "issue")]
+pub mod rotation;
 mod server;
 #[cfg(feature = "issue")]
 mod signing;
@@ -26,6 +28,8 @@ pub use http_client::{client, client_builder, install_crypto_provider, member_cl
 #[cfg(feature = "issue")]
 pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};
 pub use role::{peer_ips, peer_roles, MemberRole};
+#[cfg(feature = "issue")]
+pub use rotation::{RotationStep, TRUST_BUNDLE};
 /// The rustls this crate builds on, for callers that hold its configurations.
 pub use rustls;
 pub use server::{serve, server_config, ClientAuth, Limits, Peer};

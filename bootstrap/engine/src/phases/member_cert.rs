@@ -58,7 +58,8 @@ pub fn request_for(host: &HostCtx, role: MemberRole) -> MemberRequest {
     }
 }
 
-/// The uploads that give `host` the CA certificate and a fresh member certificate.
+/// The uploads that give `host` the CA certificates it trusts (two during a CA rotation) and a
+/// fresh member certificate.
 pub fn tls_changes(ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseError> {
     let Some(role) = member_role(host.role) else {
         return Ok(Vec::new());
@@ -68,7 +69,7 @@ pub fn tls_changes(ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseE
         .map_err(|e| PhaseError::failed(host.name(), e.to_string()))?;
     Ok(vec![
         Change::upload_sudo(
-            ca.cert_pem().as_bytes().to_vec(),
+            ca.trust_pem().as_bytes().to_vec(),
             format!("{TLS_DIR}/ca.crt"),
             0o644,
         ),
@@ -85,10 +86,12 @@ pub fn tls_changes(ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseE
     ])
 }
 
-/// A short fingerprint of the CA, recorded in the deployed marker so a node holding
-/// certificates of another CA is reinstalled rather than called up to date.
+/// A short fingerprint of the issuing CA and the trusted ones, recorded in the deployed marker
+/// so a node holding certificates of another CA, or another trust, is reinstalled rather than
+/// called up to date (each step of a CA rotation changes one of the two).
 pub fn ca_fingerprint(ca: &ClusterCa) -> String {
-    strato_render::sha256_hex(ca.cert_pem().as_bytes())[..16].to_string()
+    let both = format!("{}\n{}", ca.cert_pem(), ca.trust_pem());
+    strato_render::sha256_hex(both.as_bytes())[..16].to_string()
 }
 
 #[cfg(test)]

@@ -21,8 +21,9 @@ async fn following_survives_a_server_restart_mid_job() {
             dns: Vec::new(),
         })
         .expect("operator certificate");
-    let operator = strato_tls::MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)
-        .expect("operator TLS");
+    let operator =
+        strato_tls::MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)
+            .expect("operator TLS");
     let start = |listen: SocketAddr, nodes: Vec<(&'static str, Arc<dyn Transport>)>| {
         let mut connector = StaticConnector::new();
         for (addr, t) in nodes {
