@@ -34,17 +34,7 @@ async fn server(dir: &std::path::Path, nodes: &[(&str, Arc<dyn Transport>)]) -> 
 
 /// The operator's identity from the server's CA, as `strato` holds it.
 fn operator(s: &RunningServer) -> strato_tls::MemberTls {
-    let ca = strato_tls::ClusterCa::load(&s.pki_dir).expect("CA");
-    let issued = ca
-        .issue(&strato_tls::MemberRequest {
-            role: strato_tls::MemberRole::Operator,
-            name: "operator".into(),
-            ips: Vec::new(),
-            dns: Vec::new(),
-        })
-        .expect("issue");
-    strato_tls::MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)
-        .expect("operator TLS")
+    operator_tls(&s.pki_dir)
 }
 
 fn client(s: &RunningServer) -> Client {

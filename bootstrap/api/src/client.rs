@@ -56,18 +56,8 @@ impl std::fmt::Debug for Client {
 impl Client {
     /// No request is made until a method is called.
     pub fn new(base: impl Into<String>, token: impl Into<String>) -> Result<Self, ClientError> {
-        let base = base.into().trim_end_matches('/').to_string();
-        let http = strato_tls::client_builder()
-            .connect_timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|source| ClientError::Http {
-                url: base.clone(),
-                source,
-            })?;
-        Ok(Client {
-            base,
-            token: token.into(),
-            http,
+        Self::build(base.into(), token.into(), |_| {
+            Ok(strato_tls::client_builder())
         })
     }
 
@@ -78,23 +68,30 @@ impl Client {
         token: impl Into<String>,
         tls: &strato_tls::MemberTls,
     ) -> Result<Self, ClientError> {
-        let base = base.into().trim_end_matches('/').to_string();
-        let http = strato_tls::member_client_builder(tls, &[strato_tls::MemberRole::Bootstrap])
-            .map_err(|e| ClientError::Tls {
-                url: base.clone(),
-                message: e.to_string(),
-            })?
+        Self::build(base.into(), token.into(), |url| {
+            strato_tls::member_client_builder(tls, &[strato_tls::MemberRole::Bootstrap]).map_err(
+                |e| ClientError::Tls {
+                    url: url.to_string(),
+                    message: e.to_string(),
+                },
+            )
+        })
+    }
+
+    fn build(
+        base: String,
+        token: String,
+        builder: impl FnOnce(&str) -> Result<reqwest::ClientBuilder, ClientError>,
+    ) -> Result<Self, ClientError> {
+        let base = base.trim_end_matches('/').to_string();
+        let http = builder(&base)?
             .connect_timeout(Duration::from_secs(10))
             .build()
             .map_err(|source| ClientError::Http {
                 url: base.clone(),
                 source,
             })?;
-        Ok(Client {
-            base,
-            token: token.into(),
-            http,
-        })
+        Ok(Client { base, token, http })
     }
 
     pub fn base(&self) -> &str {

@@ -126,6 +126,21 @@ pub fn deployed_marker(dir: &Path, serve: &ServeTree, role: &str) -> String {
     )
 }
 
+/// An operator identity from the CA in `pki` (made if missing), as `strato` holds one.
+pub fn operator_tls(pki: &Path) -> strato_tls::MemberTls {
+    let ca = strato_tls::ClusterCa::load_or_create(pki, "test").expect("CA");
+    let issued = ca
+        .issue(&strato_tls::MemberRequest {
+            role: strato_tls::MemberRole::Operator,
+            name: "operator".into(),
+            ips: Vec::new(),
+            dns: Vec::new(),
+        })
+        .expect("operator certificate");
+    strato_tls::MemberTls::from_pem(ca.trust_pem(), &issued.cert_pem, &issued.key_pem)
+        .expect("operator TLS")
+}
+
 /// A runner over `transports` with jobs in `<dir>/jobs`.
 pub fn runner(dir: &Path, serve: &ServeTree, transports: &[(&str, Arc<dyn Transport>)]) -> Runner {
     let mut connector = StaticConnector::new();

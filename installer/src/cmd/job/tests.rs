@@ -12,18 +12,7 @@ async fn following_survives_a_server_restart_mid_job() {
     let (_d, dir) = tempdir();
     let yaml = small_cluster();
     serve_tree(&dir, &yaml);
-    let ca = strato_tls::ClusterCa::load_or_create(&dir.join("pki"), "test").expect("CA");
-    let issued = ca
-        .issue(&strato_tls::MemberRequest {
-            role: strato_tls::MemberRole::Operator,
-            name: "operator".into(),
-            ips: Vec::new(),
-            dns: Vec::new(),
-        })
-        .expect("operator certificate");
-    let operator =
-        strato_tls::MemberTls::from_pem(ca.cert_pem(), &issued.cert_pem, &issued.key_pem)
-            .expect("operator TLS");
+    let operator = operator_tls(&dir.join("pki"));
     let start = |listen: SocketAddr, nodes: Vec<(&'static str, Arc<dyn Transport>)>| {
         let mut connector = StaticConnector::new();
         for (addr, t) in nodes {
