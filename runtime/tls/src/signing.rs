@@ -1,8 +1,8 @@
 //! The cluster's serve-tree signing key: `strato genconf`/`deploy` sign the tree's `SHA256SUMS`
 //! with it and nodes verify that signature with `openssl dgst -sha256 -verify` before they trust
 //! any checksum (`templates/scripts/fetch.sh.tera`). ECDSA P-256 with SHA-256, DER signatures:
-//! the one scheme the `openssl` command of every supported distribution verifies (OpenSSL 1.1.1
-//! on EL8 cannot verify Ed25519 from the command line). A key of its own, beside the CA's:
+//! `openssl dgst -verify` checks them alike on OpenSSL 1.1.1 (EL8) and 3.x (Ed25519 would need
+//! `dgst` from 3.0 or `pkeyutl -rawin`), and the CA's keys are P-256 too. A key of its own, beside the CA's:
 //! a signing key and a CA key are never the same key.
 
 use std::path::{Path, PathBuf};
