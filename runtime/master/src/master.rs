@@ -45,7 +45,7 @@ impl Master {
             events: EventBus::default(),
             wake: Notify::new(),
             agents,
-            readiness_http: strato_tls::client(),
+            readiness_http: crate::readiness::http_client(),
             master_id: uuid::Uuid::new_v4().to_string(),
             stopping: tokio::sync::watch::channel(false).0,
         }))

@@ -161,6 +161,16 @@ fn due_probes(state: &mut State, now: u64) -> Vec<Probe> {
     probes
 }
 
+/// The readiness probes' client: it never follows a redirect. A 3xx is the task's answer (ready
+/// only if the check lists it), and following one would let a task make the master fetch any
+/// address it can reach (docs/security.md, M-3).
+pub(crate) fn http_client() -> reqwest::Client {
+    strato_tls::client_builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|err| panic!("the readiness HTTP client cannot be built: {err}"))
+}
+
 /// Sends one probe; anything but an answer with a ready status code is "not ready".
 async fn send(http: &reqwest::Client, probe: &Probe) -> CheckResult {
     let check = &probe.check;
@@ -175,7 +185,7 @@ async fn send(http: &reqwest::Client, probe: &Probe) -> CheckResult {
         return result;
     };
     let timeout = Duration::from_secs(check.timeout_seconds.max(1));
-    let response = match http.get(url).timeout(timeout).send().await {
+    let mut response = match http.get(url).timeout(timeout).send().await {
         Ok(response) => response,
         Err(error) => {
             tracing::debug!(%error, task = %probe.task_id, %url, "readiness probe failed");
@@ -191,8 +201,16 @@ async fn send(http: &reqwest::Client, probe: &Probe) -> CheckResult {
         .to_string();
     result.ready = check.http_status_codes_for_ready.contains(&status);
     if check.preserve_last_response {
-        let body = response.bytes().await.unwrap_or_default();
-        let body = String::from_utf8_lossy(&body[..body.len().min(MAX_BODY)]).into_owned();
+        // Only what is kept is read: a task answering gigabytes costs the master 4 KiB.
+        let mut body = Vec::new();
+        while body.len() < MAX_BODY {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(MAX_BODY);
+        let body = String::from_utf8_lossy(&body).into_owned();
         result.last_response = Some(LastResponse {
             status,
             content_type,

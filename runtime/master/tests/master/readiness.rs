@@ -31,11 +31,14 @@ impl Endpoint {
         let (port, listener) = bound.expect("a free port in 31000-31100");
         let status = Arc::new(AtomicU16::new(status));
         let shared = Arc::clone(&status);
+        // Every answer points elsewhere on the same server: a client that followed redirects
+        // would loop on a 3xx and never report it.
         let app = axum::Router::new().fallback(move || {
             let code = shared.load(Ordering::SeqCst);
             async move {
                 (
                     StatusCode::from_u16(code).expect("valid status"),
+                    [("location", "/elsewhere")],
                     "warming up",
                 )
             }
@@ -120,6 +123,18 @@ async fn deployments_wait_until_new_tasks_answer_ready() {
         1,
         "not ready: still deploying"
     );
+
+    // A redirect is the task's answer, not a place the master goes (Location points back here:
+    // a client that followed it would loop and report nothing).
+    endpoint.answer(302);
+    let redirected = eventually(10, "a 302 kept as the last response", || async {
+        readiness_results(&cluster)
+            .await?
+            .into_iter()
+            .find(|r| r["taskId"] == first.as_str() && r["lastResponse"]["status"] == 302)
+    })
+    .await;
+    assert_eq!(redirected["ready"], false);
 
     endpoint.answer(200);
     wait_running(&cluster, "/ready", 1).await;
