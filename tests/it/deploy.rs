@@ -20,6 +20,7 @@ use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
 use crate::common::nodes::{Node, NodeSpec, Nodes};
 
 mod recovery;
+mod rotation;
 
 /// Every SSH step of a test must finish within this.
 const JOB: Duration = Duration::from_secs(120);
@@ -477,112 +478,6 @@ fn refuses_strangers(dir: &std::path::Path, nodes: &Nodes) {
     assert_eq!(mode.mode() & 0o777, 0o600);
 }
 
-/// The ids of /web's running tasks, as the operator sees them.
-fn web_task_ids(http: &reqwest::blocking::Client, master: &str) -> Vec<String> {
-    let body: serde_json::Value = http
-        .get(format!("https://{master}:8080/v2/apps/web/tasks"))
-        .send()
-        .expect("GET /v2/apps/web/tasks")
-        .json()
-        .expect("tasks JSON");
-    let mut ids: Vec<String> = body["tasks"]
-        .as_array()
-        .expect("tasks")
-        .iter()
-        .filter(|t| t["state"] == "TASK_RUNNING")
-        .filter_map(|t| t["id"].as_str().map(str::to_string))
-        .collect();
-    ids.sort();
-    ids
-}
-
-/// `strato ca rotate` replaces the cluster CA in three rolling deploys while /web keeps running:
-/// the same tasks answer before and after; every node then trusts only the new CA and holds a
-/// certificate of it; the operator's old certificate no longer opens the master.
-fn rotates_the_ca_keeping_tasks(
-    dir: &std::path::Path,
-    config: &std::path::Path,
-    nodes: &Nodes,
-    tasks: &[(String, u64)],
-) {
-    let master = &nodes.node("master-1").ip;
-    let before = web_task_ids(
-        &member_client(&operator_files(dir), strato_tls::MemberRole::Master),
-        master,
-    );
-    assert_eq!(before.len(), 2, "{before:?}");
-    let old_ca = std::fs::read_to_string(dir.join(".strato/pki/ca.crt")).expect("ca.crt");
-    let old_identity = format!(
-        "{}{}",
-        std::fs::read_to_string(operator_files(dir).cert).expect("operator.crt"),
-        std::fs::read_to_string(operator_files(dir).key).expect("operator.key")
-    );
-
-    let out = strato_job("ca rotate", config);
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "strato ca rotate failed");
-    for step in [
-        "step 1/3",
-        "step 2/3",
-        "step 3/3",
-        "the cluster CA is rotated",
-    ] {
-        assert!(stderr.contains(step), "no {step:?} in:\n{stderr}");
-    }
-
-    let new_ca = std::fs::read_to_string(dir.join(".strato/pki/ca.crt")).expect("ca.crt");
-    assert_ne!(new_ca, old_ca, "the CA was not replaced");
-    let http = member_client(&operator_files(dir), strato_tls::MemberRole::Master);
-    assert_eq!(
-        web_task_ids(&http, master),
-        before,
-        "/web's tasks were replaced during the rotation"
-    );
-    let plain = strato_tls::blocking_client_builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("http client");
-    for (host, port) in tasks {
-        let resp = plain
-            .get(format!("http://{host}:{port}/"))
-            .send()
-            .expect("/web answers after the rotation");
-        assert!(resp.status().is_success(), "{host}:{port}");
-    }
-    for name in ["master-1", "agent-1", "agent-2"] {
-        let node = nodes.node(name);
-        let trusted = nodes.exec(node, "cat /opt/strato/etc/tls/ca.crt");
-        assert_eq!(
-            String::from_utf8_lossy(&trusted.stdout).trim(),
-            new_ca.trim(),
-            "{name} does not trust exactly the new CA"
-        );
-        let verify = nodes.exec(
-            node,
-            "openssl verify -CAfile /opt/strato/etc/tls/ca.crt /opt/strato/etc/tls/node.crt",
-        );
-        assert!(
-            verify.status.success(),
-            "{name}'s certificate is not the new CA's: {}",
-            String::from_utf8_lossy(&verify.stderr)
-        );
-    }
-    let old = strato_tls::blocking_client_builder()
-        .timeout(Duration::from_secs(10))
-        .tls_danger_accept_invalid_certs(true)
-        .identity(reqwest::Identity::from_pem(old_identity.as_bytes()).expect("identity"))
-        .build()
-        .expect("old operator client");
-    let status = old
-        .get(format!("https://{master}:8080/v2/apps"))
-        .send()
-        .map(|r| r.status().as_u16());
-    assert!(
-        !matches!(status, Ok(s) if s < 400),
-        "the operator certificate of the retired CA still reads apps: {status:?}"
-    );
-}
-
 /// The secrets a deploy handles (the SSH key, the bootstrap API token, the CA, operator and
 /// signing keys) appear in none of what it printed, its debug log, the bootstrap server's journal
 /// and job files, or the nodes' journals.
@@ -891,7 +786,7 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         "a second deploy must say nothing changed:\n{text}"
     );
 
-    rotates_the_ca_keeping_tasks(dir.path(), &config, &nodes, &tasks);
+    rotation::rotates_the_ca_keeping_tasks(dir.path(), &config, &nodes, &tasks);
 
     // Uninstall leaves no Strato unit (the services nor the tasks' transient units) and no
     // Strato process on the nodes; the app's tasks are gone with them.
