@@ -484,7 +484,7 @@ async fn uninstall_removes_agents_before_masters_and_leaves_clean_hosts_alone() 
     );
     for f in [&m, &a1] {
         f.on_prefix("for p in ", FakeReply::ok("/opt/strato\n"))
-            .on_prefix("sh /var/tmp/strato-uninstall.sh", FakeReply::ok(""));
+            .on_prefix("sh /var/lib/strato-uninstall.sh", FakeReply::ok(""));
     }
     a2.on_prefix("for p in ", FakeReply::ok(""));
     let r = runner(
@@ -501,7 +501,7 @@ async fn uninstall_removes_agents_before_masters_and_leaves_clean_hosts_alone() 
     assert!(m
         .commands()
         .iter()
-        .any(|c| c.starts_with("sh /var/tmp/strato-uninstall.sh --purge;")));
+        .any(|c| c.starts_with("sh /var/lib/strato-uninstall.sh --purge;")));
     assert_eq!(mutating_calls(&a2), Vec::<String>::new());
     let clean = job
         .hosts

@@ -10,7 +10,9 @@ use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
 
-const STAGED_UNINSTALL: &str = "/var/tmp/strato-uninstall.sh";
+/// Outside /opt/strato, which the script removes, and in a directory only root may write: a fixed
+/// name in world-writable /var/tmp could be planted by another user (docs/security.md, L-3).
+const STAGED_UNINSTALL: &str = "/var/lib/strato-uninstall.sh";
 
 pub struct UninstallNodes {
     title: &'static str,
