@@ -77,26 +77,38 @@ pub struct DnsServer {
 }
 
 impl DnsServer {
-    /// Binds UDP and TCP. With port 0 the TCP listener takes the port UDP was given.
+    /// Binds UDP and TCP. With port 0 the TCP listener takes the port UDP was given; the
+    /// kernel picks UDP ports without looking at TCP, so a port already taken over TCP is
+    /// handed back and another one asked for.
     pub async fn bind(config: DnsConfig) -> Result<Self, DnsError> {
         Name::from_ascii(&config.domain).map_err(|source| DnsError::Domain {
             domain: config.domain.clone(),
             source,
         })?;
-        let udp = UdpSocket::bind(config.bind)
-            .await
-            .map_err(|source| DnsError::BindUdp {
+        let attempts = if config.bind.port() == 0 { 16 } else { 1 };
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let udp = UdpSocket::bind(config.bind)
+                .await
+                .map_err(|source| DnsError::BindUdp {
+                    addr: config.bind,
+                    source,
+                })?;
+            let addr = udp.local_addr().map_err(|source| DnsError::BindUdp {
                 addr: config.bind,
                 source,
             })?;
-        let addr = udp.local_addr().map_err(|source| DnsError::BindUdp {
-            addr: config.bind,
-            source,
-        })?;
-        let tcp = TcpListener::bind(addr)
-            .await
-            .map_err(|source| DnsError::BindTcp { addr, source })?;
-        Ok(Self { config, udp, tcp })
+            match TcpListener::bind(addr).await {
+                Ok(tcp) => return Ok(Self { config, udp, tcp }),
+                Err(source)
+                    if source.kind() == std::io::ErrorKind::AddrInUse && attempt < attempts =>
+                {
+                    continue;
+                }
+                Err(source) => return Err(DnsError::BindTcp { addr, source }),
+            }
+        }
     }
 
     /// The address both listeners are on (useful with port 0).
