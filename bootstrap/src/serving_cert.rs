@@ -21,28 +21,21 @@ pub fn serving_names(listen: SocketAddr, serve_url: Option<&str>) -> (Vec<IpAddr
     if !listen.ip().is_unspecified() {
         ips.push(listen.ip());
     }
-    if let Some(host) = serve_url.and_then(url_host) {
-        match host.parse::<IpAddr>() {
-            Ok(ip) => ips.push(ip),
-            Err(_) => dns.push(host),
-        }
+    match serve_url
+        .and_then(|u| url::Url::parse(u).ok())
+        .as_ref()
+        .and_then(url::Url::host)
+    {
+        Some(url::Host::Ipv4(ip)) => ips.push(IpAddr::V4(ip)),
+        Some(url::Host::Ipv6(ip)) => ips.push(IpAddr::V6(ip)),
+        Some(url::Host::Domain(name)) => dns.push(name.to_string()),
+        None => {}
     }
     ips.sort();
     ips.dedup();
     dns.sort();
     dns.dedup();
     (ips, dns)
-}
-
-/// `https://[::1]:8090/x` → `::1`; `http://name:8090` → `name`.
-fn url_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let authority = rest.split('/').next()?;
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next()?,
-        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
-    };
-    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// A TLS configuration with a fresh certificate of the bootstrap role. Clients need no

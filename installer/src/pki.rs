@@ -21,7 +21,7 @@ pub fn pki_dir(base: &Path) -> PathBuf {
     base.join(".strato").join("pki")
 }
 
-fn pki_error(e: strato_tls::TlsError) -> CliError {
+pub(crate) fn pki_error(e: strato_tls::TlsError) -> CliError {
     CliError::Other(anyhow::anyhow!("cluster CA: {e}"))
 }
 

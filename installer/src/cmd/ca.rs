@@ -37,7 +37,6 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
     let name = loaded.cluster.cluster_name.clone();
     crate::pki::ensure(&loaded.base, &name)?;
     let dir = crate::pki::pki_dir(&loaded.base);
-    let pki = |e: strato_tls::TlsError| CliError::Other(anyhow::anyhow!("cluster CA: {e}"));
     let job = JobArgs {
         waive: args.waive,
         ..JobArgs::new(args.cluster, args.server)
@@ -63,7 +62,7 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
         }
     };
 
-    let last = rotation::last_step(&dir).map_err(pki)?;
+    let last = rotation::last_step(&dir).map_err(crate::pki::pki_error)?;
     if let Some(step) = last {
         eprintln!(
             "==> resuming a CA rotation: deploying step {}/3 again ({})",
@@ -80,7 +79,7 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
             step.number(),
             step.describe()
         );
-        rotation::apply_step(&dir, &name, step).map_err(pki)?;
+        rotation::apply_step(&dir, &name, step).map_err(crate::pki::pki_error)?;
         if step == RotationStep::Switch {
             // The CLI speaks to the masters and the bootstrap server as the operator: its
             // certificate must come from the CA that issues from now on.
@@ -90,7 +89,7 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
             return Ok(exit);
         }
     }
-    rotation::finish(&dir).map_err(pki)?;
+    rotation::finish(&dir).map_err(crate::pki::pki_error)?;
     eprintln!(
         "==> the cluster CA is rotated: every node trusts and holds certificates of the new CA only ({})",
         dir.join(strato_tls::CA_CERT).display()

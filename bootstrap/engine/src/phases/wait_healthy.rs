@@ -19,11 +19,13 @@ use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT};
 pub fn health_probe(role: Role) -> String {
     // Masters and agents also answer plain HTTP on loopback; the bootstrap server only HTTPS.
     let url = match role {
-        Role::Master => "http://127.0.0.1:5050/health",
-        Role::Agent | Role::PublicAgent => "http://127.0.0.1:5051/health",
-        Role::Bootstrap => {
-            "--cacert /var/lib/strato-bootstrap/pki/ca.crt https://127.0.0.1:8090/health"
-        }
+        Role::Master => "http://127.0.0.1:5050/health".to_string(),
+        Role::Agent | Role::PublicAgent => "http://127.0.0.1:5051/health".to_string(),
+        Role::Bootstrap => format!(
+            "--cacert {}/pki/{} https://127.0.0.1:8090/health",
+            crate::bootstrap_host::BOOTSTRAP_DATA_DIR,
+            strato_tls::CA_CERT
+        ),
     };
     format!(
         "systemctl is-active --quiet {} && curl -fsS -o /dev/null --max-time 5 {url}",
