@@ -9,6 +9,7 @@ mod cli;
 mod dashboard;
 mod dns;
 mod examples;
+mod ha;
 mod health;
 mod marathon_client;
 mod restart;

@@ -38,14 +38,42 @@ pub struct Change {
 }
 
 impl Master {
+    /// The stored version a `{"version": …}` body rolls back to, read before the state is locked
+    /// (the store is asynchronous); `None` for any other body.
+    pub(crate) async fn rollback_target(
+        &self,
+        id: &str,
+        body: &Map<String, Value>,
+    ) -> Result<Option<App>, ApiError> {
+        let Some(version) = body.get("version").and_then(Value::as_str) else {
+            return Ok(None);
+        };
+        if body.keys().any(|k| k != "version" && k != "id") {
+            // Refused by app_from_body with the reason.
+            return Ok(None);
+        }
+        let Ok(id) = PathId::parse(id) else {
+            return Ok(None);
+        };
+        let id = id.to_string();
+        self.app_version(&id, version)
+            .await?
+            .map(Some)
+            .ok_or_else(|| ApiError::NotFound {
+                message: format!("App '{id}' in version '{version}' does not exist"),
+            })
+    }
+
     /// Builds the app a PUT/PATCH/POST body asks for. `partial` keeps absent fields of the
-    /// existing app; `{"version": …}` is a rollback to that stored version.
+    /// existing app; `{"version": …}` is a rollback to that stored version, which the caller
+    /// fetched with [`Master::rollback_target`].
     pub(crate) fn app_from_body(
         &self,
         state: &State,
         id: &str,
         mut body: Map<String, Value>,
         partial: bool,
+        rollback: Option<App>,
     ) -> Result<Change, ApiError> {
         let id = PathId::parse(id)
             .map_err(|e| ApiError::Invalid {
@@ -66,8 +94,8 @@ impl Master {
                     )],
                 });
             }
-            let app = self
-                .app_version(&id, &version)?
+            let app = rollback
+                .filter(|app| app.version == version)
                 .ok_or_else(|| ApiError::NotFound {
                     message: format!("App '{id}' in version '{version}' does not exist"),
                 })?;
@@ -141,6 +169,7 @@ impl Master {
         let now = now_millis();
         let version = iso(state.next_version(now));
         let mut previous = BTreeMap::new();
+        let mut ops = Vec::new();
         for change in &changes {
             previous.insert(
                 change.app_id.clone(),
@@ -149,12 +178,12 @@ impl Master {
             match &change.app {
                 Some(app) => {
                     let app = self.finalise(state, app.clone(), change.action, &version);
-                    self.persist_app(state, &app)?;
+                    ops.extend(self.app_ops(state, &app)?);
                     state.converged.remove(&app.id);
                     state.apps.insert(app.id.clone(), app);
                 }
                 None => {
-                    self.delete_app(state, &change.app_id)?;
+                    ops.extend(self.delete_app_ops(state, &change.app_id));
                     state.apps.remove(&change.app_id);
                     state.backoff.remove(&change.app_id);
                     state.failures.remove(&change.app_id);
@@ -170,7 +199,9 @@ impl Master {
             steps: ordered_steps(&changes),
             previous,
         };
-        self.persist_deployment(&deployment)?;
+        // The apps, their versions and the deployment: one commit.
+        ops.push(self.deployment_op(&deployment)?);
+        self.write(ops);
         self.events.emit(
             "group_change_success",
             json!({"groupId": "/", "version": version}),

@@ -36,6 +36,11 @@ pub struct MasterConfig {
     pub tls_ca: Option<PathBuf>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// Every etcd member's client URL (3/5/7/9 masters); empty: one master on the embedded
+    /// redb store. The master reaches etcd with its own certificate (the tls_* keys).
+    pub etcd_endpoints: Vec<String>,
+    /// How long a leader that stopped answering keeps leadership (etcd's floor is 2 s).
+    pub election_ttl_seconds: u64,
 }
 
 impl Default for MasterConfig {
@@ -59,6 +64,8 @@ impl Default for MasterConfig {
             tls_ca: None,
             tls_cert: None,
             tls_key: None,
+            etcd_endpoints: Vec::new(),
+            election_ttl_seconds: 2,
         }
     }
 }

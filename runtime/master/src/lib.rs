@@ -12,12 +12,15 @@ mod config;
 mod dns_view;
 mod error;
 mod events;
+mod ha;
 mod http;
+mod leader;
 mod master;
 mod readiness;
 mod reconcile;
 mod registry;
 mod state;
+mod writer;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -29,7 +32,7 @@ pub use agent_client::{AgentCallError, AgentClient, AgentUrl, HttpAgentClient};
 pub use changes::DeploymentResult;
 pub use config::{ConfigError, MasterConfig};
 pub use error::{ApiError, MasterError};
-pub use master::Master;
+pub use master::{Master, MemberHealth, Members};
 
 /// Every master route (agent protocol, Mesos endpoints, Marathon API), without the dashboard.
 pub fn router(master: Arc<Master>) -> axum::Router {
@@ -108,7 +111,6 @@ pub async fn run(
         source,
     })?;
     let tls = load_tls(&config)?;
-    let store = strato_store::RedbStore::open(&config.data_dir.join("state.redb"))?;
     let listeners = bind(&config).await?;
     let agents = match &tls {
         Some(identity) => HttpAgentClient::with_tls(identity).map_err(|e| MasterError::Config {
@@ -116,7 +118,12 @@ pub async fn run(
         })?,
         None => HttpAgentClient::new(),
     };
-    let master = Master::new(config, Arc::new(store), Arc::new(agents))?;
+    let master = if config.etcd_endpoints.is_empty() {
+        let store = strato_store::RedbStore::open(&config.data_dir.join("state.redb"))?;
+        Master::new(config, Arc::new(store), Arc::new(agents)).await?
+    } else {
+        ha::master_on_etcd(config, tls.as_ref(), Arc::new(agents)).await?
+    };
     serve(master, listeners, shutdown).await
 }
 
@@ -226,6 +233,7 @@ pub async fn serve(
         stopping.send_replace(true);
     });
     let reconcile = tokio::spawn(reconcile::run(Arc::clone(&master), stop_rx.clone()));
+    let leading = tokio::spawn(leader::run(Arc::clone(&master), stop_rx.clone()));
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
@@ -278,6 +286,7 @@ pub async fn serve(
         }
     }
     let _ = reconcile.await;
+    let _ = leading.await;
     if let Some(dns) = dns {
         match dns.await {
             Ok(Err(error)) => tracing::error!(%error, "dns server failed"),

@@ -1,27 +1,61 @@
-//! The master's shared core: state behind one lock, the store it writes through to, the event
-//! bus, the reconcile wake-up and the client for calling agents.
+//! The master's shared core: state behind one lock, the ordered writer it persists through, the
+//! leadership it holds (or waits for), the event bus, the reconcile wake-up and the client for
+//! calling agents.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use strato_runtime_types::time::now_millis;
 use strato_runtime_types::{App, Deployment, TaskRecord};
-use strato_store::{Store, StoreError, StoreExt, Table};
-use tokio::sync::Notify;
+use strato_store::{Leadership, Op, Solo, Store, StoreError, StoreExt, Table, Term};
+use tokio::sync::{watch, Notify};
 
 use crate::agent_client::AgentClient;
 use crate::config::MasterConfig;
 use crate::events::EventBus;
 use crate::state::{State, MAX_VERSIONS};
+use crate::writer::Writer;
+
+/// What this master is right now.
+#[derive(Debug, Clone)]
+pub(crate) enum Role {
+    /// It schedules and writes; `generation` counts its terms (the writer drops writes of an
+    /// earlier one).
+    Leader { term: Term, generation: u64 },
+    /// It serves the replicated state and forwards to the leader.
+    Standby,
+}
+
+/// Reports the etcd members' health (`/strato/v1/ha`); absent for one master.
+#[async_trait::async_trait]
+pub trait Members: Send + Sync + 'static {
+    async fn health(&self) -> Result<Vec<MemberHealth>, String>;
+}
+
+/// One etcd member as `/strato/v1/ha` shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct MemberHealth {
+    pub name: String,
+    pub client_url: String,
+    pub healthy: bool,
+}
 
 pub struct Master {
     pub(crate) config: MasterConfig,
     state: Mutex<State>,
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) leadership: Arc<dyn Leadership>,
+    pub(crate) members: Option<Arc<dyn Members>>,
+    pub(crate) role: watch::Sender<Role>,
+    pub(crate) writer: Writer,
+    /// Notified when a write failed: the term is no longer trustworthy (`leader.rs`).
+    pub(crate) write_failed: Arc<Notify>,
     pub(crate) events: EventBus,
     pub(crate) wake: Notify,
     pub(crate) agents: Arc<dyn AgentClient>,
     /// For readiness checks against tasks (see `readiness`).
     pub(crate) readiness_http: reqwest::Client,
+    /// For forwarding requests from a standby to the leader (`http/follow.rs`).
+    pub(crate) leader_http: reqwest::Client,
     /// This master process's id (Mesos `id` in `/master/state`).
     pub(crate) master_id: String,
     /// Set once shutdown starts, so endless responses (event streams) end and let the
@@ -30,22 +64,68 @@ pub struct Master {
 }
 
 impl Master {
-    /// Loads the stored state. Tasks whose agents do not re-register within the agent timeout
-    /// become TASK_LOST.
-    pub fn new(
+    /// The only master: loads the stored state and leads at once. Tasks whose agents do not
+    /// re-register within the agent timeout become TASK_LOST.
+    pub async fn new(
         config: MasterConfig,
         store: Arc<dyn Store>,
         agents: Arc<dyn AgentClient>,
     ) -> Result<Arc<Master>, StoreError> {
-        let state = State::load(store.as_ref(), now_millis())?;
+        let leadership = Arc::new(Solo::default());
+        let term = leadership.campaign(&config.advertise_ip).await?;
+        let master = Self::build(
+            config,
+            store,
+            agents,
+            leadership,
+            None,
+            strato_tls::client(),
+        )
+        .await?;
+        master.role.send_replace(Role::Leader {
+            term,
+            generation: 1,
+        });
+        Ok(master)
+    }
+
+    /// One of several masters: starts as a standby serving the stored state; `serve` campaigns.
+    pub async fn with_leadership(
+        config: MasterConfig,
+        store: Arc<dyn Store>,
+        agents: Arc<dyn AgentClient>,
+        leadership: Arc<dyn Leadership>,
+        members: Option<Arc<dyn Members>>,
+        leader_http: reqwest::Client,
+    ) -> Result<Arc<Master>, StoreError> {
+        Self::build(config, store, agents, leadership, members, leader_http).await
+    }
+
+    async fn build(
+        config: MasterConfig,
+        store: Arc<dyn Store>,
+        agents: Arc<dyn AgentClient>,
+        leadership: Arc<dyn Leadership>,
+        members: Option<Arc<dyn Members>>,
+        leader_http: reqwest::Client,
+    ) -> Result<Arc<Master>, StoreError> {
+        let state = State::load(store.as_ref(), now_millis()).await?;
+        let write_failed = Arc::new(Notify::new());
+        let writer = Writer::start(Arc::clone(&store), Arc::clone(&write_failed));
         Ok(Arc::new(Master {
             config,
             state: Mutex::new(state),
             store,
+            leadership,
+            members,
+            role: watch::channel(Role::Standby).0,
+            writer,
+            write_failed,
             events: EventBus::default(),
             wake: Notify::new(),
             agents,
             readiness_http: crate::readiness::http_client(),
+            leader_http,
             master_id: uuid::Uuid::new_v4().to_string(),
             stopping: tokio::sync::watch::channel(false).0,
         }))
@@ -75,93 +155,144 @@ impl Master {
         &self.config
     }
 
-    pub(crate) fn persist_task(&self, task: &TaskRecord) {
-        if let Err(error) = self.store.put_json(Table::Tasks, &task.id, task) {
-            tracing::error!(%error, task = %task.id, "cannot store task");
+    /// True while this master leads (always, for a single master).
+    pub fn is_leader(&self) -> bool {
+        matches!(*self.role.borrow(), Role::Leader { .. })
+    }
+
+    /// Queues `ops` as one commit of the current term, in order after every earlier write.
+    /// A standby writes nothing.
+    pub(crate) fn write(&self, ops: Vec<Op>) {
+        if ops.is_empty() {
+            return;
+        }
+        match &*self.role.borrow() {
+            Role::Leader { term, generation } => self.writer.commit(term, *generation, ops),
+            Role::Standby => tracing::debug!("standby: write dropped"),
         }
     }
 
+    /// Waits until every write queued so far is durable; `Err` when one failed (quorum lost,
+    /// leadership gone), in which case the master is stepping down.
+    pub(crate) async fn durable(&self) -> Result<(), StoreError> {
+        let generation = match &*self.role.borrow() {
+            Role::Leader { generation, .. } => *generation,
+            Role::Standby => return Err(StoreError::Fenced),
+        };
+        self.writer.barrier(generation).await
+    }
+
+    fn json_op<T: serde::Serialize + ?Sized>(table: Table, key: &str, value: &T) -> Option<Op> {
+        match Op::put_json(table, key, value) {
+            Ok(op) => Some(op),
+            Err(error) => {
+                tracing::error!(%error, "cannot encode state");
+                None
+            }
+        }
+    }
+
+    pub(crate) fn persist_task(&self, task: &TaskRecord) {
+        self.write(
+            Self::json_op(Table::Tasks, &task.id, task)
+                .into_iter()
+                .collect(),
+        );
+    }
+
+    /// One commit for many tasks: a big scale-up is not one fsync per task.
     pub(crate) fn persist_tasks<'a>(&self, tasks: impl Iterator<Item = &'a TaskRecord>) {
-        let entries: Vec<(String, Vec<u8>)> = tasks
-            .filter_map(|t| {
-                serde_json::to_vec(t)
-                    .ok()
-                    .map(|bytes| (t.id.clone(), bytes))
-            })
-            .collect();
-        if entries.is_empty() {
-            return;
-        }
-        if let Err(error) = self.store.put_many(Table::Tasks, &entries) {
-            tracing::error!(%error, tasks = entries.len(), "cannot store launched tasks");
-        }
+        self.write(
+            tasks
+                .filter_map(|t| Self::json_op(Table::Tasks, &t.id, t))
+                .collect(),
+        );
     }
 
     pub(crate) fn forget_task(&self, task_id: &str) {
-        if let Err(error) = self.store.delete(Table::Tasks, task_id) {
-            tracing::error!(%error, task = %task_id, "cannot delete task");
-        }
+        self.write(vec![Op::delete(Table::Tasks, task_id)]);
+    }
+
+    pub(crate) fn persist_agent(&self, agent: &strato_proto::AgentInfo) {
+        self.write(
+            Self::json_op(Table::Agents, &agent.id, agent)
+                .into_iter()
+                .collect(),
+        );
     }
 
     pub(crate) fn persist_meta(&self, state: &State) {
-        let result = self
-            .store
-            .put_json(Table::Meta, "backoff", &state.backoff)
-            .and_then(|()| {
-                self.store
-                    .put_json(Table::Meta, "failures", &state.failures)
-            });
-        if let Err(error) = result {
-            tracing::error!(%error, "cannot store backoff state");
-        }
+        let ops = [
+            Self::json_op(Table::Meta, "backoff", &state.backoff),
+            Self::json_op(Table::Meta, "failures", &state.failures),
+        ];
+        self.write(ops.into_iter().flatten().collect());
     }
 
-    /// Stores the app as current and as a version, dropping versions beyond the limit.
-    pub(crate) fn persist_app(&self, state: &mut State, app: &App) -> Result<(), StoreError> {
-        self.store.put_json(Table::Apps, &app.id, app)?;
-        self.store.put_json(
-            Table::AppVersions,
-            &format!("{}@{}", app.id, app.version),
-            app,
-        )?;
+    /// The ops that store the app as current and as a version, dropping versions beyond the
+    /// limit; the caller commits them with the rest of its change.
+    pub(crate) fn app_ops(&self, state: &mut State, app: &App) -> Result<Vec<Op>, StoreError> {
+        let mut ops = vec![
+            Op::put_json(Table::Apps, &app.id, app)?,
+            Op::put_json(
+                Table::AppVersions,
+                format!("{}@{}", app.id, app.version),
+                app,
+            )?,
+        ];
         let versions = state.versions.entry(app.id.clone()).or_default();
         if !versions.contains(&app.version) {
             versions.push(app.version.clone());
         }
         while versions.len() > MAX_VERSIONS {
             let old = versions.remove(0);
-            self.store
-                .delete(Table::AppVersions, &format!("{}@{}", app.id, old))?;
+            ops.push(Op::delete(
+                Table::AppVersions,
+                format!("{}@{}", app.id, old),
+            ));
         }
-        Ok(())
+        Ok(ops)
     }
 
-    pub(crate) fn delete_app(&self, state: &mut State, app_id: &str) -> Result<(), StoreError> {
-        self.store.delete(Table::Apps, app_id)?;
+    pub(crate) fn delete_app_ops(&self, state: &mut State, app_id: &str) -> Vec<Op> {
+        let mut ops = vec![Op::delete(Table::Apps, app_id)];
         for version in state.versions.remove(app_id).unwrap_or_default() {
-            self.store
-                .delete(Table::AppVersions, &format!("{app_id}@{version}"))?;
+            ops.push(Op::delete(
+                Table::AppVersions,
+                format!("{app_id}@{version}"),
+            ));
         }
-        Ok(())
+        ops
     }
 
-    pub(crate) fn app_version(
+    /// A stored version of an app (after every queued write, so a version just made is found).
+    pub(crate) async fn app_version(
         &self,
         app_id: &str,
         version: &str,
     ) -> Result<Option<App>, StoreError> {
+        if self.is_leader() {
+            self.durable().await?;
+        }
         self.store
             .get_json(Table::AppVersions, &format!("{app_id}@{version}"))
+            .await
     }
 
-    pub(crate) fn persist_deployment(&self, deployment: &Deployment) -> Result<(), StoreError> {
-        self.store
-            .put_json(Table::Deployments, &deployment.id, deployment)
+    pub(crate) fn deployment_op(&self, deployment: &Deployment) -> Result<Op, StoreError> {
+        Op::put_json(Table::Deployments, &deployment.id, deployment)
     }
 
     pub(crate) fn forget_deployment(&self, id: &str) {
-        if let Err(error) = self.store.delete(Table::Deployments, id) {
-            tracing::error!(%error, deployment = %id, "cannot delete deployment");
-        }
+        self.write(vec![Op::delete(Table::Deployments, id)]);
+    }
+
+    /// Replaces the in-memory state with what the store holds (a new leader's first step, and a
+    /// standby's refresh); agents, completed tasks and readiness results are carried over.
+    pub(crate) async fn reload(&self) -> Result<(), StoreError> {
+        let loaded = State::load(self.store.as_ref(), now_millis()).await?;
+        let mut state = self.lock();
+        state.replace_stored(loaded);
+        Ok(())
     }
 }

@@ -50,9 +50,16 @@ pub(crate) enum AgentCall {
 pub(crate) async fn run(master: Arc<Master>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
     let interval = master.config.reconcile_interval();
     loop {
-        let calls = master.reconcile_once(now_millis());
-        master.execute(calls);
-        master.probe_readiness(now_millis());
+        // Only the leader decides; a standby waits for its turn.
+        if master.is_leader() {
+            let calls = master.reconcile_once(now_millis());
+            // Agents are called only once what the calls rely on is stored: a task launched but
+            // not recorded would be killed as unknown by the next leader.
+            if calls.is_empty() || master.durable().await.is_ok() {
+                master.execute(calls);
+            }
+            master.probe_readiness(now_millis());
+        }
         tokio::select! {
             _ = master.wake.notified() => {}
             _ = tokio::time::sleep(interval) => {}

@@ -36,6 +36,9 @@ impl Master {
             let mut state = self.lock();
             let url = agent_url(&request.agent);
             let registered_at = state.agents.get(&agent_id).map_or(now, |a| a.registered_at);
+            if state.agents.get(&agent_id).map(|a| &a.info) != Some(&request.agent) {
+                self.persist_agent(&request.agent);
+            }
             state.agents.insert(
                 agent_id.clone(),
                 AgentEntry {

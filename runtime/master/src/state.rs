@@ -1,5 +1,6 @@
-//! The master's in-memory state, loaded from the [`Store`] at start and written through on every
-//! change. Agents are not stored: they re-register after a master restart.
+//! The master's in-memory state, loaded from the [`Store`] at start (and by a new leader, and a
+//! standby's refresh) and written through on every change. Agents are stored as they register
+//! (not their heartbeats), so every master knows where tasks run.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -7,7 +8,7 @@ use strato_proto::AgentInfo;
 use strato_runtime_types::task::TaskFailure;
 use strato_runtime_types::{App, Deployment, TaskRecord};
 use strato_scheduler::backoff::Backoff;
-use strato_store::{Store, StoreError, StoreExt, Table};
+use strato_store::{Op, Store, StoreError, StoreExt, Table, Term};
 
 /// How many app versions are kept (Marathon's `--zk_max_versions`).
 pub const MAX_VERSIONS: usize = 50;
@@ -50,17 +51,17 @@ pub struct State {
 
 impl State {
     /// Loads everything the store holds; creates the framework and cluster ids on first start.
-    pub fn load(store: &dyn Store, now: u64) -> Result<State, StoreError> {
+    pub async fn load(store: &dyn Store, now: u64) -> Result<State, StoreError> {
         let mut state = State {
             started_at: now,
             ..State::default()
         };
-        state.framework_id = meta_id(store, "framework_id")?;
-        state.cluster_id = meta_id(store, "cluster_id")?;
-        for (id, app) in store.list_json::<App>(Table::Apps, "")? {
+        state.framework_id = meta_id(store, "framework_id").await?;
+        state.cluster_id = meta_id(store, "cluster_id").await?;
+        for (id, app) in store.list_json::<App>(Table::Apps, "").await? {
             state.apps.insert(id, app);
         }
-        for (key, _) in store.list(Table::AppVersions, "")? {
+        for (key, _) in store.list(Table::AppVersions, "").await? {
             if let Some((app, version)) = key.rsplit_once('@') {
                 state
                     .versions
@@ -69,23 +70,51 @@ impl State {
                     .push(version.to_string());
             }
         }
-        for (id, deployment) in store.list_json::<Deployment>(Table::Deployments, "")? {
+        for (id, deployment) in store
+            .list_json::<Deployment>(Table::Deployments, "")
+            .await?
+        {
             state.deployment_order.push(id.clone());
             state.deployments.insert(id, deployment);
         }
         state
             .deployment_order
             .sort_by_key(|id| state.deployments[id].version.clone());
-        for (id, task) in store.list_json::<TaskRecord>(Table::Tasks, "")? {
+        for (id, task) in store.list_json::<TaskRecord>(Table::Tasks, "").await? {
             state.tasks.insert(id, task);
         }
-        if let Some(backoff) = store.get_json(Table::Meta, "backoff")? {
+        for (id, info) in store.list_json::<AgentInfo>(Table::Agents, "").await? {
+            // Active until it stays silent past the agent timeout, counted from now.
+            let entry = AgentEntry {
+                info,
+                registered_at: now,
+                last_seen: now,
+                active: true,
+            };
+            state.agents.insert(id, entry);
+        }
+        if let Some(backoff) = store.get_json(Table::Meta, "backoff").await? {
             state.backoff = backoff;
         }
-        if let Some(failures) = store.get_json(Table::Meta, "failures")? {
+        if let Some(failures) = store.get_json(Table::Meta, "failures").await? {
             state.failures = failures;
         }
         Ok(state)
+    }
+
+    /// Takes what the store holds from `loaded`, keeping what only memory knows: completed
+    /// tasks, readiness results, and when known agents were last heard from.
+    pub fn replace_stored(&mut self, mut loaded: State) {
+        for (id, agent) in &mut loaded.agents {
+            if let Some(known) = self.agents.get(id) {
+                agent.registered_at = known.registered_at;
+                agent.last_seen = known.last_seen.max(agent.last_seen);
+            }
+        }
+        loaded.completed = std::mem::take(&mut self.completed);
+        loaded.readiness = std::mem::take(&mut self.readiness);
+        loaded.last_version = self.last_version;
+        *self = loaded;
     }
 
     /// A fresh, strictly increasing version timestamp (Unix ms).
@@ -139,11 +168,16 @@ impl State {
     }
 }
 
-fn meta_id(store: &dyn Store, key: &str) -> Result<String, StoreError> {
-    if let Some(id) = store.get_json::<String>(Table::Meta, key)? {
+/// The stored id, or a new one. Written outside any term: it is created once, before any master
+/// leads, and a second master racing the first writes an equally fresh id that everyone then
+/// reads (ids are only compared after load).
+async fn meta_id(store: &dyn Store, key: &str) -> Result<String, StoreError> {
+    if let Some(id) = store.get_json::<String>(Table::Meta, key).await? {
         return Ok(id);
     }
     let id = uuid::Uuid::new_v4().to_string();
-    store.put_json(Table::Meta, key, &id)?;
+    store
+        .commit(&Term::solo(), vec![Op::put_json(Table::Meta, key, &id)?])
+        .await?;
     Ok(id)
 }

@@ -1,12 +1,19 @@
 //! The master's durable state: a [`Store`] of named tables of JSON documents, with an embedded
-//! redb implementation (one master) and an in-memory one for tests. Keys are strings; values are
-//! opaque bytes, with [`StoreExt`] adding serde on top.
+//! redb implementation (one master), an in-memory one for tests, and (crate strato-etcd) etcd
+//! for 3/5/7/9 masters. Keys are strings; values are opaque bytes, with [`Op::put_json`] and
+//! [`decode`] adding serde on top.
+//!
+//! Writes are [`Store::commit`]s of several operations, all applied or none, made in a leader's
+//! [`Term`]: a store that can tell (etcd) refuses a commit whose term has ended, so a master that
+//! lost its lease can never overwrite what a newer leader wrote ([`Leadership`]).
 
+mod leadership;
 mod memory;
 mod redb_store;
 
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use leadership::{Leadership, Solo, Term};
 pub use memory::MemoryStore;
 pub use redb_store::RedbStore;
 
@@ -21,15 +28,19 @@ pub enum Table {
     Tasks,
     /// Framework id, cluster id, last task failures, backoff.
     Meta,
+    /// Registered agents by id, so that every master (a standby's DNS, a new leader) knows where
+    /// tasks run before their agents speak to it.
+    Agents,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Apps,
         Table::AppVersions,
         Table::Deployments,
         Table::Tasks,
         Table::Meta,
+        Table::Agents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -39,7 +50,13 @@ impl Table {
             Table::Deployments => "deployments",
             Table::Tasks => "tasks",
             Table::Meta => "meta",
+            Table::Agents => "agents",
         }
+    }
+
+    /// The table a name belongs to (backups name tables by [`Table::name`]).
+    pub fn from_name(name: &str) -> Option<Table> {
+        Table::ALL.into_iter().find(|t| t.name() == name)
     }
 }
 
@@ -60,70 +77,120 @@ pub enum StoreError {
         #[source]
         source: serde_json::Error,
     },
+    /// The store cannot reach a majority of its members: nothing can be written.
+    #[error("the state store has lost quorum ({message})")]
+    QuorumLost { message: String },
+    /// The commit was made in a term that has ended: another master leads now.
+    #[error("this master no longer leads (its term ended); the write was refused")]
+    Fenced,
 }
 
-/// A durable key-value store with one table per kind of state.
-pub trait Store: Send + Sync + 'static {
-    fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
-    fn put(&self, table: Table, key: &str, value: &[u8]) -> Result<(), StoreError>;
-    fn delete(&self, table: Table, key: &str) -> Result<(), StoreError>;
-    /// Every entry whose key starts with `prefix`, in key order.
-    fn list(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-
-    /// Writes several entries at once (one commit where the backend has transactions).
-    fn put_many(&self, table: Table, entries: &[(String, Vec<u8>)]) -> Result<(), StoreError> {
-        entries
-            .iter()
-            .try_for_each(|(key, value)| self.put(table, key, value))
+impl StoreError {
+    /// Errors that mean "not now" rather than "broken": no quorum, or leadership moved on.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::QuorumLost { .. } | StoreError::Fenced)
     }
+}
+
+/// One write in a [`Store::commit`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    Put {
+        table: Table,
+        key: String,
+        value: Vec<u8>,
+    },
+    Delete {
+        table: Table,
+        key: String,
+    },
+}
+
+impl Op {
+    pub fn put(table: Table, key: impl Into<String>, value: Vec<u8>) -> Op {
+        Op::Put {
+            table,
+            key: key.into(),
+            value,
+        }
+    }
+
+    /// A put of `value` as JSON.
+    pub fn put_json<T: Serialize + ?Sized>(
+        table: Table,
+        key: impl Into<String>,
+        value: &T,
+    ) -> Result<Op, StoreError> {
+        let key = key.into();
+        match serde_json::to_vec(value) {
+            Ok(bytes) => Ok(Op::put(table, key, bytes)),
+            Err(source) => Err(StoreError::Decode {
+                table: table.name(),
+                key,
+                source,
+            }),
+        }
+    }
+
+    pub fn delete(table: Table, key: impl Into<String>) -> Op {
+        Op::Delete {
+            table,
+            key: key.into(),
+        }
+    }
+
+    pub fn table(&self) -> Table {
+        match self {
+            Op::Put { table, .. } | Op::Delete { table, .. } => *table,
+        }
+    }
+}
+
+/// Every entry of one table, in key order.
+pub type Entries = Vec<(String, Vec<u8>)>;
+
+/// A durable key-value store with one table per kind of state.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
+    /// Every entry whose key starts with `prefix`, in key order.
+    async fn list(&self, table: Table, prefix: &str) -> Result<Entries, StoreError>;
+    /// Applies every operation or none, in `term` (see the crate docs).
+    async fn commit(&self, term: &Term, ops: Vec<Op>) -> Result<(), StoreError>;
+}
+
+/// Decodes a stored JSON value.
+pub fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|source| StoreError::Decode {
+        table: table.name(),
+        key: key.into(),
+        source,
+    })
 }
 
 /// Serde helpers over any [`Store`].
+#[async_trait::async_trait]
 pub trait StoreExt: Store {
-    fn put_json<T: Serialize>(&self, table: Table, key: &str, value: &T) -> Result<(), StoreError> {
-        let bytes = serde_json::to_vec(value).map_err(|source| StoreError::Decode {
-            table: table.name(),
-            key: key.into(),
-            source,
-        })?;
-        self.put(table, key, &bytes)
-    }
-
-    fn get_json<T: DeserializeOwned>(
+    async fn get_json<T: DeserializeOwned>(
         &self,
         table: Table,
         key: &str,
     ) -> Result<Option<T>, StoreError> {
-        match self.get(table, key)? {
+        match self.get(table, key).await? {
             None => Ok(None),
-            Some(bytes) => {
-                serde_json::from_slice(&bytes)
-                    .map(Some)
-                    .map_err(|source| StoreError::Decode {
-                        table: table.name(),
-                        key: key.into(),
-                        source,
-                    })
-            }
+            Some(bytes) => decode(table, key, &bytes).map(Some),
         }
     }
 
-    fn list_json<T: DeserializeOwned>(
+    async fn list_json<T: DeserializeOwned>(
         &self,
         table: Table,
         prefix: &str,
     ) -> Result<Vec<(String, T)>, StoreError> {
-        self.list(table, prefix)?
+        self.list(table, prefix)
+            .await?
             .into_iter()
-            .map(|(key, bytes)| {
-                serde_json::from_slice(&bytes)
-                    .map(|value| (key.clone(), value))
-                    .map_err(|source| StoreError::Decode {
-                        table: table.name(),
-                        key,
-                        source,
-                    })
-            })
+            .map(|(key, bytes)| decode(table, &key, &bytes).map(|value| (key, value)))
             .collect()
     }
 }
@@ -135,24 +202,46 @@ pub(crate) mod contract {
     //! The behaviour every implementation must have.
     use super::*;
 
-    pub fn round_trips_and_lists_by_prefix(store: &dyn Store) {
-        store.put(Table::AppVersions, "/a@1", b"one").expect("put");
-        store.put(Table::AppVersions, "/a@2", b"two").expect("put");
+    pub async fn round_trips_and_lists_by_prefix(store: &dyn Store) {
+        let term = Term::solo();
         store
-            .put(Table::AppVersions, "/ab@1", b"other")
-            .expect("put");
-        store.put(Table::Apps, "/a@1", b"elsewhere").expect("put");
+            .commit(
+                &term,
+                vec![
+                    Op::put(Table::AppVersions, "/a@1", b"one".to_vec()),
+                    Op::put(Table::AppVersions, "/a@2", b"two".to_vec()),
+                    Op::put(Table::AppVersions, "/ab@1", b"other".to_vec()),
+                    Op::put(Table::Apps, "/a@1", b"elsewhere".to_vec()),
+                ],
+            )
+            .await
+            .expect("commit");
         assert_eq!(
-            store.get(Table::AppVersions, "/a@2").expect("get"),
+            store.get(Table::AppVersions, "/a@2").await.expect("get"),
             Some(b"two".to_vec())
         );
-        let listed = store.list(Table::AppVersions, "/a@").expect("list");
+        let listed = store.list(Table::AppVersions, "/a@").await.expect("list");
         let keys: Vec<&str> = listed.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(keys, vec!["/a@1", "/a@2"]);
-        store.delete(Table::AppVersions, "/a@1").expect("delete");
-        assert_eq!(store.get(Table::AppVersions, "/a@1").expect("get"), None);
         store
-            .delete(Table::AppVersions, "/missing")
+            .commit(
+                &term,
+                vec![
+                    Op::delete(Table::AppVersions, "/a@1"),
+                    Op::delete(Table::AppVersions, "/missing"),
+                    Op::put(Table::Meta, "k", b"v".to_vec()),
+                ],
+            )
+            .await
             .expect("deleting nothing is fine");
+        assert_eq!(
+            store.get(Table::AppVersions, "/a@1").await.expect("get"),
+            None
+        );
+        assert_eq!(
+            store.get(Table::Meta, "k").await.expect("get"),
+            Some(b"v".to_vec())
+        );
+        assert_eq!(store.list(Table::Agents, "").await.expect("list"), vec![]);
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use crate::{Store, StoreError, Table};
+use crate::{Entries, Op, Store, StoreError, Table, Term};
 
 #[derive(Debug, Default)]
 pub struct MemoryStore {
@@ -23,22 +23,13 @@ impl MemoryStore {
     }
 }
 
+#[async_trait::async_trait]
 impl Store for MemoryStore {
-    fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    async fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().get(&(table, key.to_string())).cloned())
     }
 
-    fn put(&self, table: Table, key: &str, value: &[u8]) -> Result<(), StoreError> {
-        self.lock().insert((table, key.to_string()), value.to_vec());
-        Ok(())
-    }
-
-    fn delete(&self, table: Table, key: &str) -> Result<(), StoreError> {
-        self.lock().remove(&(table, key.to_string()));
-        Ok(())
-    }
-
-    fn list(&self, table: Table, prefix: &str) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    async fn list(&self, table: Table, prefix: &str) -> Result<Entries, StoreError> {
         Ok(self
             .lock()
             .range((table, prefix.to_string())..)
@@ -46,12 +37,30 @@ impl Store for MemoryStore {
             .map(|((_, k), v)| (k.clone(), v.clone()))
             .collect())
     }
+
+    async fn commit(&self, term: &Term, ops: Vec<Op>) -> Result<(), StoreError> {
+        if term.has_ended() {
+            return Err(StoreError::Fenced);
+        }
+        let mut tables = self.lock();
+        for op in ops {
+            match op {
+                Op::Put { table, key, value } => {
+                    tables.insert((table, key), value);
+                }
+                Op::Delete { table, key } => {
+                    tables.remove(&(table, key));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn memory_store_meets_the_contract() {
-        crate::contract::round_trips_and_lists_by_prefix(&super::MemoryStore::new());
+    #[tokio::test]
+    async fn memory_store_meets_the_contract() {
+        crate::contract::round_trips_and_lists_by_prefix(&super::MemoryStore::new()).await;
     }
 }

@@ -36,10 +36,10 @@ async fn health() -> StatusCode {
 }
 
 async fn redirect(State(master): State<Arc<Master>>) -> Response {
-    let location = format!(
-        "//{}:{}",
-        master.config.advertise_ip, master.config.mesos_port
-    );
+    let Some(leader) = master.leader_address().await else {
+        return (StatusCode::SERVICE_UNAVAILABLE, "no leader is elected").into_response();
+    };
+    let location = format!("//{}", leader.mesos);
     (
         StatusCode::TEMPORARY_REDIRECT,
         [(header::LOCATION, location)],

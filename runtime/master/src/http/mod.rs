@@ -3,7 +3,9 @@
 
 mod agent_api;
 mod body;
+mod follow;
 mod guard;
+mod ha;
 mod marathon;
 mod mesos;
 mod metrics;
@@ -25,7 +27,12 @@ pub fn router(master: Arc<Master>) -> Router {
         .merge(mesos::routes())
         .merge(metrics::routes())
         .merge(marathon::routes())
+        .merge(ha::routes())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&master),
+            follow::follow_leader,
+        ))
         .layer(axum::middleware::from_fn(guard::json_bodies_only))
         .layer(axum::middleware::from_fn(guard::members_only))
         .with_state(master)

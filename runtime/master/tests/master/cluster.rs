@@ -56,7 +56,9 @@ impl Cluster {
             listeners.marathon_addr().expect("marathon addr")
         );
         agents.set_master(&mesos);
-        let master = Master::new(config, store, agents.clone()).expect("master");
+        let master = Master::new(config, store, agents.clone())
+            .await
+            .expect("master");
         let (stop, stopped) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
             strato_master::serve(master, listeners, async {

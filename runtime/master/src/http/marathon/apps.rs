@@ -82,8 +82,9 @@ pub async fn create(
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
+    let rollback = master.rollback_target(&raw_id, &body).await?;
     let mut state = master.lock();
-    let change = master.app_from_body(&state, &raw_id, body, false)?;
+    let change = master.app_from_body(&state, &raw_id, body, false, rollback)?;
     if state.apps.contains_key(&change.app_id) {
         return Err(ApiError::AppExists { id: change.app_id });
     }
@@ -128,9 +129,14 @@ async fn update_many(
     must_exist: bool,
 ) -> Result<Response, ApiError> {
     let items = body::array_of_objects(bytes)?;
+    let mut rollbacks = Vec::new();
+    for item in &items {
+        let id = item.get("id").and_then(Value::as_str).unwrap_or("");
+        rollbacks.push(master.rollback_target(id, item).await?);
+    }
     let mut state = master.lock();
     let mut changes = Vec::new();
-    for item in items {
+    for (item, rollback) in items.into_iter().zip(rollbacks) {
         let id = item
             .get("id")
             .and_then(Value::as_str)
@@ -146,6 +152,7 @@ async fn update_many(
             &id,
             item,
             params.flag("partialUpdate", true),
+            rollback,
         )?);
     }
     let result = master.deploy(&mut state, changes, params.flag("force", false))?;
@@ -157,6 +164,15 @@ pub async fn get_path(
     Path(rest): Path<String>,
     params: Params,
 ) -> Result<Response, ApiError> {
+    if let AppPath::Version(id, version) = parse_path(&rest) {
+        let app = master
+            .app_version(&id, &version)
+            .await?
+            .ok_or_else(|| ApiError::NotFound {
+                message: format!("App '{id}' in version '{version}' does not exist"),
+            })?;
+        return Ok(Json(app.to_marathon_json()).into_response());
+    }
     let state = master.lock();
     match parse_path(&rest) {
         AppPath::App(id) => {
@@ -195,17 +211,11 @@ pub async fn get_path(
             versions.reverse();
             Ok(Json(json!({"versions": versions})).into_response())
         }
-        AppPath::Version(id, version) => {
-            let app = master
-                .app_version(&id, &version)?
-                .ok_or_else(|| ApiError::NotFound {
-                    message: format!("App '{id}' in version '{version}' does not exist"),
-                })?;
-            Ok(Json(app.to_marathon_json()).into_response())
+        AppPath::Restart(_) | AppPath::Version(..) | AppPath::Task(_, _) => {
+            Err(ApiError::NotFound {
+                message: "HTTP 405 Method Not Allowed".into(),
+            })
         }
-        AppPath::Restart(_) | AppPath::Task(_, _) => Err(ApiError::NotFound {
-            message: "HTTP 405 Method Not Allowed".into(),
-        }),
     }
 }
 
@@ -253,12 +263,13 @@ async fn update_one(
         });
     };
     let body = body::object(bytes)?;
+    let rollback = master.rollback_target(&id, &body).await?;
     let mut state = master.lock();
     let exists = state.apps.contains_key(&id);
     if must_exist && !exists {
         return Err(ApiError::AppNotFound { id });
     }
-    let change = master.app_from_body(&state, &id, body, partial)?;
+    let change = master.app_from_body(&state, &id, body, partial, rollback)?;
     let result = master.deploy(&mut state, vec![change], params.flag("force", false))?;
     if let Some(app) = state.apps.get(&id) {
         master.events.emit(

@@ -125,6 +125,15 @@ async fn apply(
     create: bool,
 ) -> Result<Response, ApiError> {
     let body = body::object(bytes)?;
+    let mut nested = Vec::new();
+    apps_in(group_id, &body, &mut nested);
+    let mut rollbacks = std::collections::BTreeMap::new();
+    for app in &nested {
+        let id = app.get("id").and_then(Value::as_str).unwrap_or("");
+        if let Some(found) = master.rollback_target(id, app).await? {
+            rollbacks.insert(id.to_string(), found);
+        }
+    }
     let mut state = master.lock();
     if create && group_exists(&state, group_id) && group_id != "/" {
         return Err(ApiError::AppExists {
@@ -144,15 +153,14 @@ async fn apply(
             });
         }
     } else {
-        let mut apps = Vec::new();
-        apps_in(group_id, &body, &mut apps);
-        for app in apps {
+        for app in nested {
             let id = app
                 .get("id")
                 .and_then(Value::as_str)
                 .unwrap_or("")
                 .to_string();
-            changes.push(master.app_from_body(&state, &id, app, !create)?);
+            let rollback = rollbacks.remove(&id);
+            changes.push(master.app_from_body(&state, &id, app, !create, rollback)?);
         }
     }
     let result = master.deploy(&mut state, changes, params.flag("force", false))?;

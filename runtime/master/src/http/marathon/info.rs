@@ -3,26 +3,22 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
 use crate::master::Master;
 
-fn leader_address(master: &Master) -> String {
-    format!(
-        "{}:{}",
-        master.config.advertise_ip, master.config.marathon_port
-    )
-}
-
 pub async fn info(State(master): State<Arc<Master>>) -> Json<Value> {
+    let leader = master.leader_address().await.map(|l| l.marathon);
     let framework_id = master.lock().framework_id.clone();
     let config = &master.config;
     Json(json!({
         "name": "marathon",
         "version": "1.10.0",
-        "elected": true,
-        "leader": leader_address(&master),
+        "elected": master.is_leader(),
+        "leader": leader,
         "frameworkId": framework_id,
         "marathon_config": {
             "checkpoint": true,
@@ -44,12 +40,24 @@ pub async fn info(State(master): State<Arc<Master>>) -> Json<Value> {
     }))
 }
 
-pub async fn leader(State(master): State<Arc<Master>>) -> Json<Value> {
-    Json(json!({"leader": leader_address(&master)}))
+/// The leader on every master; 404 as Marathon answers while none is elected.
+pub async fn leader(State(master): State<Arc<Master>>) -> Response {
+    match master.leader_address().await {
+        Some(leader) => Json(json!({"leader": leader.marathon})).into_response(),
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(json!({"message": "There is no leader"})),
+        )
+            .into_response(),
+    }
 }
 
-/// A single master cannot hand leadership away; it answers as Marathon does and stays leader.
-pub async fn abdicate() -> Json<Value> {
+/// Marathon's answer. A single master stays leader; one of several steps down and campaigns
+/// again, so another master may win.
+pub async fn abdicate(State(master): State<Arc<Master>>) -> Json<Value> {
+    if !master.leadership.is_solo() && master.is_leader() {
+        master.write_failed.notify_one();
+    }
     Json(json!({"message": "Leadership abdicated"}))
 }
 

@@ -1,0 +1,143 @@
+//! The leadership loop: a standby campaigns (refreshing its copy of the state meanwhile); a
+//! master that wins reloads the state from the store and leads until its term ends, a write
+//! fails, or it shuts down, then resigns and campaigns again. A single master wins at once and
+//! for ever (`strato_store::Solo`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use strato_store::Term;
+
+use crate::master::{Master, Role};
+
+/// How often a standby re-reads the shared state (its DNS answers and reads during a failover
+/// are at most this old).
+const REFRESH: Duration = Duration::from_secs(1);
+/// How long to wait before campaigning again after etcd refused a campaign.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// What a master campaigns with: where to reach it (the value of etcd's election key).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaderAddress {
+    /// `ip:port` of the Mesos-style endpoints (agents, `/master/redirect`).
+    pub mesos: String,
+    /// `ip:port` of the Marathon API (`/v2/leader`).
+    pub marathon: String,
+}
+
+impl LeaderAddress {
+    pub fn of(master: &Master) -> LeaderAddress {
+        let ip = &master.config.advertise_ip;
+        LeaderAddress {
+            mesos: format!("{ip}:{}", master.config.mesos_port),
+            marathon: format!("{ip}:{}", master.config.marathon_port),
+        }
+    }
+
+    /// Parses a campaign value; a bare `ip:port` (one master) names both ports.
+    pub fn parse(value: &str) -> LeaderAddress {
+        serde_json::from_str(value).unwrap_or_else(|_| LeaderAddress {
+            mesos: value.to_string(),
+            marathon: value.to_string(),
+        })
+    }
+}
+
+impl Master {
+    /// The current leader's address, this master's own when it leads.
+    pub(crate) async fn leader_address(&self) -> Option<LeaderAddress> {
+        if self.is_leader() {
+            return Some(LeaderAddress::of(self));
+        }
+        match tokio::time::timeout(Duration::from_secs(2), self.leadership.leader()).await {
+            Ok(Ok(Some(value))) => Some(LeaderAddress::parse(&value)),
+            _ => None,
+        }
+    }
+
+    /// The term this master holds, if it leads.
+    fn term(&self) -> Option<Term> {
+        match &*self.role.borrow() {
+            Role::Leader { term, .. } => Some(term.clone()),
+            Role::Standby => None,
+        }
+    }
+
+    /// Becomes leader in `term`: the state is read afresh from the store first, so nothing a
+    /// previous leader wrote is missed and nothing this master held in memory outlives the store.
+    async fn take_over(&self, term: Term) -> Result<(), strato_store::StoreError> {
+        self.reload().await?;
+        let generation = match &*self.role.borrow() {
+            Role::Leader { generation, .. } => *generation,
+            Role::Standby => 0,
+        } + 1;
+        let now = strato_runtime_types::time::now_millis();
+        self.lock().started_at = now;
+        self.role.send_replace(Role::Leader { term, generation });
+        tracing::info!("this master now leads");
+        self.wake();
+        Ok(())
+    }
+
+    fn step_down(&self) {
+        self.role.send_replace(Role::Standby);
+        tracing::warn!("this master no longer leads");
+    }
+}
+
+/// Runs until `stop` turns true.
+pub(crate) async fn run(master: Arc<Master>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let address = match serde_json::to_string(&LeaderAddress::of(&master)) {
+        Ok(address) => address,
+        Err(_) => return,
+    };
+    loop {
+        let term = match master.term() {
+            Some(term) => term,
+            None => {
+                let campaign = master.leadership.campaign(&address);
+                tokio::pin!(campaign);
+                let won = loop {
+                    tokio::select! {
+                        won = &mut campaign => break won,
+                        _ = tokio::time::sleep(REFRESH) => {
+                            if let Err(error) = master.reload().await {
+                                tracing::debug!(%error, "standby cannot refresh its state");
+                            }
+                        }
+                        _ = stop.changed() => return,
+                    }
+                };
+                match won {
+                    Ok(term) => match master.take_over(term.clone()).await {
+                        Ok(()) => term,
+                        Err(error) => {
+                            tracing::warn!(%error, "won the election but cannot read the state");
+                            let _ = master.leadership.resign(&term).await;
+                            continue;
+                        }
+                    },
+                    Err(error) => {
+                        tracing::warn!(%error, "cannot campaign for leadership");
+                        tokio::select! {
+                            _ = tokio::time::sleep(RETRY) => continue,
+                            _ = stop.changed() => return,
+                        }
+                    }
+                }
+            }
+        };
+        let stopping = tokio::select! {
+            _ = term.ended() => false,
+            _ = master.write_failed.notified() => false,
+            _ = stop.changed() => true,
+        };
+        master.step_down();
+        // Resigning lets a standby win at once instead of after the lease's TTL.
+        let _ = tokio::time::timeout(Duration::from_secs(2), master.leadership.resign(&term)).await;
+        if stopping {
+            return;
+        }
+    }
+}
