@@ -4,6 +4,8 @@
 #[cfg(target_os = "linux")]
 pub mod cluster;
 #[cfg(target_os = "linux")]
+pub mod ha;
+#[cfg(target_os = "linux")]
 pub mod nodes;
 
 use std::path::{Path, PathBuf};
