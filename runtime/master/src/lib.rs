@@ -12,6 +12,7 @@ mod config;
 mod dns_view;
 mod error;
 mod events;
+#[cfg(feature = "etcd")]
 mod ha;
 mod http;
 mod leader;
@@ -122,9 +123,31 @@ pub async fn run(
         let store = strato_store::RedbStore::open(&config.data_dir.join("state.redb"))?;
         Master::new(config, Arc::new(store), Arc::new(agents)).await?
     } else {
-        ha::master_on_etcd(config, tls.as_ref(), Arc::new(agents)).await?
+        on_etcd(config, tls.as_ref(), Arc::new(agents)).await?
     };
     serve(master, listeners, shutdown).await
+}
+
+#[cfg(feature = "etcd")]
+async fn on_etcd(
+    config: MasterConfig,
+    tls: Option<&strato_tls::MemberTls>,
+    agents: Arc<dyn AgentClient>,
+) -> Result<Arc<Master>, MasterError> {
+    ha::master_on_etcd(config, tls, agents).await
+}
+
+#[cfg(not(feature = "etcd"))]
+async fn on_etcd(
+    _config: MasterConfig,
+    _tls: Option<&strato_tls::MemberTls>,
+    _agents: Arc<dyn AgentClient>,
+) -> Result<Arc<Master>, MasterError> {
+    Err(MasterError::Config {
+        message: "etcd_endpoints is set but this build has no etcd support (build strato-master \
+                  with its default feature `etcd`)"
+            .into(),
+    })
 }
 
 /// Binds the Mesos and Marathon ports on the bind address (`bind`, else `advertise_ip`): with
