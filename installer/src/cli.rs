@@ -80,6 +80,10 @@ pub enum Command {
     Uninstall(cmd::uninstall::UninstallArgs),
     /// Show the bootstrap server's latest job, host by host.
     Status(cmd::status::StatusArgs),
+    /// Save the cluster's state (apps, versions, deployments, tasks) to a checksummed file.
+    Backup(cmd::backup::BackupArgs),
+    /// Put a `strato backup` file back: apps, versions and deployments return; running tasks are adopted.
+    Restore(cmd::backup::RestoreArgs),
     /// The cluster CA: rotate it with rolling deploys that keep every task running.
     #[command(subcommand)]
     Ca(cmd::ca::CaCommand),

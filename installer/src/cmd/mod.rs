@@ -1,4 +1,5 @@
 //! One file per subcommand: each builds a request, calls a library, renders the result.
+pub mod backup;
 pub mod bundle;
 pub mod ca;
 pub mod completion;
@@ -34,6 +35,8 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Postflight(args) => postflight::run(args),
         Command::Uninstall(args) => uninstall::run(args),
         Command::Status(args) => status::run(args),
+        Command::Backup(args) => backup::backup(args),
+        Command::Restore(args) => backup::restore(args),
         Command::Ca(command) => ca::run(command),
         Command::Cloud(args) => external::run_cloud(&[], args),
         Command::Completion(args) => completion::run(args),

@@ -7,12 +7,14 @@
 //! [`Term`]: a store that can tell (etcd) refuses a commit whose term has ended, so a master that
 //! lost its lease can never overwrite what a newer leader wrote ([`Leadership`]).
 
+mod backup;
 mod leadership;
 mod memory;
 mod redb_store;
 
 use serde::{de::DeserializeOwned, Serialize};
 
+pub use backup::{Backup, BackupError};
 pub use leadership::{Leadership, Solo, Term};
 pub use memory::MemoryStore;
 pub use redb_store::RedbStore;

@@ -2,6 +2,7 @@
 //! Marathon API, used on both the Mesos and the Marathon port.
 
 mod agent_api;
+mod backup;
 mod body;
 mod follow;
 mod guard;
@@ -28,6 +29,7 @@ pub fn router(master: Arc<Master>) -> Router {
         .merge(metrics::routes())
         .merge(marathon::routes())
         .merge(ha::routes())
+        .merge(backup::routes())
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&master),

@@ -2,7 +2,7 @@
 //! master over the real agent protocol, as a real agent would.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use strato_master::{AgentCallError, AgentClient, AgentUrl};
@@ -10,7 +10,8 @@ use strato_proto::{KillTask, LaunchTask, StatusUpdate, TaskState, TaskStatus};
 
 #[derive(Default)]
 pub struct FakeAgents {
-    master: OnceLock<String>,
+    /// The master status updates go to (replaced when a test starts another master).
+    master: Mutex<String>,
     inner: Mutex<Inner>,
 }
 
@@ -35,7 +36,7 @@ impl FakeAgents {
     }
 
     pub fn set_master(&self, url: &str) {
-        let _ = self.master.set(url.to_string());
+        *self.master.lock().expect("lock") = url.to_string();
     }
 
     /// Adds an agent and returns the port it "listens" on.
@@ -150,7 +151,7 @@ impl FakeAgents {
             .insert(status.task_id.clone(), status.clone());
         let url = format!(
             "{}{}",
-            self.master.get().cloned().unwrap_or_default(),
+            self.master.lock().expect("lock").clone(),
             strato_proto::PATH_STATUS
         );
         Box::pin(async move {

@@ -46,9 +46,14 @@ impl Cluster {
     }
 
     pub async fn start_with(config: MasterConfig) -> Cluster {
+        Self::start_with_agents(config, FakeAgents::new()).await
+    }
+
+    /// A master that calls `agents`, which may already run tasks (a master replaced under them).
+    pub async fn start_with_agents(config: MasterConfig, agents: Arc<FakeAgents>) -> Cluster {
+        std::fs::create_dir_all(&config.data_dir).expect("data dir");
         let store: Arc<dyn Store> =
             Arc::new(RedbStore::open(&config.data_dir.join("state.redb")).expect("open store"));
-        let agents = FakeAgents::new();
         let listeners = strato_master::bind(&config).await.expect("bind");
         let mesos = format!("http://{}", listeners.mesos_addr().expect("mesos addr"));
         let marathon = format!(

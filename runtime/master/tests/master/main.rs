@@ -3,6 +3,7 @@
 
 mod agents;
 mod api;
+mod backup;
 mod cluster;
 mod lifecycle;
 mod readiness;

@@ -1,0 +1,232 @@
+//! `strato backup` and `strato restore`: the cluster's state (apps, versions, deployments,
+//! tasks) as one checksummed file, taken from and given back to the leading master.
+//!
+//! The CLI logs in to a master over SSH, as `strato deploy` does, and speaks to the master's
+//! plain listener on the node's own 127.0.0.1 through an SSH port forward: nothing new listens,
+//! and only someone who may log in to a master can take or restore the state. A standby forwards
+//! to the leader, so any master that answers will do; the masters are tried in cluster.yaml's
+//! order. The document is logical (`strato_store::Backup`), so it restores onto one master
+//! (redb) or several (etcd), of any cluster size.
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::anyhow;
+use clap::Args;
+use serde_json::{json, Value};
+use strato_engine::{ConnectSpec, SshConnector};
+use strato_store::Backup;
+
+use super::job::{self, ClusterArgs, Loaded};
+use crate::output::Output;
+use crate::{CliError, Exit};
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato backup state.json               # from the first master that answers
+  strato backup -o json state.json       # the summary as JSON")]
+pub struct BackupArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// Where to write the backup (replaced atomically, readable by you only).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  strato restore state.json              # replaces the stored apps, versions and deployments")]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// A file `strato backup` wrote.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+/// A master's API reached through an SSH forward, kept open while in use.
+struct MasterLink {
+    base: String,
+    host: String,
+    _keep: Box<dyn std::any::Any + Send>,
+}
+
+/// The first master that answers `/strato/v1/ha` through a forward to its 127.0.0.1 port.
+async fn reach_a_master(loaded: &Loaded, http: &reqwest::Client) -> Result<MasterLink, CliError> {
+    let cluster = &loaded.cluster;
+    let connector = SshConnector::new(loaded.base.join(".strato").join("known_hosts.json"));
+    let mut failures = Vec::new();
+    for master in &cluster.masters {
+        let spec = ConnectSpec {
+            ssh: cluster.ssh.for_host(master),
+            base_dir: loaded.base.clone(),
+            deadline: Instant::now() + Duration::from_secs(30),
+        };
+        let session = match connector.session(&spec).await {
+            Ok(session) => session,
+            Err(e) => {
+                failures.push(format!("{}: {}", master.address, strato_engine::chain(&e)));
+                continue;
+            }
+        };
+        let forward = match session
+            .forward_local("127.0.0.1", strato_render::MESOS_PORT)
+            .await
+        {
+            Ok(forward) => forward,
+            Err(e) => {
+                failures.push(format!("{}: {}", master.address, strato_engine::chain(&e)));
+                continue;
+            }
+        };
+        let base = format!("http://{}", forward.local_addr());
+        match http.get(format!("{base}/strato/v1/ha")).send().await {
+            Ok(response) if response.status().is_success() => {
+                return Ok(MasterLink {
+                    base,
+                    host: master.address.clone(),
+                    _keep: Box::new((session, forward)),
+                })
+            }
+            Ok(response) => failures.push(format!(
+                "{}: the master answered HTTP {}",
+                master.address,
+                response.status()
+            )),
+            Err(e) => failures.push(format!("{}: {}", master.address, strato_engine::chain(&e))),
+        }
+    }
+    Err(CliError::Other(anyhow!(
+        "no master answered:\n  {}",
+        failures.join("\n  ")
+    )))
+}
+
+fn http() -> Result<reqwest::Client, CliError> {
+    strato_tls::client_builder()
+        .timeout(Duration::from_secs(120))
+        .no_proxy()
+        .build()
+        .map_err(|e| CliError::Other(e.into()))
+}
+
+/// The master's `{"message": …}`, or the status line.
+async fn refusal(response: reqwest::Response) -> String {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap_or(Value::Null);
+    match body["message"].as_str() {
+        Some(message) => format!("HTTP {status}: {message}"),
+        None => format!("HTTP {status}"),
+    }
+}
+
+fn summary(output: Output, action: &str, file: &Path, host: &str, backup: &Backup) {
+    let counts = backup.counts();
+    match output {
+        Output::Json => println!(
+            "{}",
+            json!({"action": action, "file": file, "master": host, "sha256": backup.sha256,
+                   "taken_at": backup.taken_at, "entries": counts})
+        ),
+        Output::Table => {
+            println!("{action} {} via master {host}", file.display());
+            for (table, count) in counts {
+                println!("  {table:<14} {count}");
+            }
+            println!("  sha256         {}", backup.sha256);
+        }
+    }
+}
+
+pub fn backup(args: BackupArgs) -> Result<Exit, CliError> {
+    let loaded = job::load(&args.cluster.config)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
+    runtime.block_on(async {
+        let http = http()?;
+        let link = reach_a_master(&loaded, &http).await?;
+        let response = http
+            .get(format!("{}/strato/v1/backup", link.base))
+            .send()
+            .await
+            .map_err(|e| CliError::Other(anyhow!("{}: {}", link.host, strato_engine::chain(&e))))?;
+        if !response.status().is_success() {
+            let why = refusal(response).await;
+            return Err(CliError::Other(anyhow!(
+                "master {} refused the backup: {why}",
+                link.host
+            )));
+        }
+        let backup: Backup = response.json().await.map_err(|e| {
+            CliError::Other(anyhow!(
+                "master {} sent an unreadable backup: {e}",
+                link.host
+            ))
+        })?;
+        backup
+            .verify()
+            .map_err(|e| CliError::Other(anyhow!("master {} sent a bad backup: {e}", link.host)))?;
+        let text = serde_json::to_vec_pretty(&backup).map_err(|e| CliError::Other(e.into()))?;
+        // The state names every app's command and environment: readable by the operator only.
+        strato_atomic_file::write_with_mode(&args.file, &text, 0o600).map_err(|source| {
+            CliError::Write {
+                path: args.file.clone(),
+                source,
+            }
+        })?;
+        summary(
+            args.cluster.output.output,
+            "backed up to",
+            &args.file,
+            &link.host,
+            &backup,
+        );
+        Ok(Exit::Success)
+    })
+}
+
+pub fn restore(args: RestoreArgs) -> Result<Exit, CliError> {
+    let text = std::fs::read(&args.file).map_err(|source| CliError::Read {
+        path: args.file.clone(),
+        source,
+    })?;
+    let backup: Backup = serde_json::from_slice(&text).map_err(|e| {
+        CliError::Usage(format!(
+            "{}:{}:{}: not a strato backup: {e}",
+            args.file.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    backup
+        .verify()
+        .map_err(|e| CliError::Usage(format!("{}: {e}", args.file.display())))?;
+    let loaded = job::load(&args.cluster.config)?;
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
+    runtime.block_on(async {
+        let http = http()?;
+        let link = reach_a_master(&loaded, &http).await?;
+        let response = http
+            .post(format!("{}/strato/v1/restore", link.base))
+            .header("content-type", "application/json")
+            .body(text)
+            .send()
+            .await
+            .map_err(|e| CliError::Other(anyhow!("{}: {}", link.host, strato_engine::chain(&e))))?;
+        if !response.status().is_success() {
+            let why = refusal(response).await;
+            return Err(CliError::Other(anyhow!(
+                "master {} refused the restore: {why}",
+                link.host
+            )));
+        }
+        summary(
+            args.cluster.output.output,
+            "restored from",
+            &args.file,
+            &link.host,
+            &backup,
+        );
+        Ok(Exit::Success)
+    })
+}
