@@ -80,6 +80,17 @@ need_sshd() {
 
 # The nodes' install script verifies the serve tree's signature with the openssl command; the
 # tests run that script here too (tests/it/genconf/node.rs).
+# protoc builds etcd-client (the masters' etcd client, runtime/etcd); Debian's etcd-server and
+# etcd-client give the etcd and etcdctl the tests bundle (`strato bundle --etcd /usr/bin/etcd`,
+# tests/it/bundle.rs) so 3-master clusters deploy, and the binary the bundle tests measure.
+need_etcd() {
+    local missing=()
+    command -v protoc >/dev/null 2>&1 || missing+=(protobuf-compiler)
+    [ -x /usr/bin/etcd ] || missing+=(etcd-server)
+    [ -x /usr/bin/etcdctl ] || missing+=(etcd-client)
+    [ "${#missing[@]}" = 0 ] || apt_install "${missing[@]}"
+}
+
 need_openssl() {
     command -v openssl >/dev/null 2>&1 || apt_install openssl
 }
@@ -94,6 +105,7 @@ ensure_prereqs() {
     need_cargo_deny
     need_chromium
     need_bundle_tools
+    need_etcd
     need_docker
 }
 

@@ -97,16 +97,90 @@ fn bundle_rejects_a_malformed_glibc_version() {
         .stderr(predicate::str::contains("invalid glibc version \"two\""));
 }
 
+/// `--etcd` with Debian's etcd-server binary: bundled with etcdctl found beside it, its version
+/// asked from the binary, its glibc recorded apart from Strato's own minimum.
+#[cfg(target_os = "linux")]
+#[test]
+fn bundle_with_etcd_carries_it_and_says_its_version_and_glibc() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    fake_bin_dir(tmp.path());
+    let out = tmp.path().join("out");
+    strato()
+        .arg("bundle")
+        .arg("--bin-dir")
+        .arg(tmp.path())
+        .args(["--etcd", "/usr/bin/etcd", "--out-dir"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "etcd 3.4.23 (min glibc 2.34): for clusters of 3 or more masters",
+        ))
+        .stdout(predicate::str::contains("bin/etcdctl"));
+    let bundle = out.join(strato_bundle::file_name(
+        strato_bundle::VERSION,
+        &strato_bundle::default_target(),
+    ));
+    let manifest = strato_bundle::verify(&bundle).expect("verifies");
+    let etcd = manifest.etcd.expect("etcd recorded");
+    assert_eq!(etcd.version, "3.4.23");
+    assert_eq!(etcd.min_glibc, Some("2.34".parse().expect("valid")));
+    assert_eq!(
+        manifest.min_glibc, None,
+        "the fake Strato binaries are scripts"
+    );
+}
+
+#[test]
+fn bundle_with_an_etcd_that_cannot_run_here_needs_its_version() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    fake_bin_dir(tmp.path());
+    let etcd = tmp.path().join("etcd-static");
+    std::fs::write(&etcd, b"\x7fELF a static etcd for another machine").expect("write");
+    strato()
+        .arg("bundle")
+        .arg("--bin-dir")
+        .arg(tmp.path())
+        .arg("--etcd")
+        .arg(&etcd)
+        .arg("--out-dir")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--etcd-version"));
+    strato()
+        .arg("bundle")
+        .arg("--bin-dir")
+        .arg(tmp.path())
+        .arg("--etcd")
+        .arg(&etcd)
+        .args(["--etcd-version", "3.5.17", "--out-dir"])
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "etcd 3.5.17 (min glibc none, static)",
+        ));
+}
+
 #[cfg(target_os = "linux")]
 /// The dev-profile bundle of the real node binaries, built once per test process with the
-/// default glibc target (cargo-zigbuild). End-to-end deploy tests install this bundle.
+/// default glibc target (cargo-zigbuild), carrying Debian's etcd (tests/prereqs.sh installs
+/// etcd-server) so 3-master clusters deploy. End-to-end deploy tests install this bundle.
 pub fn dev_bundle() -> PathBuf {
     static BUNDLE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUNDLE
         .get_or_init(|| {
             let out = repo_root().join("target").join("strato-bundle-test");
             strato()
-                .args(["bundle", "--profile", "dev", "--out-dir"])
+                .args([
+                    "bundle",
+                    "--profile",
+                    "dev",
+                    "--etcd",
+                    "/usr/bin/etcd",
+                    "--out-dir",
+                ])
                 .arg(&out)
                 .timeout(std::time::Duration::from_secs(1500))
                 .assert()

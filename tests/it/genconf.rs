@@ -36,32 +36,23 @@ impl Project {
         self.dir.path().join(rel)
     }
 
-    /// A runtime bundle holding stand-in binaries that only print their arguments.
+    /// A runtime bundle holding stand-in binaries that only print their arguments, with a
+    /// stand-in etcd (the fixture has three masters).
     #[cfg(unix)]
     fn bundle(&self) -> PathBuf {
         let staging = self.path("bundle-src/strato-0.1.0/bin");
         std::fs::create_dir_all(&staging).expect("mkdir");
-        for bin in ["strato-master", "strato-agent"] {
+        for bin in ["strato-master", "strato-agent", "etcd", "etcdctl"] {
             std::fs::write(staging.join(bin), format!("#!/bin/sh\necho {bin} \"$@\"\n"))
                 .expect("bin");
         }
         self.pack()
     }
 
-    /// Packs `bundle-src/` into the bundle tarball.
-    #[cfg(unix)]
+    /// Packs `bundle-src/strato-0.1.0/bin` into a strato bundle whose manifest names the
+    /// stand-in etcd as 3.5.17 (as `strato bundle --etcd F --etcd-version 3.5.17` would).
     fn pack(&self) -> PathBuf {
-        let bundle = self.path("strato-runtime-0.1.0.tar.gz");
-        let status = Command::new("tar")
-            .arg("-czf")
-            .arg(&bundle)
-            .arg("-C")
-            .arg(self.path("bundle-src"))
-            .arg("strato-0.1.0")
-            .status()
-            .expect("run tar");
-        assert!(status.success());
-        bundle
+        pack_bundle(&self.path("bundle-src/strato-0.1.0/bin"), self.dir.path())
     }
 
     fn genconf(&self, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
@@ -71,6 +62,36 @@ impl Project {
             .args(extra)
             .assert()
     }
+}
+
+/// A strato bundle of every file in `bin_dir` (`etcd` and `etcdctl` as the bundle's etcd,
+/// version 3.5.17), written into `out`.
+fn pack_bundle(bin_dir: &Path, out: &Path) -> PathBuf {
+    let mut files: Vec<strato_bundle::PackFile> = std::fs::read_dir(bin_dir)
+        .expect("read bin dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "etcd" && name != "etcdctl")
+        .map(|name| strato_bundle::PackFile {
+            path: format!("bin/{name}"),
+            source: bin_dir.join(&name),
+            mode: strato_bundle::BINARY_MODE,
+        })
+        .collect();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let inputs = strato_bundle::PackInputs {
+        version: "0.1.0".into(),
+        target: "x86_64-unknown-linux-gnu".into(),
+        files,
+        etcd_version: None,
+    };
+    let etcd = strato_bundle::EtcdSource {
+        etcd: bin_dir.join("etcd"),
+        etcdctl: Some(bin_dir.join("etcdctl")).filter(|p| p.is_file()),
+        version: "3.5.17".into(),
+    };
+    strato_bundle::pack(&inputs.with_etcd(&etcd), out)
+        .expect("pack the bundle")
+        .path
 }
 
 fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -104,13 +125,15 @@ fn golden_tree_for_the_fixture_cluster() {
         project.path("cluster.yaml"),
     )
     .expect("copy");
-    std::fs::write(
-        project.path("strato-runtime-0.1.0.tar.gz"),
-        b"a stand-in bundle",
-    )
-    .expect("bundle");
+    // A bundle of stand-ins with a stand-in etcd: the fixture has three masters.
+    let bins = project.path("bins");
+    std::fs::create_dir_all(&bins).expect("mkdir");
+    for name in ["strato-master", "strato-agent", "etcd"] {
+        std::fs::write(bins.join(name), format!("a stand-in {name}\n")).expect("bin");
+    }
+    let bundle = pack_bundle(&bins, project.path("").as_path());
     project
-        .genconf("serve", &["--bundle", "strato-runtime-0.1.0.tar.gz"])
+        .genconf("serve", &["--bundle", bundle.to_str().expect("utf-8")])
         .success();
     // The signature is made with this run's fresh key: checked by the node tests
     // (genconf/node.rs), not comparable here.
@@ -254,3 +277,41 @@ fn every_rendered_script_passes_shellcheck() {
 /// install.sh as a node runs it (Unix: the scripts are POSIX sh).
 #[cfg(unix)]
 mod node;
+
+#[test]
+fn genconf_of_three_masters_refuses_a_bundle_without_etcd_naming_the_flag() {
+    let project = Project::new();
+    let bins = project.path("bins");
+    std::fs::create_dir_all(&bins).expect("mkdir");
+    for name in strato_bundle::NODE_BINARIES {
+        std::fs::write(bins.join(name), "#!/bin/sh\n").expect("bin");
+    }
+    let info = strato_bundle::pack(
+        &strato_bundle::PackInputs::node_binaries(&bins).expect("inputs"),
+        &project.path("out"),
+    )
+    .expect("pack");
+    project
+        .genconf("serve", &["--bundle", info.path.to_str().expect("utf-8")])
+        .code(1)
+        .stderr(predicates::str::contains(
+            "3 masters keep their state in etcd",
+        ))
+        .stderr(predicates::str::contains("strato bundle --etcd PATH"));
+    assert!(!project.path("serve").exists());
+
+    // One master needs no etcd: the same bundle renders.
+    let yaml = std::fs::read_to_string(project.path("cluster.yaml")).expect("read");
+    std::fs::write(
+        project.path("cluster.yaml"),
+        yaml.replace(
+            "masters: [10.0.0.10, 10.0.0.11, 10.0.0.12]",
+            "masters: [10.0.0.10]",
+        ),
+    )
+    .expect("write");
+    project
+        .genconf("serve", &["--bundle", info.path.to_str().expect("utf-8")])
+        .success();
+    assert!(!project.path("serve/systemd/strato-etcd.service").exists());
+}

@@ -11,6 +11,7 @@
 //! per `data:` line, replayed from the start then live), `GET /health`.
 
 mod event;
+pub mod ha;
 mod job;
 
 #[cfg(feature = "client")]
@@ -21,6 +22,7 @@ mod sse;
 #[cfg(feature = "client")]
 pub use client::{Client, ClientError, EventStream};
 pub use event::{CheckRow, Event, EventKind};
+pub use ha::{agreement, HaMember, HaRole, HaStatus, HA_PATH};
 pub use job::{HostState, HostStatus, Job, JobId, JobKind, JobOptions, JobRequest, JobState, Role};
 
 /// The header value prefix for the API token.

@@ -101,6 +101,14 @@ pub enum BundleError {
     #[error("`{command}` failed with {status}")]
     CommandFailed { command: String, status: String },
 
+    /// A file that starts like ELF but whose headers or version sections do not parse.
+    #[error("{path}: not a valid ELF binary: {reason}")]
+    BadElf { path: PathBuf, reason: String },
+
+    /// The etcd binary's version could not be found out, or is refused.
+    #[error("etcd {path}: {reason}")]
+    Etcd { path: PathBuf, reason: String },
+
     /// A glibc version that is not `MAJOR.MINOR`.
     #[error("invalid glibc version {0:?}: expected MAJOR.MINOR, e.g. 2.28")]
     BadGlibcVersion(String),

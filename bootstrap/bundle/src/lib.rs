@@ -7,7 +7,8 @@
 //! names the corrupted file) and extracting it ([`unpack`], or one file with [`read_entry`]), where bundles live by default
 //! ([`default_bundle_path`], [`find_default_bundle`]), building the binaries from a checkout
 //! ([`build_node_binaries`], cargo-zigbuild against glibc [`DEFAULT_GLIBC`] by default) and
-//! measuring a binary's minimum glibc ([`min_glibc_of`], `objdump -T`).
+//! measuring a binary's minimum glibc ([`min_glibc_of`], from its ELF version needs), and
+//! carrying etcd for clusters of 3 or more masters ([`EtcdSource`], [`PackInputs::with_etcd`]).
 //!
 //! It does not upload or install anything: deploy serves the tarball and nodes unpack it.
 //!
@@ -23,6 +24,7 @@
 
 mod compile;
 mod error;
+mod etcd;
 mod glibc;
 mod location;
 mod manifest;
@@ -31,12 +33,18 @@ mod read;
 
 pub use compile::{build_node_binaries, BuildOptions, BuildProfile, GlibcTarget};
 pub use error::BundleError;
+pub use etcd::{
+    check_version as check_etcd_version, parse_version as parse_etcd_version,
+    version_of as etcd_version_of, EtcdSource, ETCDCTL_ENTRY, ETCD_ENTRY,
+};
 pub use glibc::{max_glibc_in_objdump, min_glibc_of, GlibcVersion, DEFAULT_GLIBC};
 pub use location::{
     default_bundle_dir, default_bundle_path, default_target, find_default_bundle, source_checkout,
     BUNDLE_DIR_ENV,
 };
-pub use manifest::{file_name, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME};
+pub use manifest::{
+    file_name, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME,
+};
 pub use pack::{checksum_path, pack, BundleInfo, PackFile, PackInputs, BINARY_MODE, ENTRY_MTIME};
 pub use read::{read_entry, read_manifest, unpack, verify};
 

@@ -27,11 +27,25 @@ pub struct Manifest {
     pub version: String,
     /// Rust target triple the binaries run on, e.g. `x86_64-unknown-linux-gnu`.
     pub target: String,
-    /// The oldest glibc every binary runs on (the highest over [`FileEntry::min_glibc`]);
-    /// `None` when no file references glibc or objdump could not tell.
+    /// The oldest glibc every Strato binary runs on (the highest [`FileEntry::min_glibc`] over
+    /// the files other than etcd's, which only masters of a 3+ master cluster run: see
+    /// [`EtcdInfo::min_glibc`]); `None` when no such file references glibc.
     pub min_glibc: Option<GlibcVersion>,
+    /// The etcd the bundle carries (`bin/etcd`, maybe `bin/etcdctl`), for clusters of 3 or more
+    /// masters; absent in a bundle without etcd (one master needs none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<EtcdInfo>,
     /// Sorted by path.
     pub files: Vec<FileEntry>,
+}
+
+/// What the bundle says about its etcd.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EtcdInfo {
+    /// `3.4.23`, from `etcd --version` or given to `strato bundle --etcd-version`.
+    pub version: String,
+    /// The oldest glibc etcd (and etcdctl) run on; `None` for static binaries.
+    pub min_glibc: Option<GlibcVersion>,
 }
 
 /// One file of the bundle.

@@ -10,8 +10,11 @@ use flate2::{Compression, GzBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::error::BundleError;
-use crate::glibc::{self, GlibcVersion};
-use crate::manifest::{self, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME};
+use crate::etcd::{EtcdSource, ETCDCTL_ENTRY, ETCD_ENTRY};
+use crate::glibc;
+use crate::manifest::{
+    self, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME,
+};
 use crate::{default_target, NODE_BINARIES, VERSION};
 
 /// Every entry's modification time: fixed (2024-01-01T00:00:00Z) so the archive is reproducible.
@@ -35,6 +38,8 @@ pub struct PackInputs {
     pub version: String,
     pub target: String,
     pub files: Vec<PackFile>,
+    /// etcd's version when `files` carry it (at [`ETCD_ENTRY`]); see [`PackInputs::with_etcd`].
+    pub etcd_version: Option<String>,
 }
 
 impl PackInputs {
@@ -61,8 +66,34 @@ impl PackInputs {
             version: VERSION.to_string(),
             target: default_target(),
             files,
+            etcd_version: None,
         })
     }
+
+    /// These inputs plus etcd (and etcdctl) at `bin/etcd` (`bin/etcdctl`), recorded in the
+    /// manifest with its version and minimum glibc.
+    pub fn with_etcd(mut self, etcd: &EtcdSource) -> PackInputs {
+        self.files.push(PackFile {
+            path: ETCD_ENTRY.to_string(),
+            source: etcd.etcd.clone(),
+            mode: BINARY_MODE,
+        });
+        if let Some(ctl) = &etcd.etcdctl {
+            self.files.push(PackFile {
+                path: ETCDCTL_ENTRY.to_string(),
+                source: ctl.clone(),
+                mode: BINARY_MODE,
+            });
+        }
+        self.etcd_version = Some(etcd.version.clone());
+        self
+    }
+}
+
+/// etcd's files do not count towards the bundle's minimum glibc: only masters of a 3+ master
+/// cluster run them, and preflight checks those against [`EtcdInfo::min_glibc`].
+fn is_etcd_file(path: &str) -> bool {
+    path == ETCD_ENTRY || path == ETCDCTL_ENTRY
 }
 
 /// A written bundle.
@@ -106,15 +137,37 @@ pub fn pack(inputs: &PackInputs, out_dir: &Path) -> Result<BundleInfo, BundleErr
             sha256,
             size,
             mode: f.mode,
-            min_glibc: file_glibc(&f.source),
+            min_glibc: glibc::min_glibc_of(&f.source)?,
         });
     }
+    let etcd = match &inputs.etcd_version {
+        None => None,
+        Some(_) if !entries.iter().any(|e| e.path == ETCD_ENTRY) => {
+            return Err(BundleError::MissingFile {
+                bundle: out_dir.to_path_buf(),
+                file: ETCD_ENTRY.to_string(),
+            })
+        }
+        Some(version) => Some(EtcdInfo {
+            version: version.clone(),
+            min_glibc: entries
+                .iter()
+                .filter(|e| is_etcd_file(&e.path))
+                .filter_map(|e| e.min_glibc)
+                .max(),
+        }),
+    };
     let manifest = Manifest {
         format: FORMAT_VERSION,
         name: BUNDLE_NAME.to_string(),
         version: inputs.version.clone(),
         target: inputs.target.clone(),
-        min_glibc: entries.iter().filter_map(|e| e.min_glibc).max(),
+        min_glibc: entries
+            .iter()
+            .filter(|e| !is_etcd_file(&e.path))
+            .filter_map(|e| e.min_glibc)
+            .max(),
+        etcd,
         files: entries,
     };
 
@@ -228,16 +281,4 @@ pub(crate) fn hash_file(path: &Path) -> Result<(String, u64), BundleError> {
     let mut hasher = Sha256::new();
     let size = std::io::copy(&mut file, &mut hasher).map_err(BundleError::read(path))?;
     Ok((hex::encode(hasher.finalize()), size))
-}
-
-/// The file's minimum glibc; a missing objdump is a warning, not a failure, so bundles can be
-/// packed on machines without binutils (the manifest then says "unknown").
-fn file_glibc(path: &Path) -> Option<GlibcVersion> {
-    match glibc::min_glibc_of(path) {
-        Ok(v) => v,
-        Err(e) => {
-            tracing::warn!("{e}; {} recorded without a minimum glibc", path.display());
-            None
-        }
-    }
 }

@@ -207,3 +207,87 @@ fn the_default_bundle_lives_under_the_checkouts_target_dir() {
         ))
     );
 }
+
+/// Debian's etcd-server binary (tests/prereqs.sh installs it): its version comes from
+/// `etcd --version`, etcdctl is found beside it, and the manifest records glibc 2.34 for etcd
+/// without raising the bundle's own minimum.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_bundle_with_debian_etcd_records_its_version_and_glibc() {
+    let etcd = Path::new("/usr/bin/etcd");
+    assert!(
+        etcd.is_file() && Path::new("/usr/bin/etcdctl").is_file(),
+        "tests/prereqs.sh installs etcd-server and etcd-client"
+    );
+    let source = strato_bundle::EtcdSource::resolve(etcd, None, None).expect("etcd resolves");
+    assert_eq!(source.version, "3.4.23");
+    assert_eq!(
+        source.etcdctl.as_deref(),
+        Some(Path::new("/usr/bin/etcdctl"))
+    );
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bins = tmp.path().join("bins");
+    std::fs::create_dir_all(&bins).expect("mkdir");
+    fake_bins(&bins);
+    let inputs = PackInputs::node_binaries(&bins)
+        .expect("inputs")
+        .with_etcd(&source);
+    let info = pack(&inputs, &tmp.path().join("bundle")).expect("pack");
+    let etcd_info = info.manifest.etcd.clone().expect("the manifest names etcd");
+    assert_eq!(etcd_info.version, "3.4.23");
+    assert_eq!(etcd_info.min_glibc, Some("2.34".parse().expect("valid")));
+    // The fake Strato binaries are scripts: etcd's glibc is not the bundle's.
+    assert_eq!(info.manifest.min_glibc, None);
+    let manifest = verify(&info.path).expect("verify");
+    assert!(manifest.file("bin/etcd").is_some() && manifest.file("bin/etcdctl").is_some());
+    assert_eq!(manifest, info.manifest);
+}
+
+/// An etcd that cannot run here (a static build for another machine): the version must be
+/// given, and a version with the 3.5.0–3.5.2 inconsistency bug is refused.
+#[test]
+fn a_static_etcd_that_cannot_run_here_needs_its_version_given() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let etcd = tmp.path().join("etcd");
+    // Not executable here, and no ELF version needs: like a static binary.
+    std::fs::write(&etcd, b"\x7fELF not really").expect("write");
+    let err = strato_bundle::EtcdSource::resolve(&etcd, None, None).expect_err("no version");
+    assert!(err.to_string().contains("--etcd-version"), "{err}");
+    let err = strato_bundle::EtcdSource::resolve(&etcd, None, Some("3.5.1")).expect_err("bug");
+    assert!(err.to_string().contains("3.5.0–3.5.2"), "{err}");
+    let source =
+        strato_bundle::EtcdSource::resolve(&etcd, None, Some("3.5.17")).expect("given version");
+    assert_eq!(
+        (source.version.as_str(), source.etcdctl.clone()),
+        ("3.5.17", None)
+    );
+
+    let bins = tmp.path().join("bins");
+    std::fs::create_dir_all(&bins).expect("mkdir");
+    fake_bins(&bins);
+    let info = pack(
+        &PackInputs::node_binaries(&bins)
+            .expect("inputs")
+            .with_etcd(&source),
+        &tmp.path().join("bundle"),
+    )
+    .expect("pack");
+    let etcd_info = info.manifest.etcd.expect("etcd recorded");
+    assert_eq!(
+        (etcd_info.version.as_str(), etcd_info.min_glibc),
+        ("3.5.17", None)
+    );
+    let err = strato_bundle::EtcdSource::resolve(&tmp.path().join("nope"), None, Some("3.5.17"))
+        .expect_err("missing");
+    assert!(err.to_string().contains("no such file"), "{err}");
+}
+
+#[test]
+fn a_bundle_without_etcd_says_so_in_its_manifest() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let info = packed(tmp.path());
+    assert_eq!(info.manifest.etcd, None);
+    // Written as before etcd existed: no `etcd` key at all.
+    let json = serde_json::to_string(&info.manifest).expect("json");
+    assert!(!json.contains("etcd"), "{json}");
+}

@@ -5,15 +5,15 @@
 //! |---|---|
 //! | preflight | connect, detect OS, gather facts, preflight checks |
 //! | deploy | the preflight phases, install masters, wait for masters, install agents, wait for agents |
-//! | postflight | connect, check masters, check agents, check the cluster |
+//! | postflight | connect, check masters, check agents, check the masters' leader (3+ masters), check the cluster |
 //! | uninstall | connect, uninstall agents, uninstall masters |
 
 use strato_api::JobKind;
 
 use crate::phase::{Phase, AGENT_ROLES, MASTER_ROLES};
 use crate::phases::{
-    CheckCluster, Connect, DetectOs, GatherFacts, InstallNodes, RunPreflight, UninstallNodes,
-    WaitHealthy,
+    CheckCluster, CheckLeader, Connect, DetectOs, GatherFacts, InstallNodes, RunPreflight,
+    UninstallNodes, WaitHealthy,
 };
 use crate::timeouts::{POSTFLIGHT_TIMEOUT, SERVICE_HEALTHY_TIMEOUT};
 
@@ -71,6 +71,7 @@ impl Action {
                     POSTFLIGHT_TIMEOUT,
                     false,
                 )),
+                Box::new(CheckLeader),
                 Box::new(CheckCluster),
             ],
             JobKind::Uninstall => vec![

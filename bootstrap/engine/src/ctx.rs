@@ -31,6 +31,15 @@ impl ServeTree {
         })
     }
 
+    /// `manifest.json`, parsed: the tree's files and the etcd its masters run.
+    pub fn manifest(&self) -> Result<strato_render::Manifest, EngineError> {
+        let bytes = self.read(strato_render::MANIFEST_PATH)?;
+        serde_json::from_slice(&bytes).map_err(|e| EngineError::ServeTree {
+            path: self.dir.clone(),
+            message: format!("manifest.json does not parse: {e}"),
+        })
+    }
+
     /// The sha256 of `manifest.json`: one value that changes whenever any served file does.
     /// A node whose recorded digest matches is up to date.
     pub fn digest(&self) -> Result<String, EngineError> {
@@ -76,6 +85,11 @@ impl JobCtx {
         self.options.dry_run
     }
 
+    /// The masters keep their state in etcd (3 or more of them), each running a member.
+    pub fn uses_etcd(&self) -> bool {
+        self.cluster.masters.len() >= strato_render::ETCD_MIN_MASTERS
+    }
+
     pub fn base_dir(&self) -> &Path {
         &self.base_dir
     }
@@ -103,6 +117,11 @@ pub struct HostCtx {
     pub facts: Option<Facts>,
     pub preflight: Vec<CheckResult>,
     pub status: HostStatus,
+    /// Set by the manager before each phase: the phase runs on one host at a time this job
+    /// ([`crate::Phase::one_at_a_time`]).
+    pub one_at_a_time: bool,
+    /// This master's `/strato/v1/ha` view, once a leadership check read it.
+    pub ha: Option<strato_api::HaStatus>,
     /// Planned changes already reported as events.
     pub(crate) planned_seen: usize,
 }
@@ -125,6 +144,8 @@ impl HostCtx {
             facts: None,
             preflight: Vec::new(),
             status,
+            one_at_a_time: false,
+            ha: None,
             planned_seen: 0,
         }
     }

@@ -163,11 +163,23 @@ impl Manager {
         if count == 0 {
             return;
         }
+        let serial = {
+            let hosts: Vec<&HostCtx> = slots
+                .iter()
+                .filter(|s| selected(s))
+                .map(|s| &s.host)
+                .collect();
+            phase.one_at_a_time(ctx, &hosts)
+        };
+        for s in slots.iter_mut() {
+            s.host.one_at_a_time = serial;
+        }
+        let limit = if serial { 1 } else { ctx.parallelism.max(1) };
         ctx.events
             .emit(None, Some(title), EventKind::PhaseStarted { hosts: count });
-        tracing::info!(phase = title, hosts = count, "running phase");
+        tracing::info!(phase = title, hosts = count, serial, "running phase");
         stream::iter(slots.iter_mut().filter(|s| selected(s)))
-            .for_each_concurrent(ctx.parallelism.max(1), |slot| self.run_on(phase, slot))
+            .for_each_concurrent(limit, |slot| self.run_on(phase, slot))
             .await;
 
         let done: Vec<&HostCtx> = slots

@@ -75,6 +75,13 @@ pub trait Phase: Send + Sync {
         false
     }
 
+    /// Whether the hosts of this phase go one at a time this job (whatever `ssh.parallelism`
+    /// says), given every selected host as the earlier phases left it. The manager tells each
+    /// host through [`HostCtx::one_at_a_time`].
+    fn one_at_a_time(&self, _ctx: &JobCtx, _hosts: &[&HostCtx]) -> bool {
+        false
+    }
+
     /// Whether to run on this host at all (e.g. cluster checks on the first master only).
     fn should_run(&self, _ctx: &JobCtx, _host: &HostCtx) -> bool {
         true

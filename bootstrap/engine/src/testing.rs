@@ -21,6 +21,9 @@ const FACTS: &str = include_str!("../../host/tests/fixtures/facts/rocky-9-vm.txt
 pub const MASTER: &str = "10.0.1.1";
 pub const AGENT_1: &str = "10.0.2.1";
 pub const AGENT_2: &str = "10.0.2.2";
+/// The other two masters of a three-master cluster.
+pub const MASTER_2: &str = "10.0.1.2";
+pub const MASTER_3: &str = "10.0.1.3";
 
 /// A cluster.yaml with `masters` and `agents`, the `minimal` profile unless `hardware` says
 /// otherwise, at most `parallelism` hosts at once.
@@ -80,6 +83,14 @@ pub fn fresh_node(ip: &str, n: usize) -> FakeTransport {
     fake
 }
 
+/// A master of a three-master cluster whose etcd member already exists (it ran before).
+pub fn etcd_member(fake: FakeTransport, ip: &str, n: usize) -> FakeTransport {
+    let facts =
+        facts_for(ip, n).replace("@@strato@@ etcd-member\nno", "@@strato@@ etcd-member\nyes");
+    fake.on_prefix("sh -c ", FakeReply::ok(facts));
+    fake
+}
+
 /// A node that already runs the tree with `digest` in `role` (a healthy, deployed node).
 pub fn deployed_node(ip: &str, n: usize, marker: &str) -> FakeTransport {
     let fake = fresh_node(ip, n);
@@ -94,9 +105,35 @@ pub fn deployed_node(ip: &str, n: usize, marker: &str) -> FakeTransport {
 /// A rendered serve tree in `dir`, signed with the key in `<dir>/pki` as the installer signs it
 /// (no bundle: the fake nodes never run install.sh for real).
 pub fn serve_tree(dir: &Path, cluster_yaml: &str) -> ServeTree {
+    serve_tree_with(dir, cluster_yaml, &strato_render::RenderOptions::default())
+}
+
+/// A bundle reference (not copied into the tree) whose manifest names Debian's etcd 3.4.23,
+/// which needs glibc 2.34: what `strato bundle --etcd /usr/bin/etcd` records.
+pub fn bundle_with_etcd() -> strato_render::RenderOptions {
+    strato_render::RenderOptions {
+        bundle: Some(strato_render::BundleRef {
+            file_name: "strato-bundle-test.tar.gz".into(),
+            sha256: "0".repeat(64),
+            size: 1,
+            source: None,
+            etcd: Some(strato_bundle::EtcdInfo {
+                version: "3.4.23".into(),
+                min_glibc: Some("2.34".parse().expect("valid")),
+            }),
+        }),
+        ..strato_render::RenderOptions::default()
+    }
+}
+
+/// [`serve_tree`] rendered with `options` (e.g. [`bundle_with_etcd`]).
+pub fn serve_tree_with(
+    dir: &Path,
+    cluster_yaml: &str,
+    options: &strato_render::RenderOptions,
+) -> ServeTree {
     let cluster = crate::parse_cluster(cluster_yaml, dir).expect("valid cluster");
-    let mut tree = strato_render::render_tree(&cluster, &strato_render::RenderOptions::default())
-        .expect("render");
+    let mut tree = strato_render::render_tree(&cluster, options).expect("render");
     tree.sign(&dir.join("pki")).expect("sign");
     let serve = dir.join("serve");
     strato_render::write_tree(&tree, &serve).expect("write tree");
@@ -246,4 +283,62 @@ pub fn tempdir() -> (tempfile::TempDir, PathBuf) {
     let d = tempfile::tempdir().expect("tempdir");
     let p = d.path().to_path_buf();
     (d, p)
+}
+
+/// Every command and upload of several nodes in one order, as `address: command`: for
+/// asserting the order of work across hosts.
+#[derive(Debug, Clone, Default)]
+pub struct Timeline(Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Timeline {
+    pub fn entries(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// `inner`, with its calls also written to this timeline.
+    pub fn record(&self, inner: FakeTransport, name: &str) -> Arc<dyn Transport> {
+        Arc::new(Recorded {
+            inner,
+            name: name.to_string(),
+            log: self.clone(),
+        })
+    }
+
+    fn push(&self, line: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(line);
+    }
+}
+
+#[derive(Debug)]
+struct Recorded {
+    inner: FakeTransport,
+    name: String,
+    log: Timeline,
+}
+
+#[async_trait]
+impl Transport for Recorded {
+    fn address(&self) -> String {
+        self.inner.address()
+    }
+
+    async fn exec(&self, command: &str, opts: ExecOptions) -> Result<ExecOutput, TransportError> {
+        self.log.push(format!("{}: {command}", self.name));
+        self.inner.exec(command, opts).await
+    }
+
+    async fn upload(
+        &self,
+        data: &[u8],
+        path: &str,
+        mode: u32,
+        opts: UploadOptions,
+    ) -> Result<(), TransportError> {
+        self.log.push(format!("{}: upload {path}", self.name));
+        self.inner.upload(data, path, mode, opts).await
+    }
+
+    async fn download(&self, path: &str, opts: UploadOptions) -> Result<Vec<u8>, TransportError> {
+        self.inner.download(path, opts).await
+    }
 }

@@ -25,6 +25,7 @@ pub const TEMPLATES: &[(&str, &str)] = templates![
     "systemd/strato-master.service.tera",
     "systemd/strato-agent.service.tera",
     "systemd/strato-bootstrap.service.tera",
+    "systemd/strato-etcd.service.tera",
     "config/master.toml.tera",
     "config/agent.toml.tera",
     "cloud-init/node.yaml.tera",

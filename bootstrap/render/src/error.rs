@@ -13,6 +13,13 @@ pub enum RenderError {
     /// A value would not be safe to place in a script or config file.
     #[error("{key}: {message}")]
     InvalidValue { key: &'static str, message: String },
+    /// 3 or more masters keep their state in etcd, but the runtime bundle carries none.
+    #[error(
+        "{masters} masters keep their state in etcd, but the runtime bundle {bundle} carries no etcd \
+         (or is not a strato bundle): rebuild it with `strato bundle --etcd PATH` \
+         (e.g. --etcd /usr/bin/etcd from Debian's etcd-server; README.md, \"Three masters\")"
+    )]
+    EtcdMissing { masters: usize, bundle: String },
     /// `network.ip_detect` names a script, but its content was not supplied.
     #[error("network.ip_detect: the script {path} was not read")]
     IpDetectScriptMissing { path: String },

@@ -10,6 +10,11 @@ use crate::error::RenderError;
 pub const MESOS_PORT: u16 = 5050;
 pub const MARATHON_PORT: u16 = 8080;
 pub const DNS_PORT: u16 = 53;
+/// etcd's client and peer ports on masters of a 3+ master cluster (etcd's own defaults).
+pub const ETCD_CLIENT_PORT: u16 = 2379;
+pub const ETCD_PEER_PORT: u16 = 2380;
+/// The fewest masters that run etcd; one master keeps the embedded store.
+pub const ETCD_MIN_MASTERS: usize = 3;
 
 /// The part of a cluster description the serve tree depends on. Hosts' SSH details do not matter
 /// here: every node of a role gets the same files.
@@ -81,6 +86,9 @@ pub struct BundleRef {
     pub size: u64,
     /// The file to copy into the tree on `write_tree`; `None` when something else puts it there.
     pub source: Option<PathBuf>,
+    /// The etcd the bundle carries, from its manifest; `None` when it has none (or the file is
+    /// not a strato bundle).
+    pub etcd: Option<strato_bundle::EtcdInfo>,
 }
 
 impl BundleRef {
@@ -106,11 +114,14 @@ impl BundleRef {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "strato-runtime.tar.gz".into());
+        // Only the first entry is read; a file that is no bundle simply has no etcd.
+        let etcd = strato_bundle::read_manifest(path).ok().and_then(|m| m.etcd);
         Ok(BundleRef {
             file_name,
             sha256: hex::encode(hasher.finalize()),
             size,
             source: Some(path.to_owned()),
+            etcd,
         })
     }
 
@@ -139,6 +150,11 @@ fn is_plain(value: &str) -> bool {
 }
 
 impl RenderInput {
+    /// Whether the masters run etcd (3 or more of them).
+    pub fn uses_etcd(&self) -> bool {
+        self.masters.len() >= ETCD_MIN_MASTERS
+    }
+
     /// Refuses values that would break the generated files. strato-config validates them first;
     /// this is the renderer's own guard, since it writes shell scripts that run as root.
     pub fn check(&self) -> Result<(), RenderError> {
@@ -161,6 +177,24 @@ impl RenderInput {
         for m in self.masters.iter().chain(&self.resolvers) {
             if !is_plain(m) {
                 return invalid("masters", format!("{m:?} is not an address"));
+            }
+        }
+        if self.uses_etcd() {
+            // etcd names each member by the address ip-detect finds on it (STRATO_IP), and its
+            // initial cluster lists cluster.yaml's addresses: the two must be the same IPv4.
+            if let Some(m) = self
+                .masters
+                .iter()
+                .find(|m| m.parse::<std::net::Ipv4Addr>().is_err())
+            {
+                return invalid(
+                    "masters",
+                    format!(
+                        "{m:?} is not an IPv4 address: with {} masters each must be the IPv4 \
+                         address its node advertises (etcd names members by it)",
+                        self.masters.len()
+                    ),
+                );
             }
         }
         if let Some(agent) = self.labelled_agents.iter().find(|a| !is_plain(&a.address)) {

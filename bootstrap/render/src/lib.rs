@@ -9,6 +9,7 @@
 //! The tree, all paths relative to its root (the bootstrap server serves it as is):
 //! `install.sh`, `upgrade.sh`, `uninstall.sh`, `ip-detect`, `config/{master,agent,public-agent}.toml`,
 //! `config/hosts/<address>/agent.toml` (agents with labels), `systemd/strato-{master,agent}.service`,
+//! `systemd/strato-etcd.service` (3 or more masters: they keep their state in etcd),
 //! `bundle/<runtime bundle>` (when given), `SHA256SUMS`, `SHA256SUMS.sig` (once signed) and
 //! `manifest.json`.
 
@@ -27,8 +28,8 @@ pub use cloud_init::{render_cloud_init, CloudInitInput};
 pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
 pub use error::RenderError;
 pub use input::{
-    BundleRef, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT,
-    MESOS_PORT,
+    BundleRef, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT, ETCD_CLIENT_PORT,
+    ETCD_MIN_MASTERS, ETCD_PEER_PORT, MARATHON_PORT, MESOS_PORT,
 };
 pub use manifest::{sha256_hex, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
 pub use signature::SIGNATURE_PATH;

@@ -10,6 +10,10 @@ pub const SHA256SUMS_PATH: &str = "SHA256SUMS";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     pub cluster_name: String,
+    /// The etcd the masters run (from the bundle's manifest), in a tree for 3 or more masters
+    /// with a bundle: preflight checks each master's glibc against it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etcd: Option<strato_bundle::EtcdInfo>,
     pub files: Vec<ManifestEntry>,
 }
 

@@ -14,6 +14,20 @@ fn example() -> RenderInput {
     }
 }
 
+fn debian_etcd() -> strato_bundle::EtcdInfo {
+    strato_bundle::EtcdInfo {
+        version: "3.4.23".into(),
+        min_glibc: Some("2.34".parse().expect("valid")),
+    }
+}
+
+fn one_master() -> RenderInput {
+    RenderInput {
+        masters: vec!["10.0.0.10".into()],
+        ..example()
+    }
+}
+
 fn with_bundle() -> RenderOptions {
     RenderOptions {
         bootstrap_url: None,
@@ -22,6 +36,7 @@ fn with_bundle() -> RenderOptions {
             sha256: "0".repeat(64),
             size: 1234,
             source: None,
+            etcd: Some(debian_etcd()),
         }),
         ip_detect_script: None,
     }
@@ -196,6 +211,8 @@ fn write_tree_writes_every_file_with_its_mode_and_drops_stale_ones() {
     let bundle_src = dir.path().join("src.tar.gz");
     std::fs::write(&bundle_src, b"not really a tarball").expect("write");
     let mut bundle = BundleRef::from_file(&bundle_src).expect("hash");
+    assert_eq!(bundle.etcd, None, "not a bundle: no etcd in it");
+    bundle.etcd = Some(debian_etcd());
     bundle.file_name = "strato-runtime-0.2.0.tar.gz".into();
     let opts = RenderOptions {
         bundle: Some(bundle),
@@ -234,4 +251,98 @@ fn a_signed_tree_keeps_its_manifest_and_signs_the_same_sums_the_same_way() {
     let mut c = render_input(&example(), &with_bundle()).expect("renders");
     c.sign(pki.path()).expect("sign");
     assert_ne!(a.files[SIGNATURE_PATH], c.files[SIGNATURE_PATH]);
+}
+
+#[test]
+fn three_masters_run_etcd_on_the_node_ip_with_mutual_tls() {
+    let tree = render_input(&example(), &with_bundle()).expect("renders");
+    let unit = text(&tree, "systemd/strato-etcd.service");
+    insta::assert_snapshot!("strato_etcd_service_3_masters", unit);
+    // What an operator checks: peers from cluster.yaml, this node's IP and loopback only, TLS
+    // both ways with the master's certificate files, the data under the master's data dir.
+    for expected in [
+        "--initial-cluster 10.0.0.10=https://10.0.0.10:2380,10.0.0.11=https://10.0.0.11:2380,10.0.0.12=https://10.0.0.12:2380 ",
+        "--listen-client-urls https://${STRATO_IP}:2379,https://127.0.0.1:2379 ",
+        "--listen-peer-urls https://${STRATO_IP}:2380 ",
+        "--name ${STRATO_IP} ",
+        "--initial-cluster-token demo ",
+        "--data-dir /var/lib/strato/master/etcd ",
+        "--client-cert-auth ",
+        "--peer-client-cert-auth ",
+        "--cert-file /opt/strato/etc/tls/node.crt ",
+        "--peer-key-file /opt/strato/etc/tls/node.key ",
+        "EnvironmentFile=/opt/strato/etc/ip.env\n",
+    ] {
+        assert!(unit.contains(expected), "missing {expected:?} in\n{unit}");
+    }
+    assert!(!unit.contains("0.0.0.0"));
+    assert!(!unit.contains("http://"), "every etcd URL is https");
+    assert!(
+        !unit.contains("--heartbeat-interval") && !unit.contains("--election-timeout"),
+        "etcd's default timings"
+    );
+
+    let master = text(&tree, "config/master.toml");
+    insta::assert_snapshot!("master_toml_3_masters", master);
+    assert!(master.contains(
+        "etcd_endpoints = [\"https://10.0.0.10:2379\", \"https://10.0.0.11:2379\", \"https://10.0.0.12:2379\"]\n"
+    ));
+    let master_unit = text(&tree, "systemd/strato-master.service");
+    assert!(master_unit.contains("Wants=network-online.target strato-etcd.service\n"));
+    assert!(master_unit.contains("After=network-online.target strato-etcd.service\n"));
+    assert!(text(&tree, "install.sh").contains("ETCD_CLUSTER=1\n"));
+    // The tree says which etcd its masters run, for preflight's glibc check.
+    assert_eq!(tree.manifest.etcd, Some(debian_etcd()));
+    assert!(text(&tree, MANIFEST_PATH).contains("\"min_glibc\": \"2.34\""));
+}
+
+#[test]
+fn one_master_keeps_the_embedded_store_and_needs_no_etcd() {
+    let mut options = with_bundle();
+    if let Some(b) = options.bundle.as_mut() {
+        b.etcd = None;
+    }
+    let tree = render_input(&one_master(), &options).expect("a bundle without etcd is fine");
+    assert!(!tree.files.contains_key("systemd/strato-etcd.service"));
+    let master = text(&tree, "config/master.toml");
+    insta::assert_snapshot!("master_toml_1_master", master);
+    assert!(!master.contains("etcd"));
+    let master_unit = text(&tree, "systemd/strato-master.service");
+    assert!(!master_unit.contains("etcd"), "{master_unit}");
+    assert!(master_unit.contains("Wants=network-online.target\nAfter=network-online.target\n"));
+    assert!(text(&tree, "install.sh").contains("ETCD_CLUSTER=0\n"));
+    assert_eq!(tree.manifest.etcd, None);
+    assert!(!text(&tree, MANIFEST_PATH).contains("etcd"));
+}
+
+#[test]
+fn three_masters_refuse_a_bundle_without_etcd_naming_the_flag() {
+    for n in [3, 5] {
+        let mut input = example();
+        input.masters = (0..n).map(|i| format!("10.0.0.{}", 10 + i)).collect();
+        let mut options = with_bundle();
+        if let Some(b) = options.bundle.as_mut() {
+            b.etcd = None;
+        }
+        let err = render_input(&input, &options).expect_err("no etcd in the bundle");
+        let text = err.to_string();
+        assert!(text.contains(&format!("{n} masters")), "{text}");
+        assert!(text.contains("strato bundle --etcd PATH"), "{text}");
+        assert!(text.contains("strato-runtime-0.1.0.tar.gz"), "{text}");
+    }
+}
+
+#[test]
+fn three_masters_must_be_given_by_ipv4_address() {
+    let mut input = example();
+    input.masters[1] = "master-2.example.com".into();
+    let err = render_input(&input, &with_bundle()).expect_err("etcd names members by IP");
+    assert!(
+        err.to_string()
+            .contains("\"master-2.example.com\" is not an IPv4 address"),
+        "{err}"
+    );
+    let mut one = one_master();
+    one.masters = vec!["master-1.example.com".into()];
+    render_input(&one, &with_bundle()).expect("one master may be a name");
 }

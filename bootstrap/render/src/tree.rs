@@ -7,7 +7,10 @@ use tera::Context;
 
 use crate::engine::{engine, render};
 use crate::error::RenderError;
-use crate::input::{IpDetect, RenderInput, RenderOptions, DNS_PORT, MARATHON_PORT, MESOS_PORT};
+use crate::input::{
+    IpDetect, RenderInput, RenderOptions, DNS_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
+    MARATHON_PORT, MESOS_PORT,
+};
 use crate::manifest::{sha256sums, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
 
 /// One rendered file.
@@ -46,6 +49,14 @@ struct TemplateContext<'a> {
     /// `[key, value]` pairs for agent.toml's `attributes`.
     attributes: Vec<(String, String)>,
     task_user: &'a str,
+    /// The masters run etcd (3 or more masters).
+    etcd: bool,
+    /// `<ip>=https://<ip>:2380,…` over the masters, for `--initial-cluster`.
+    etcd_initial_cluster: String,
+    /// `https://<ip>:2379` for each master, for master.toml's `etcd_endpoints`.
+    etcd_endpoints: Vec<String>,
+    etcd_client_port: u16,
+    etcd_peer_port: u16,
 }
 
 /// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
@@ -59,6 +70,13 @@ pub fn render_input(
         input.bootstrap_url.clone_from(&options.bootstrap_url);
     }
     input.check()?;
+    let etcd = input.uses_etcd();
+    if let Some(bundle) = options.bundle.as_ref().filter(|b| etcd && b.etcd.is_none()) {
+        return Err(RenderError::EtcdMissing {
+            masters: input.masters.len(),
+            bundle: bundle.file_name.clone(),
+        });
+    }
     let tera = engine()?;
 
     let first_master = &input.masters[0];
@@ -96,6 +114,20 @@ pub fn render_input(
         interface,
         attributes: Vec::new(),
         task_user: &input.task_user,
+        etcd,
+        etcd_initial_cluster: input
+            .masters
+            .iter()
+            .map(|m| format!("{m}=https://{m}:{ETCD_PEER_PORT}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        etcd_endpoints: input
+            .masters
+            .iter()
+            .map(|m| format!("https://{m}:{ETCD_CLIENT_PORT}"))
+            .collect(),
+        etcd_client_port: ETCD_CLIENT_PORT,
+        etcd_peer_port: ETCD_PEER_PORT,
     };
     let context = |ctx: &TemplateContext| {
         Context::from_serialize(ctx).expect("the template context is a plain struct")
@@ -140,6 +172,13 @@ pub fn render_input(
         render(&tera, "systemd/strato-master.service.tera", &c)?,
         0o644,
     );
+    if etcd {
+        add(
+            "systemd/strato-etcd.service",
+            render(&tera, "systemd/strato-etcd.service.tera", &c)?,
+            0o644,
+        );
+    }
     add(
         "systemd/strato-agent.service",
         render(&tera, "systemd/strato-agent.service.tera", &c)?,
@@ -196,6 +235,11 @@ pub fn render_input(
     );
     let manifest = Manifest {
         cluster_name: input.cluster_name.clone(),
+        etcd: options
+            .bundle
+            .as_ref()
+            .filter(|_| etcd)
+            .and_then(|b| b.etcd.clone()),
         files: entries,
     };
     files.insert(

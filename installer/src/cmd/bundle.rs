@@ -1,10 +1,13 @@
 //! `strato bundle`: build the node binaries (or take prebuilt ones) and pack them into the
-//! versioned, checksummed runtime bundle at the default place `deploy` looks in.
+//! versioned, checksummed runtime bundle at the default place `deploy` looks in; with `--etcd`,
+//! the etcd that masters of a 3+ master cluster run travels in it too.
 use std::path::PathBuf;
 
 use anyhow::anyhow;
 use clap::{Args, ValueEnum};
-use strato_bundle::{BuildOptions, BuildProfile, GlibcTarget, GlibcVersion, PackInputs};
+use strato_bundle::{
+    BuildOptions, BuildProfile, EtcdSource, GlibcTarget, GlibcVersion, PackInputs,
+};
 
 use crate::{CliError, Exit};
 
@@ -26,6 +29,17 @@ pub struct BundleArgs {
     /// `native` for a plain cargo build against this machine's glibc.
     #[arg(long, default_value_t = strato_bundle::DEFAULT_GLIBC.to_string(), value_name = "VERSION|native")]
     pub glibc: String,
+    /// The etcd binary masters of a 3, 5, 7 or 9 master cluster run (e.g. /usr/bin/etcd from
+    /// Debian's etcd-server, or a static upstream release for EL8 nodes); bundled as bin/etcd.
+    #[arg(long, value_name = "PATH")]
+    pub etcd: Option<PathBuf>,
+    /// etcdctl to bundle beside etcd; default: an etcdctl next to the --etcd binary, if any.
+    #[arg(long, value_name = "PATH", requires = "etcd")]
+    pub etcdctl: Option<PathBuf>,
+    /// etcd's version, needed when the --etcd binary cannot run on this machine (otherwise
+    /// `etcd --version` says it, and must agree).
+    #[arg(long, value_name = "VERSION", requires = "etcd")]
+    pub etcd_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,6 +50,15 @@ pub enum Profile {
 
 pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
     let glibc = parse_glibc(&args.glibc)?;
+    // Checked before a build that may take minutes.
+    let etcd = args
+        .etcd
+        .as_deref()
+        .map(|etcd| {
+            EtcdSource::resolve(etcd, args.etcdctl.as_deref(), args.etcd_version.as_deref())
+        })
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let bin_dir = match &args.bin_dir {
         Some(dir) => dir.clone(),
         None => {
@@ -59,7 +82,10 @@ pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
             .map_err(|e| CliError::Other(e.into()))?
         }
     };
-    let inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
+    let mut inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
+    if let Some(etcd) = &etcd {
+        inputs = inputs.with_etcd(etcd);
+    }
     let out = args
         .out_dir
         .unwrap_or_else(strato_bundle::default_bundle_dir);
@@ -84,6 +110,17 @@ pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
         info.size as f64 / (1024.0 * 1024.0),
         info.sha256
     );
+    match &info.manifest.etcd {
+        Some(etcd) => println!(
+            "  etcd {} (min glibc {}): for clusters of 3 or more masters",
+            etcd.version,
+            etcd.min_glibc
+                .map_or_else(|| "none, static".to_string(), |v| v.to_string())
+        ),
+        None => println!(
+            "  no etcd: fine for one master; 3 or more masters need `strato bundle --etcd PATH`"
+        ),
+    }
     for f in &info.manifest.files {
         println!("  {} ({} bytes)", f.path, f.size);
     }

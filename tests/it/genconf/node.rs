@@ -229,6 +229,35 @@ fn install_downloads_the_tree_over_http() {
     assert!(node
         .file("opt/strato/bin/strato-master")
         .contains("echo strato-master"));
+    // Three masters: the master also runs the bundle's etcd, started without waiting for a
+    // quorum, before the master (which systemd orders after it).
+    assert!(node.file("opt/strato/bin/etcd").contains("echo etcd"));
+    assert!(node.file("opt/strato/bin/etcdctl").contains("echo etcdctl"));
+    assert!(node
+        .file("etc/systemd/system/strato-etcd.service")
+        .contains("--initial-cluster 10.0.0.10=https://10.0.0.10:2380,"));
+    let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
+    let etcd_start = log
+        .find("restart --no-block strato-etcd.service")
+        .unwrap_or_else(|| panic!("etcd started without blocking:\n{log}"));
+    let master_start = log
+        .find("restart --no-block strato-master.service")
+        .unwrap_or_else(|| panic!("master started without blocking:\n{log}"));
+    assert!(etcd_start < master_start, "{log}");
+    // Nothing changed: nothing restarts, etcd included.
+    let again = node.run(&script, &["--url", &url, "master"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let log = std::fs::read_to_string(project.path("systemctl.log")).expect("log");
+    assert_eq!(
+        log.matches("restart --no-block strato-etcd.service")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert!(
+        log.contains("start --no-block strato-etcd.service"),
+        "{log}"
+    );
     let missing = node.run(&script, &["--url", &format!("{url}/nowhere"), "master"]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(

@@ -1,6 +1,14 @@
 //! Install masters / Install agents: run the serve tree's `install.sh` for the node's role,
 //! unless the node already runs this exact tree (a marker holds the manifest's sha256 and the
 //! role and the fingerprints of the cluster CA and the signing key, and the unit is active): then nothing is touched and the host says "up to date".
+//!
+//! Masters of a 3+ master cluster run etcd, so their order keeps its quorum:
+//! - no etcd cluster yet (fewer than a quorum of masters have ever been members, e.g. a first
+//!   deploy): every master is installed and started without waiting for any (install.sh starts
+//!   etcd and the master with `--no-block`), since one member alone never becomes healthy;
+//!   "Wait for masters" then waits for all of them;
+//! - an etcd cluster running: masters that need a change are installed one at a time, each
+//!   waited healthy (master and etcd member) before the next, so at most one member restarts.
 
 use async_trait::async_trait;
 use strato_api::Role;
@@ -11,7 +19,8 @@ use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
 use crate::phases::member_cert::{ca_fingerprint, tls_changes, TLS_DIR};
-use crate::timeouts::INSTALL_TIMEOUT;
+use crate::phases::wait_healthy::wait_until_healthy;
+use crate::timeouts::{INSTALL_TIMEOUT, SERVICE_HEALTHY_TIMEOUT};
 
 /// Written after a successful install: `<manifest sha256> <role>`.
 pub const DEPLOYED_MARKER: &str = "/opt/strato/etc/deployed";
@@ -49,6 +58,19 @@ impl InstallNodes {
     }
 }
 
+/// Whether the masters' etcd cluster already runs, so masters must change one at a time: at
+/// least a quorum of the cluster's masters have been etcd members (their data directory holds a
+/// member). Fewer means no quorum could be running: all masters start together.
+pub fn etcd_cluster_running(ctx: &JobCtx, masters: &[&HostCtx]) -> bool {
+    let n = ctx.cluster.masters.len();
+    let members = masters
+        .iter()
+        .filter(|h| h.role == Role::Master)
+        .filter(|h| h.facts.as_ref().is_some_and(|f| f.etcd_member))
+        .count();
+    ctx.uses_etcd() && members > n / 2
+}
+
 /// The last lines of a script's log, for an error message.
 fn tail(text: &str, lines: usize) -> String {
     let all: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
@@ -71,6 +93,10 @@ impl Phase for InstallNodes {
 
     fn needs_healthy_masters(&self) -> bool {
         self.after_masters
+    }
+
+    fn one_at_a_time(&self, ctx: &JobCtx, hosts: &[&HostCtx]) -> bool {
+        self.roles.contains(&Role::Master) && etcd_cluster_running(ctx, hosts)
     }
 
     async fn run(&self, ctx: &JobCtx, host: &mut HostCtx) -> Result<Outcome, PhaseError> {
@@ -168,6 +194,15 @@ impl Phase for InstallNodes {
                 ));
             }
         }
+        // A rolling update of a running etcd cluster: this master (and its member) must be
+        // healthy again before the next one restarts. Not in dry-run: nothing was restarted.
+        let rolled = host.one_at_a_time && host.role == Role::Master && !ctx.dry_run();
+        let healthy = if rolled {
+            let how = wait_until_healthy(ctx, h, &name, host.role, SERVICE_HEALTHY_TIMEOUT).await?;
+            format!(", {how} before the next master")
+        } else {
+            String::new()
+        };
         h.apply_ok(Change::upload_sudo(
             format!("{want}\n").into_bytes(),
             DEPLOYED_MARKER,
@@ -175,7 +210,7 @@ impl Phase for InstallNodes {
         ))
         .await?;
         Ok(Outcome::changed(format!(
-            "installed {} ({unit})",
+            "installed {} ({unit}){healthy}",
             host.role
         )))
     }

@@ -1,6 +1,7 @@
 //! The phases, one file each. Titles are unique so `grep` from output lands on one file.
 
 mod check_cluster;
+mod check_leader;
 mod connect;
 mod detect_os;
 mod gather_facts;
@@ -11,10 +12,11 @@ mod uninstall;
 mod wait_healthy;
 
 pub use check_cluster::CheckCluster;
+pub use check_leader::CheckLeader;
 pub use connect::Connect;
 pub use detect_os::DetectOs;
 pub use gather_facts::GatherFacts;
-pub use install::{unit_of, InstallNodes, DEPLOYED_MARKER};
+pub use install::{etcd_cluster_running, unit_of, InstallNodes, DEPLOYED_MARKER};
 pub use member_cert::{ca_fingerprint, member_role, TLS_DIR};
 pub use preflight::RunPreflight;
 pub use uninstall::UninstallNodes;

@@ -1,13 +1,20 @@
 //! Run preflight checks: each host's facts against its role's hardware profile and needs
 //! (strato-host's pure checks), then the cluster-wide checks (unique IPs, hostnames,
 //! machine-ids, clock skew). A FAIL stops the host unless the operator waived that check.
+//! Masters of a 3+ master cluster also need etcd's ports free and at least the glibc the
+//! bundled etcd needs (the serve tree's manifest.json says which, from the bundle's manifest).
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use strato_api::Role;
 use strato_api::{CheckRow, EventKind};
+use strato_host::facts::Proto;
 use strato_host::preflight::worst;
-use strato_host::{check_cluster, check_host, CheckResult, PreflightSpec, Requirements, Status};
+use strato_host::preflight::PortSpec;
+use strato_host::{
+    check_cluster, check_host, CheckResult, GlibcNeed, PreflightSpec, Requirements, Status,
+};
 
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
@@ -48,6 +55,44 @@ fn failure_message(names: &[&str]) -> String {
     )
 }
 
+/// The failure message plus, for each failed check, what was found and what is needed.
+fn failure_details(results: &[CheckResult]) -> String {
+    let failed: Vec<&CheckResult> = results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .collect();
+    let names: Vec<&str> = failed.iter().map(|r| r.name.as_str()).collect();
+    let details: Vec<String> = failed
+        .iter()
+        .map(|r| format!("{}: found {}, needs {}", r.name, r.measured, r.required))
+        .collect();
+    format!("{}; {}", failure_message(&names), details.join("; "))
+}
+
+/// What a master of a 3+ master cluster needs on top of its role: etcd's ports, and the glibc
+/// the bundled etcd needs (when the serve tree says; a tree without a bundle has no etcd).
+fn etcd_needs(ctx: &JobCtx, spec: &mut PreflightSpec) {
+    spec.ports.extend([
+        PortSpec {
+            proto: Proto::Tcp,
+            port: strato_render::ETCD_CLIENT_PORT,
+            owner: "etcd clients",
+        },
+        PortSpec {
+            proto: Proto::Tcp,
+            port: strato_render::ETCD_PEER_PORT,
+            owner: "etcd peers",
+        },
+    ]);
+    let etcd = ctx.serve.manifest().ok().and_then(|m| m.etcd);
+    if let Some((etcd, glibc)) = etcd.and_then(|e| e.min_glibc.map(|g| (e, g))) {
+        spec.min_glibc = Some(GlibcNeed {
+            version: (glibc.major, glibc.minor),
+            by: format!("etcd {} from the runtime bundle", etcd.version),
+        });
+    }
+}
+
 #[async_trait]
 impl Phase for RunPreflight {
     fn title(&self) -> &str {
@@ -67,6 +112,9 @@ impl Phase for RunPreflight {
         };
         let mut spec = PreflightSpec::for_role(host.role, requirements);
         spec.waivers = ctx.waivers.clone();
+        if host.role == Role::Master && ctx.uses_etcd() {
+            etcd_needs(ctx, &mut spec);
+        }
         if facts.strato_installed {
             // Our own services hold the role's ports on an installed node (a re-deploy).
             spec.ports.clear();
@@ -88,7 +136,7 @@ impl Phase for RunPreflight {
                 results.len()
             )))
         } else {
-            Err(PhaseError::failed(host.name(), failure_message(&failed)))
+            Err(PhaseError::failed(host.name(), failure_details(&results)))
         };
         host.preflight = results;
         outcome

@@ -163,6 +163,14 @@ pub struct Facts {
     pub tmp_options: Option<Vec<String>>,
     /// `/opt/strato/bin` exists: Strato is (at least partly) installed.
     pub strato_installed: bool,
+    /// The C library's version, `(2, 34)`, from `getconf GNU_LIBC_VERSION` (or `ldd --version`);
+    /// `None` when neither says (musl, or the tools are missing).
+    #[serde(default)]
+    pub glibc: Option<(u32, u32)>,
+    /// `/var/lib/strato/master/etcd/member` exists: this master has been an etcd member (a
+    /// cluster of 3 or more masters was started here).
+    #[serde(default)]
+    pub etcd_member: bool,
     /// The host's clock (seconds since the epoch) when gathered.
     pub epoch_seconds: Option<i64>,
     /// Sections that were missing or unparseable, for diagnostics.

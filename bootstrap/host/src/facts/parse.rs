@@ -79,6 +79,8 @@ pub fn facts(sections: &BTreeMap<String, String>) -> Facts {
         selinux: selinux(section("selinux"), section("sestatus")),
         tmp_options: mount_options(section("tmp-options")),
         strato_installed: section("strato-installed").trim() == "yes",
+        glibc: glibc(section("glibc")),
+        etcd_member: section("etcd-member").trim() == "yes",
         epoch_seconds,
         problems,
     }
@@ -289,6 +291,21 @@ pub fn selinux(getenforce: &str, sestatus: &str) -> Selinux {
 pub fn mount_options(section: &str) -> Option<Vec<String>> {
     let line = section.lines().next()?.trim();
     (!line.is_empty()).then(|| line.split(',').map(str::to_string).collect())
+}
+
+/// The glibc version in `getconf GNU_LIBC_VERSION` (`glibc 2.28`) or the first line of
+/// `ldd --version` (`ldd (Debian GLIBC 2.36-9+deb12u4) 2.36`): the last `MAJOR.MINOR` word.
+pub fn glibc(text: &str) -> Option<(u32, u32)> {
+    let line = text.lines().next()?;
+    if !line.to_ascii_lowercase().contains("glibc") && !line.contains("GNU libc") {
+        return None;
+    }
+    line.split_whitespace().rev().find_map(|word| {
+        let mut parts = word.split('.');
+        let major = parts.next()?.parse().ok()?;
+        let minor = parts.next()?.parse().ok()?;
+        Some((major, minor))
+    })
 }
 
 #[cfg(test)]

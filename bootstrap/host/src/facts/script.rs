@@ -129,6 +129,8 @@ fi
 m sestatus; command -v sestatus >/dev/null 2>&1 && sestatus 2>/dev/null
 m tmp-options; findmnt -n -o OPTIONS --target /tmp 2>/dev/null
 m strato-installed; [ -d /opt/strato/bin ] && echo yes || echo no
+m glibc; getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>/dev/null | head -n 1
+m etcd-member; [ -d /var/lib/strato/master/etcd/member ] && echo yes || echo no
 m epoch; date +%s
 m end
 "#,

@@ -4,7 +4,9 @@
 use crate::facts::{ClockSync, Facts, Selinux};
 use crate::os;
 
-use super::{names, CheckResult, PortSpec, Requirements, Status, MIN_KERNEL, MIN_SYSTEMD};
+use super::{
+    names, CheckResult, GlibcNeed, PortSpec, Requirements, Status, MIN_KERNEL, MIN_SYSTEMD,
+};
 
 const NOT_MEASURED: &str = "unknown";
 
@@ -421,6 +423,38 @@ pub(super) fn tmp_exec(f: &Facts) -> CheckResult {
             "/tmp is mounted noexec: install scripts and tasks run files from it; remount it exec",
         ),
         Some(_) => CheckResult::new(names::TMP_EXEC, Status::Pass, "exec", required, ""),
+    }
+}
+
+pub(super) fn glibc(f: &Facts, need: &GlibcNeed) -> CheckResult {
+    let (major, minor) = need.version;
+    let required = format!(">= glibc {major}.{minor} ({})", need.by);
+    match f.glibc {
+        None => CheckResult::new(
+            names::GLIBC,
+            Status::Fail,
+            NOT_MEASURED,
+            required,
+            "could not read the glibc version (getconf GNU_LIBC_VERSION, ldd --version)",
+        ),
+        Some(found) if found >= need.version => CheckResult::new(
+            names::GLIBC,
+            Status::Pass,
+            format!("glibc {}.{}", found.0, found.1),
+            required,
+            "",
+        ),
+        Some(found) => CheckResult::new(
+            names::GLIBC,
+            Status::Fail,
+            format!("glibc {}.{}", found.0, found.1),
+            required,
+            format!(
+                "glibc {}.{} is older than the {major}.{minor} {} needs: use a newer \
+                 distribution, or bundle a static etcd (README.md, \"Three masters\")",
+                found.0, found.1, need.by
+            ),
+        ),
     }
 }
 

@@ -57,6 +57,7 @@ pub mod names {
     pub const UNIQUE_HOSTNAME: &str = "unique-hostname";
     pub const UNIQUE_MACHINE_ID: &str = "unique-machine-id";
     pub const CLOCK_SKEW: &str = "clock-skew";
+    pub const GLIBC: &str = "glibc";
 
     /// All of them, in the order they are reported.
     pub const ALL: &[&str] = &[
@@ -72,6 +73,7 @@ pub mod names {
         IP_DETECT,
         SELINUX,
         TMP_EXEC,
+        GLIBC,
         UNIQUE_IP,
         UNIQUE_HOSTNAME,
         UNIQUE_MACHINE_ID,
@@ -227,7 +229,18 @@ pub struct PreflightSpec {
     /// Binaries that must be on `PATH` (default: [`REQUIRED_BINARIES`]); gather them with the
     /// same list.
     pub required_binaries: Vec<String>,
+    /// The oldest glibc a binary this host will run needs (etcd on masters of a 3+ master
+    /// cluster); `None`: no glibc check.
+    pub min_glibc: Option<GlibcNeed>,
     pub waivers: Waivers,
+}
+
+/// A glibc version a host must have at least, and for what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlibcNeed {
+    pub version: (u32, u32),
+    /// Who needs it, for the message: `etcd 3.4.23 from the runtime bundle`.
+    pub by: String,
 }
 
 impl PreflightSpec {
@@ -239,6 +252,7 @@ impl PreflightSpec {
             requirements,
             ports: default_ports(role, DEFAULT_AGENT_PORT_RANGE_START),
             required_binaries: REQUIRED_BINARIES.iter().map(|s| s.to_string()).collect(),
+            min_glibc: None,
             waivers: Waivers::default(),
         }
     }
@@ -260,6 +274,9 @@ pub fn check_host(facts: &Facts, spec: &PreflightSpec) -> Vec<CheckResult> {
         checks::selinux(facts),
         checks::tmp_exec(facts),
     ];
+    if let Some(need) = &spec.min_glibc {
+        results.push(checks::glibc(facts, need));
+    }
     spec.waivers.apply(&mut results);
     results
 }

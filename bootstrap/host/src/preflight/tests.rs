@@ -330,3 +330,60 @@ fn table_renders_aligned_with_a_summary() {
     spec.waivers = Waivers::new(["tmp-exec"]).expect("known");
     insta::assert_snapshot!(render_table(&check_host(&f, &spec)));
 }
+
+#[test]
+fn glibc_is_checked_only_when_a_binary_needs_it_and_names_found_and_needed() {
+    let facts = rocky_vm();
+    assert_eq!(facts.glibc, Some((2, 34)));
+    let plain = check_host(&facts, &PreflightSpec::for_role(Role::Master, minimal()));
+    assert!(
+        plain.iter().all(|r| r.name != names::GLIBC),
+        "no need, no row"
+    );
+
+    let mut spec = PreflightSpec::for_role(Role::Master, minimal());
+    spec.min_glibc = Some(GlibcNeed {
+        version: (2, 34),
+        by: "etcd 3.4.23 from the runtime bundle".into(),
+    });
+    let r = check_host(&facts, &spec);
+    assert_eq!(result(&r, names::GLIBC).status, Status::Pass);
+
+    // An EL8 node: glibc 2.28.
+    let mut el8 = facts.clone();
+    el8.glibc = Some((2, 28));
+    let r = check_host(&el8, &spec);
+    let row = result(&r, names::GLIBC);
+    assert_eq!(row.status, Status::Fail);
+    assert_eq!(row.measured, "glibc 2.28");
+    assert_eq!(
+        row.required,
+        ">= glibc 2.34 (etcd 3.4.23 from the runtime bundle)"
+    );
+    assert!(row.message.contains("static etcd"), "{}", row.message);
+
+    // Not measurable: refused too, and the waiver applies as to every check.
+    let mut unknown = facts.clone();
+    unknown.glibc = None;
+    assert_eq!(
+        result(&check_host(&unknown, &spec), names::GLIBC).status,
+        Status::Fail
+    );
+    spec.waivers = Waivers::new(["glibc"]).expect("known check");
+    let waived = check_host(&el8, &spec);
+    let row = result(&waived, names::GLIBC);
+    assert_eq!((row.status, row.waived), (Status::Warn, true));
+}
+
+#[test]
+fn glibc_versions_parse_from_getconf_and_ldd() {
+    use crate::facts::parse::glibc;
+    assert_eq!(glibc("glibc 2.28"), Some((2, 28)));
+    assert_eq!(
+        glibc("ldd (Debian GLIBC 2.36-9+deb12u4) 2.36\nCopyright"),
+        Some((2, 36))
+    );
+    assert_eq!(glibc("ldd (GNU libc) 2.34"), Some((2, 34)));
+    assert_eq!(glibc("musl libc (x86_64)\nVersion 1.2.4"), None);
+    assert_eq!(glibc(""), None);
+}
