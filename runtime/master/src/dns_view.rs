@@ -43,8 +43,14 @@ impl DnsView for MasterDnsView {
                 })
             })
             .collect();
+        // The leader as last seen: `leader.<domain>` follows a failover within a second.
+        let leader = master
+            .leader_seen
+            .borrow()
+            .as_ref()
+            .and_then(|l| ipv4(&l.mesos));
         DnsSnapshot {
-            leader: ipv4(&config.advertise_ip),
+            leader,
             masters: config.masters.iter().filter_map(|m| ipv4(m)).collect(),
             tasks,
         }

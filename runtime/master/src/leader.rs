@@ -50,10 +50,13 @@ impl Master {
         if self.is_leader() {
             return Some(LeaderAddress::of(self));
         }
-        match tokio::time::timeout(Duration::from_secs(2), self.leadership.leader()).await {
-            Ok(Ok(Some(value))) => Some(LeaderAddress::parse(&value)),
-            _ => None,
-        }
+        let seen =
+            match tokio::time::timeout(Duration::from_secs(2), self.leadership.leader()).await {
+                Ok(Ok(Some(value))) => Some(LeaderAddress::parse(&value)),
+                _ => None,
+            };
+        self.leader_seen.send_replace(seen.clone());
+        seen
     }
 
     /// The term this master holds, if it leads.
@@ -75,6 +78,7 @@ impl Master {
         let now = strato_runtime_types::time::now_millis();
         self.lock().started_at = now;
         self.role.send_replace(Role::Leader { term, generation });
+        self.leader_seen.send_replace(Some(LeaderAddress::of(self)));
         tracing::info!("this master now leads");
         self.wake();
         Ok(())
@@ -105,6 +109,7 @@ pub(crate) async fn run(master: Arc<Master>, mut stop: tokio::sync::watch::Recei
                             if let Err(error) = master.reload().await {
                                 tracing::debug!(%error, "standby cannot refresh its state");
                             }
+                            master.leader_address().await;
                         }
                         _ = stop.changed() => return,
                     }

@@ -46,6 +46,9 @@ pub struct Master {
     pub(crate) leadership: Arc<dyn Leadership>,
     pub(crate) members: Option<Arc<dyn Members>>,
     pub(crate) role: watch::Sender<Role>,
+    /// The leader as last seen (this master's own address while it leads; a standby refreshes
+    /// it every second): what DNS names as `leader.<domain>`, without a round trip to etcd.
+    pub(crate) leader_seen: watch::Sender<Option<crate::leader::LeaderAddress>>,
     pub(crate) writer: Writer,
     /// Notified when a write failed: the term is no longer trustworthy (`leader.rs`).
     pub(crate) write_failed: Arc<Notify>,
@@ -86,6 +89,9 @@ impl Master {
             term,
             generation: 1,
         });
+        master
+            .leader_seen
+            .send_replace(Some(crate::leader::LeaderAddress::of(&master)));
         Ok(master)
     }
 
@@ -119,6 +125,7 @@ impl Master {
             leadership,
             members,
             role: watch::channel(Role::Standby).0,
+            leader_seen: watch::channel(None).0,
             writer,
             write_failed,
             events: EventBus::default(),

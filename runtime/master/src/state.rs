@@ -46,6 +46,8 @@ pub struct State {
     /// Readiness-check results by task id (memory only).
     pub readiness: BTreeMap<String, crate::readiness::TaskReadiness>,
     pub started_at: u64,
+    /// When this copy was read from the store (a standby's copy is at most a refresh old).
+    pub loaded_at: u64,
     last_version: u64,
 }
 
@@ -54,6 +56,7 @@ impl State {
     pub async fn load(store: &dyn Store, now: u64) -> Result<State, StoreError> {
         let mut state = State {
             started_at: now,
+            loaded_at: now,
             ..State::default()
         };
         state.framework_id = meta_id(store, "framework_id").await?;

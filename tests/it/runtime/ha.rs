@@ -64,6 +64,15 @@ fn three_masters_on_etcd_fail_over_without_touching_tasks_and_refuse_writes_with
     // Two of three masters (and their etcd members) stop: writes 503, reads still answer.
     let others: Vec<usize> = (0..3).filter(|i| *i != new_leader).collect();
     let last = others[0];
+    // The standby's own copy holds both apps (it refreshes every second).
+    wait_until(
+        Duration::from_secs(10),
+        "the standby's copy of /probe",
+        || {
+            let (_, ha_state) = ha.get(last, "/strato/v1/ha")?;
+            (ha_state["copy"]["apps"] == 2).then_some(())
+        },
+    );
     for i in [new_leader, others[1]] {
         ha.masters[i].kill();
         ha.etcd[i].kill();
@@ -85,7 +94,7 @@ fn three_masters_on_etcd_fail_over_without_touching_tasks_and_refuse_writes_with
         "{body}"
     );
     let (status, body) = ha.get(last, "/v2/apps/probe").expect("read without quorum");
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(status, 200, "master-{last}: {body}\n{}", ha.logs());
     assert_eq!(body["app"]["id"], "/probe");
 
     // They come back: writes are accepted again, nothing was lost.

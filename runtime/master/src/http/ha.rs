@@ -34,8 +34,14 @@ async fn ha(State(master): State<Arc<Master>>) -> Json<Value> {
         },
         None => json!([]),
     };
+    let copy = {
+        let state = master.lock();
+        json!({"apps": state.apps.len(), "tasks": state.tasks.len(), "loaded_at": state.loaded_at})
+    };
     Json(json!({
         "role": if master.is_leader() { "leader" } else { "standby" },
+        // This master's own copy of the state (what DNS and reads without a leader serve).
+        "copy": copy,
         "leader": leader.map(|l| l.mesos),
         "store": if master.members.is_some() { "etcd" } else { "redb" },
         "quorum": quorum,
