@@ -19,6 +19,7 @@ use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
 
 use crate::common::nodes::{Node, NodeSpec, Nodes};
 
+mod ha;
 mod recovery;
 mod rotation;
 

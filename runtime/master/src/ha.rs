@@ -70,6 +70,9 @@ pub(crate) async fn master_on_etcd(
                     message: e.to_string(),
                 })?
                 .timeout(Duration::from_secs(30))
+                // A dead leader's address does not answer at all: give up fast and answer
+                // locally (reads) or 503 (writes) rather than hang the caller.
+                .connect_timeout(Duration::from_secs(1))
                 .build()
                 .map_err(|e| MasterError::Config {
                     message: e.to_string(),
