@@ -35,6 +35,31 @@ fn refused(message: String) -> StoreError {
     }
 }
 
+/// The endpoints a master on `own_ip` should use: only its own node's member when the list has
+/// exactly one there (as kubeadm's stacked etcd does), so that a dead node's member is never
+/// tried; every endpoint otherwise.
+pub fn prefer_local(endpoints: &[String], own_ip: &str) -> Vec<String> {
+    let host_of = |endpoint: &str| {
+        let rest = endpoint.split("://").nth(1).unwrap_or(endpoint);
+        let authority = rest.split('/').next().unwrap_or(rest);
+        authority
+            .rsplit_once(':')
+            .map_or(authority, |(host, _)| host)
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_string()
+    };
+    let local: Vec<String> = endpoints
+        .iter()
+        .filter(|e| host_of(e) == own_ip)
+        .cloned()
+        .collect();
+    if local.len() == 1 {
+        local
+    } else {
+        endpoints.to_vec()
+    }
+}
+
 /// Connects lazily: the client is returned even while no member answers (the first requests
 /// then fail as quorum lost), so a master starts while its peers are still coming up.
 /// `request_timeout: None` is for calls that block by design (campaigning).
@@ -81,4 +106,25 @@ pub async fn connect(
     Client::connect(&options.endpoints, Some(connect))
         .await
         .map_err(|e| refused(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefer_local;
+
+    #[test]
+    fn a_master_uses_its_own_member_when_the_list_names_it_once() {
+        let all = vec![
+            "https://10.0.0.1:2379".to_string(),
+            "https://10.0.0.2:2379".to_string(),
+            "https://10.0.0.3:2379".to_string(),
+        ];
+        assert_eq!(prefer_local(&all, "10.0.0.2"), ["https://10.0.0.2:2379"]);
+        assert_eq!(prefer_local(&all, "10.0.0.9"), all);
+        let loopback = vec![
+            "http://127.0.0.1:2379".to_string(),
+            "http://127.0.0.1:2479".to_string(),
+        ];
+        assert_eq!(prefer_local(&loopback, "127.0.0.1"), loopback);
+    }
 }

@@ -9,7 +9,7 @@ use etcd_client::{Client, LeaderKey, ResignOptions};
 use strato_store::{Leadership, StoreError, Term};
 use tokio::sync::watch;
 
-use crate::error::store_error;
+use crate::error::{retrying, store_error};
 use crate::ELECTION;
 
 pub struct EtcdLeadership {
@@ -21,7 +21,8 @@ pub struct EtcdLeadership {
 }
 
 impl EtcdLeadership {
-    /// `ttl`: how long a silent leader keeps leadership (etcd enforces a floor of about 2 s).
+    /// `ttl`: how long a silent leader keeps leadership, whole seconds (etcd raises it to 1.5 ×
+    /// its election timeout if lower).
     pub fn new(campaigner: Client, client: Client, ttl: Duration) -> EtcdLeadership {
         EtcdLeadership {
             campaigner,
@@ -31,7 +32,7 @@ impl EtcdLeadership {
     }
 
     fn ttl_seconds(&self) -> i64 {
-        i64::try_from(self.ttl.as_secs()).unwrap_or(2).max(2)
+        i64::try_from(self.ttl.as_secs()).unwrap_or(2).max(1)
     }
 }
 
@@ -88,13 +89,14 @@ async fn keep_alive(mut client: Client, lease: i64, ttl: Duration, end: watch::S
 #[async_trait::async_trait]
 impl Leadership for EtcdLeadership {
     async fn campaign(&self, address: &str) -> Result<Term, StoreError> {
-        let lease = self
-            .client
-            .clone()
-            .lease_grant(self.ttl_seconds(), None)
-            .await
-            .map_err(|e| store_error("lease", "-", e))?
-            .id();
+        let ttl = self.ttl_seconds();
+        let lease = retrying(|| {
+            let mut client = self.client.clone();
+            async move { client.lease_grant(ttl, None).await }
+        })
+        .await
+        .map_err(|e| store_error("lease", "-", e))?
+        .id();
         let (mut term, end) = Term::new(Vec::new(), 0, lease);
         let keeper = tokio::spawn(keep_alive(self.client.clone(), lease, self.ttl, end));
         let mut campaigner = self.campaigner.clone();
@@ -145,7 +147,12 @@ impl Leadership for EtcdLeadership {
     }
 
     async fn leader(&self) -> Result<Option<String>, StoreError> {
-        match self.client.clone().leader(ELECTION).await {
+        let leader = retrying(|| {
+            let mut client = self.client.clone();
+            async move { client.leader(ELECTION).await }
+        })
+        .await;
+        match leader {
             Ok(response) => Ok(response
                 .kv()
                 .map(|kv| String::from_utf8_lossy(kv.value()).into_owned())),

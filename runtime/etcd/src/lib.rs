@@ -11,7 +11,7 @@ mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use connection::{connect, EtcdOptions};
+pub use connection::{connect, prefer_local, EtcdOptions};
 pub use error::store_error;
 pub use leadership::EtcdLeadership;
 pub use members::{member_health, MemberHealth};

@@ -5,7 +5,7 @@
 use etcd_client::{Client, Compare, CompareOp, GetOptions, Txn, TxnOp};
 use strato_store::{Entries, Op, Store, StoreError, Table, Term};
 
-use crate::error::store_error;
+use crate::error::{retrying, store_error};
 use crate::PREFIX;
 
 /// etcd refuses transactions of more than 128 operations (its `--max-txn-ops` default) and
@@ -37,12 +37,14 @@ impl EtcdStore {
                 term.revision,
             )]);
         }
-        let response = self
-            .client
-            .clone()
-            .txn(txn.and_then(ops))
-            .await
-            .map_err(|e| store_error("commit", "-", e))?;
+        let txn = txn.and_then(ops);
+        let response = retrying(|| {
+            let mut client = self.client.clone();
+            let txn = txn.clone();
+            async move { client.txn(txn).await }
+        })
+        .await
+        .map_err(|e| store_error("commit", "-", e))?;
         if response.succeeded() {
             Ok(())
         } else {
@@ -54,12 +56,14 @@ impl EtcdStore {
 #[async_trait::async_trait]
 impl Store for EtcdStore {
     async fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let response = self
-            .client
-            .clone()
-            .get(key_of(table, key), None)
-            .await
-            .map_err(|e| store_error("read", table.name(), e))?;
+        let key = key_of(table, key);
+        let response = retrying(|| {
+            let mut client = self.client.clone();
+            let key = key.clone();
+            async move { client.get(key, None).await }
+        })
+        .await
+        .map_err(|e| store_error("read", table.name(), e))?;
         Ok(response.kvs().first().map(|kv| kv.value().to_vec()))
     }
 

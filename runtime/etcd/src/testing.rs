@@ -55,6 +55,11 @@ impl EtcdMember {
                 "strato-test",
                 "--log-level",
                 "warn",
+                // As strato-etcd.service runs it (templates/systemd/strato-etcd.service.tera).
+                "--heartbeat-interval",
+                "50",
+                "--election-timeout",
+                "500",
             ])
             .stdout(Stdio::null())
             .stderr(log)

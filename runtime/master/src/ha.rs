@@ -54,13 +54,13 @@ pub(crate) async fn master_on_etcd(
         None => None,
     };
     let options = EtcdOptions {
-        endpoints: config.etcd_endpoints.clone(),
+        endpoints: strato_etcd::prefer_local(&config.etcd_endpoints, &config.advertise_ip),
         tls: pem,
         request_timeout: REQUEST_TIMEOUT,
     };
     let client = strato_etcd::connect(&options, Some(REQUEST_TIMEOUT)).await?;
     let campaigner = strato_etcd::connect(&options, None).await?;
-    let ttl = Duration::from_secs(config.election_ttl_seconds.max(2));
+    let ttl = Duration::from_secs(config.election_ttl_seconds.max(1));
     let leadership = EtcdLeadership::new(campaigner, client.clone(), ttl);
     // The leader is believed only with a master certificate.
     let leader_http = match tls {

@@ -1,6 +1,6 @@
-//! Three masters on a real three-member etcd (loopback, one process each) and one real agent:
-//! the runtime HA tests (tests/it/runtime/ha.rs) and the failover benchmark
-//! (tests/benches/failover.rs).
+//! Three masters on a real three-member etcd (loopback, one process each) and one real agent;
+//! master i and etcd member i stand for node i. Used by the runtime HA tests
+//! (tests/it/runtime/ha.rs) and the failover benchmark (tests/benches/failover.rs).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -99,9 +99,11 @@ fn write_master_config(
         "data_dir = \"{}\"\nadvertise_ip = \"127.0.0.1\"\nbind = \"127.0.0.1\"\nmesos_port = {mesos}\n\
          marathon_port = {marathon}\ndns_port = {dns}\nresolvers = []\nmasters = [{masters}]\n\
          etcd_endpoints = [{etcd}]\nagent_timeout_seconds = 20\nheartbeat_interval_seconds = 1\n\
-         reconcile_interval_ms = 200\n",
+         reconcile_interval_ms = 200\nelection_ttl_seconds = {ttl}\n",
         dir.join("data").display(),
         dns = free_port(),
+        // The benchmark measures other lease lengths (tests/benches/failover.rs).
+        ttl = std::env::var("STRATO_TEST_ELECTION_TTL").unwrap_or_else(|_| "1".into()),
     );
     std::fs::write(&path, text).expect("write master.toml");
     path
@@ -110,10 +112,6 @@ fn write_master_config(
 impl Ha {
     pub fn start(dir: &Path) -> Ha {
         let etcd = etcd_cluster(dir, 3);
-        let etcd_list: Vec<String> = etcd
-            .iter()
-            .map(|m| format!("\"{}\"", m.client_url))
-            .collect();
         let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
         let master_list: Vec<String> = ports
             .iter()
@@ -129,7 +127,9 @@ impl Ha {
                     *mesos,
                     *marathon,
                     &master_list.join(", "),
-                    &etcd_list.join(", "),
+                    // Master i and etcd member i stand for one node: each master talks to the
+                    // member beside it, as a deployed master does (strato_etcd::prefer_local).
+                    &format!("\"{}\"", etcd[i].client_url),
                 );
                 let mut master = MasterProcess {
                     marathon: *marathon,

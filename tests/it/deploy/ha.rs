@@ -214,13 +214,10 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
     let standby = MASTERS.iter().find(|m| **m != leader).expect("a standby");
 
     // An app posted through a standby runs on both agents.
-    let app = json!({"id": "/web", "cmd": "exec python3 -m http.server $PORT0", "instances": 2,
+    let app = json!({"cmd": "exec python3 -m http.server $PORT0", "instances": 2,
                      "cpus": 0.1, "mem": 32, "portDefinitions": [{"port": 0}],
                      "constraints": [["hostname", "UNIQUE"]]});
-    let (status, body) = api
-        .post(standby, "/v2/apps", &app)
-        .expect("POST via a standby");
-    assert_eq!(status, 201, "{body}");
+    api.put_until_accepted(standby, "/web", &app, Duration::from_secs(60));
     let before = poll(Duration::from_secs(120), "2 running tasks of /web", || {
         api.web_tasks(&leader).filter(|t| t.len() == 2)
     });
