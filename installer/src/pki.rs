@@ -26,10 +26,15 @@ pub(crate) fn pki_error(e: strato_tls::TlsError) -> CliError {
 }
 
 /// Loads or makes the CA under `<base>/.strato/pki`, and the operator certificate beside it when
-/// there is none yet.
+/// there is none yet. The etcd CA (`pki/etcd`, masters' etcd certificates only) is made too.
 pub fn ensure(base: &Path, cluster_name: &str) -> Result<ClusterCa, CliError> {
     let dir = pki_dir(base);
     let ca = ClusterCa::load_or_create(&dir, cluster_name).map_err(pki_error)?;
+    ClusterCa::load_or_create(
+        &dir.join(strato_tls::ETCD_CA_DIR),
+        &format!("{cluster_name} etcd"),
+    )
+    .map_err(pki_error)?;
     let cert = dir.join(OPERATOR_CERT);
     let key = dir.join(OPERATOR_KEY);
     if !cert.exists() || !key.exists() {

@@ -61,6 +61,8 @@ pub struct JobCtx {
     pub serve: ServeTree,
     /// The cluster CA, for a deploy: each node gets a certificate for its role.
     pub ca: Option<Arc<ClusterCa>>,
+    /// The etcd CA, for a deploy of 3+ masters: each master gets an etcd certificate from it.
+    pub etcd_ca: Option<Arc<ClusterCa>>,
     /// The serve tree's public signing key (PEM), for a deploy: nodes verify the tree with it.
     pub signing_pub: Option<String>,
     pub connector: Arc<dyn Connector>,

@@ -283,6 +283,16 @@ impl Runner {
             )),
             _ => None,
         };
+        let etcd_ca = match request.kind {
+            JobKind::Deploy => Some(Arc::new(
+                ClusterCa::load_or_create(
+                    &self.env.pki_dir.join(strato_tls::ETCD_CA_DIR),
+                    &format!("{} etcd", cluster.cluster_name),
+                )
+                .map_err(EngineError::Pki)?,
+            )),
+            _ => None,
+        };
         let signing_pub = match request.kind {
             JobKind::Deploy => Some(read_signing_pub(&self.env.pki_dir)?),
             _ => None,
@@ -290,6 +300,7 @@ impl Runner {
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
             ca,
+            etcd_ca,
             signing_pub,
             kind: request.kind,
             deadline: deadline(request.kind, cluster.ssh.job_timeout_seconds),

@@ -163,6 +163,20 @@ pub fn deployed_marker(dir: &Path, serve: &ServeTree, role: &str) -> String {
     )
 }
 
+/// The marker of a master of a 3+ master cluster: [`deployed_marker`] and its etcd CA.
+pub fn deployed_etcd_master_marker(dir: &Path, serve: &ServeTree) -> String {
+    let etcd_ca = strato_tls::ClusterCa::load_or_create(
+        &dir.join("pki").join(strato_tls::ETCD_CA_DIR),
+        "test etcd",
+    )
+    .expect("etcd CA");
+    format!(
+        "{} etcd:{}",
+        deployed_marker(dir, serve, "master"),
+        crate::phases::ca_fingerprint(&etcd_ca)
+    )
+}
+
 /// An operator identity from the CA in `pki` (made if missing), as `strato` holds one.
 pub fn operator_tls(pki: &Path) -> strato_tls::MemberTls {
     let ca = strato_tls::ClusterCa::load_or_create(pki, "test").expect("CA");

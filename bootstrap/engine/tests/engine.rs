@@ -380,6 +380,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
         waivers: Default::default(),
         serve,
         ca: None,
+        etcd_ca: None,
         signing_pub: None,
         connector: Arc::new(StaticConnector::new()),
         events: Arc::new(EventBus::new("job", journal.clone())),

@@ -142,7 +142,7 @@ async fn a_redeploy_of_up_to_date_masters_restarts_nothing() {
     let (_d, dir) = tempdir();
     let yaml = three_masters(30);
     let serve = serve_tree_with(&dir, &yaml, &bundle_with_etcd());
-    let marker = deployed_marker(&dir, &serve, "master");
+    let marker = deployed_etcd_master_marker(&dir, &serve);
     let masters: Vec<FakeTransport> = MASTERS
         .iter()
         .enumerate()

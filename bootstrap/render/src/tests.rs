@@ -259,7 +259,8 @@ fn three_masters_run_etcd_on_the_node_ip_with_mutual_tls() {
     let unit = text(&tree, "systemd/strato-etcd.service");
     insta::assert_snapshot!("strato_etcd_service_3_masters", unit);
     // What an operator checks: peers from cluster.yaml, this node's IP and loopback only, TLS
-    // both ways with the master's certificate files, the data under the master's data dir.
+    // both ways with the master's certificate of the etcd CA (never the cluster CA, whose agent
+    // certificates must not open etcd), the data under the master's data dir.
     for expected in [
         "--initial-cluster 10.0.0.10=https://10.0.0.10:2380,10.0.0.11=https://10.0.0.11:2380,10.0.0.12=https://10.0.0.12:2380 ",
         "--listen-client-urls https://${STRATO_IP}:2379,https://127.0.0.1:2379 ",
@@ -269,13 +270,16 @@ fn three_masters_run_etcd_on_the_node_ip_with_mutual_tls() {
         "--data-dir /var/lib/strato/master/etcd ",
         "--client-cert-auth ",
         "--peer-client-cert-auth ",
-        "--cert-file /opt/strato/etc/tls/node.crt ",
-        "--peer-key-file /opt/strato/etc/tls/node.key ",
+        "--cert-file /opt/strato/etc/tls/etcd.crt ",
+        "--trusted-ca-file /opt/strato/etc/tls/etcd-ca.crt ",
+        "--peer-trusted-ca-file /opt/strato/etc/tls/etcd-ca.crt ",
+        "--peer-key-file /opt/strato/etc/tls/etcd.key ",
         "EnvironmentFile=/opt/strato/etc/ip.env\n",
     ] {
         assert!(unit.contains(expected), "missing {expected:?} in\n{unit}");
     }
     assert!(!unit.contains("0.0.0.0"));
+    assert!(!unit.contains("tls/ca.crt") && !unit.contains("node.crt"));
     assert!(!unit.contains("http://"), "every etcd URL is https");
     assert!(
         unit.contains("--heartbeat-interval 50") && unit.contains("--election-timeout 500"),
@@ -287,6 +291,9 @@ fn three_masters_run_etcd_on_the_node_ip_with_mutual_tls() {
     assert!(master.contains(
         "etcd_endpoints = [\"https://10.0.0.10:2379\", \"https://10.0.0.11:2379\", \"https://10.0.0.12:2379\"]\n"
     ));
+    assert!(master.contains("etcd_cert = \"/opt/strato/etc/tls/etcd.crt\"\n"));
+    assert!(master.contains("etcd_key = \"/opt/strato/etc/tls/etcd.key\"\n"));
+    assert!(master.contains("etcd_ca = \"/opt/strato/etc/tls/etcd-ca.crt\"\n"));
     let master_unit = text(&tree, "systemd/strato-master.service");
     assert!(master_unit.contains("Wants=network-online.target strato-etcd.service\n"));
     assert!(master_unit.contains("After=network-online.target strato-etcd.service\n"));

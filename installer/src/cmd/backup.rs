@@ -1,22 +1,19 @@
 //! `strato backup` and `strato restore`: the cluster's state (apps, versions, deployments,
 //! tasks) as one checksummed file, taken from and given back to the leading master.
 //!
-//! The CLI logs in to a master over SSH, as `strato deploy` does, and speaks to the master's
-//! plain listener on the node's own 127.0.0.1 through an SSH port forward: nothing new listens,
-//! and only someone who may log in to a master can take or restore the state. A standby forwards
-//! to the leader, so any master that answers will do; the masters are tried in cluster.yaml's
+//! The CLI reaches a master as `master_link.rs` does (SSH, then the master's own 127.0.0.1); a
+//! standby forwards to the leader, so any master that answers will do, tried in cluster.yaml's
 //! order. The document is logical (`strato_store::Backup`), so it restores onto one master
 //! (redb) or several (etcd), of any cluster size.
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 use anyhow::anyhow;
 use clap::Args;
 use serde_json::{json, Value};
-use strato_engine::{ConnectSpec, SshConnector};
 use strato_store::Backup;
 
-use super::job::{self, ClusterArgs, Loaded};
+use super::job::{self, ClusterArgs};
+use super::master_link::{http, reach_a_master};
 use crate::output::Output;
 use crate::{CliError, Exit};
 
@@ -43,72 +40,6 @@ pub struct RestoreArgs {
     /// A file `strato backup` wrote.
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
-}
-
-/// A master's API reached through an SSH forward, kept open while in use.
-struct MasterLink {
-    base: String,
-    host: String,
-    _keep: Box<dyn std::any::Any + Send>,
-}
-
-/// The first master that answers `/strato/v1/ha` through a forward to its 127.0.0.1 port.
-async fn reach_a_master(loaded: &Loaded, http: &reqwest::Client) -> Result<MasterLink, CliError> {
-    let cluster = &loaded.cluster;
-    let connector = SshConnector::new(loaded.base.join(".strato").join("known_hosts.json"));
-    let mut failures = Vec::new();
-    for master in &cluster.masters {
-        let spec = ConnectSpec {
-            ssh: cluster.ssh.for_host(master),
-            base_dir: loaded.base.clone(),
-            deadline: Instant::now() + Duration::from_secs(30),
-        };
-        let session = match connector.session(&spec).await {
-            Ok(session) => session,
-            Err(e) => {
-                failures.push(format!("{}: {}", master.address, strato_engine::chain(&e)));
-                continue;
-            }
-        };
-        let forward = match session
-            .forward_local("127.0.0.1", strato_render::MESOS_PORT)
-            .await
-        {
-            Ok(forward) => forward,
-            Err(e) => {
-                failures.push(format!("{}: {}", master.address, strato_engine::chain(&e)));
-                continue;
-            }
-        };
-        let base = format!("http://{}", forward.local_addr());
-        match http.get(format!("{base}/strato/v1/ha")).send().await {
-            Ok(response) if response.status().is_success() => {
-                return Ok(MasterLink {
-                    base,
-                    host: master.address.clone(),
-                    _keep: Box::new((session, forward)),
-                })
-            }
-            Ok(response) => failures.push(format!(
-                "{}: the master answered HTTP {}",
-                master.address,
-                response.status()
-            )),
-            Err(e) => failures.push(format!("{}: {}", master.address, strato_engine::chain(&e))),
-        }
-    }
-    Err(CliError::Other(anyhow!(
-        "no master answered:\n  {}",
-        failures.join("\n  ")
-    )))
-}
-
-fn http() -> Result<reqwest::Client, CliError> {
-    strato_tls::client_builder()
-        .timeout(Duration::from_secs(120))
-        .no_proxy()
-        .build()
-        .map_err(|e| CliError::Other(e.into()))
 }
 
 /// The master's `{"message": …}`, or the status line.

@@ -10,6 +10,7 @@ pub mod genconf;
 pub mod init;
 pub mod job;
 pub mod man;
+pub mod master_link;
 pub mod postflight;
 pub mod preflight;
 pub mod remote;

@@ -136,6 +136,19 @@ fn bootstrap_files(
             restarts,
         });
     }
+    // The etcd CA: the server issues masters' etcd certificates from it.
+    let etcd_dir = ca.dir().join(strato_tls::ETCD_CA_DIR);
+    for (name, mode) in [(strato_tls::CA_CERT, 0o644), (strato_tls::CA_KEY, 0o600)] {
+        files.push(BootstrapFile {
+            path: format!(
+                "{BOOTSTRAP_DATA_DIR}/pki/{}/{name}",
+                strato_tls::ETCD_CA_DIR
+            ),
+            data: read(&etcd_dir.join(name))?,
+            mode,
+            restarts: false,
+        });
+    }
     // Keys and scripts cluster.yaml names go beside the server, readable by root only, for as
     // long as a job runs (`Bootstrapped::forget_secrets` removes them after).
     let mut uploads = Vec::new();

@@ -1,6 +1,8 @@
 //! Master footprint: the real `strato-master` binary with 100 simulated agents (one tiny HTTP
-//! server each, speaking strato-proto) and 1,000 tasks. Prints RSS, time to running and API read
-//! latency as a table.
+//! server each, speaking strato-proto) and 1,000 tasks, once on the embedded redb store (one
+//! master) and once on etcd (a real one-member etcd on loopback, as 3+ masters keep their state).
+//! Prints RSS, time to running, API-to-running latency of single apps and API read latency as a
+//! table with one column per store.
 //!
 //! `cargo bench -p strato-master --bench master_rss`
 
@@ -98,11 +100,38 @@ where
     }
 }
 
+/// What one run measured.
+struct Figures {
+    rss_empty: Option<u64>,
+    rss_agents: Option<u64>,
+    rss_tasks: Option<u64>,
+    to_running: Duration,
+    single: Vec<Duration>,
+    reads: Vec<Duration>,
+    states: Vec<Duration>,
+}
+
+/// Single-instance apps posted one after another, each timed to TASK_RUNNING.
+const SINGLE_APPS: usize = 50;
+
 #[tokio::main]
 async fn main() {
+    let redb = measure(None).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let etcd = strato_etcd::testing::cluster(dir.path(), 1);
+    let on_etcd = measure(Some(etcd[0].client_url.clone())).await;
+    report(&redb, &on_etcd);
+}
+
+async fn measure(etcd: Option<String>) -> Figures {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mesos_port, marathon_port) = (free_port(), free_port());
+    let config = dir.path().join("master.toml");
+    let endpoints = etcd.map(|url| format!("\"{url}\"")).unwrap_or_default();
+    std::fs::write(&config, format!("etcd_endpoints = [{endpoints}]\n")).expect("master.toml");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_strato-master"))
+        .arg("--config")
+        .arg(&config)
         .args([
             "--data-dir",
             &dir.path().display().to_string(),
@@ -122,8 +151,15 @@ async fn main() {
     let mesos = format!("http://127.0.0.1:{mesos_port}");
     let marathon = format!("http://127.0.0.1:{marathon_port}");
     let http = strato_tls::client();
+    // Up, and leading (on etcd the master campaigns first).
     wait_for("the master", 30, || async {
-        http.get(format!("{marathon}/ping")).send().await.is_ok()
+        let Ok(response) = http.get(format!("{marathon}/strato/v1/ha")).send().await else {
+            return false;
+        };
+        response
+            .json::<Value>()
+            .await
+            .is_ok_and(|ha| ha["role"] == "leader")
     })
     .await;
     let rss_empty = rss_kib(pid);
@@ -262,45 +298,93 @@ async fn main() {
         states.push(t.elapsed());
     }
     states.sort();
+    let mut single = Vec::new();
+    for a in 0..SINGLE_APPS {
+        let id = format!("/single/app-{a}");
+        let app = json!({"id": id, "cmd": "sleep 1000", "instances": 1, "cpus": 0.01, "mem": 8});
+        let t = Instant::now();
+        let response = http
+            .post(format!("{marathon}/v2/apps"))
+            .json(&app)
+            .send()
+            .await
+            .expect("post app");
+        assert_eq!(response.status().as_u16(), 201);
+        loop {
+            let body: Value = http
+                .get(format!("{marathon}/v2/apps{id}/tasks"))
+                .send()
+                .await
+                .expect("tasks")
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            let running = body["tasks"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t["state"] == "TASK_RUNNING"));
+            if running {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30), "{id} never ran");
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        single.push(t.elapsed());
+    }
+    single.sort();
     let _ = child.kill();
     let _ = child.wait();
+    Figures {
+        rss_empty,
+        rss_agents,
+        rss_tasks,
+        to_running,
+        single,
+        reads,
+        states,
+    }
+}
 
+fn report(redb: &Figures, etcd: &Figures) {
     let mib =
         |kib: Option<u64>| kib.map_or("n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0));
     let ms = |d: Duration| format!("{:.1}", d.as_secs_f64() * 1000.0);
+    let p = |v: &[Duration], q: f64| v[((v.len() as f64 - 1.0) * q).round() as usize];
+    let total = APPS * PER_APP;
     println!(
         "strato-master with {AGENTS} simulated agents and {total} tasks ({APPS} apps x {PER_APP})"
     );
-    println!("{:<52} {:>12}", "measure", "value");
-    println!("{:<52} {:>12}", "RSS, empty master (MiB)", mib(rss_empty));
-    println!(
-        "{:<52} {:>12}",
-        format!("RSS, {AGENTS} agents registered (MiB)"),
-        mib(rss_agents)
-    );
-    println!(
-        "{:<52} {:>12}",
+    println!("{:<56} {:>10} {:>10}", "measure", "redb", "etcd");
+    let row = |name: String, f: &dyn Fn(&Figures) -> String| {
+        println!("{name:<56} {:>10} {:>10}", f(redb), f(etcd));
+    };
+    row("RSS, empty master (MiB)".into(), &|f| mib(f.rss_empty));
+    row(format!("RSS, {AGENTS} agents registered (MiB)"), &|f| {
+        mib(f.rss_agents)
+    });
+    row(
         format!("RSS, {AGENTS} agents + {total} running tasks (MiB)"),
-        mib(rss_tasks)
+        &|f| mib(f.rss_tasks),
     );
-    println!(
-        "{:<52} {:>12}",
+    row(
         format!("POST {APPS} apps -> {total} tasks TASK_RUNNING (ms)"),
-        ms(to_running)
+        &|f| ms(f.to_running),
     );
-    println!(
-        "{:<52} {:>12}",
-        "GET /v2/apps?embed=apps.tasks p50 (ms)",
-        ms(reads[reads.len() / 2])
+    row(
+        format!("POST one app -> TASK_RUNNING p50 (ms, {SINGLE_APPS} apps)"),
+        &|f| ms(p(&f.single, 0.5)),
     );
-    println!(
-        "{:<52} {:>12}",
-        "GET /v2/apps?embed=apps.tasks p99 (ms, of 20)",
-        ms(reads[reads.len() - 1])
+    row(
+        format!("POST one app -> TASK_RUNNING p99 (ms, {SINGLE_APPS} apps)"),
+        &|f| ms(p(&f.single, 0.99)),
     );
-    println!(
-        "{:<52} {:>12}",
-        "GET /master/state p50 (ms)",
-        ms(states[states.len() / 2])
+    row("GET /v2/apps?embed=apps.tasks p50 (ms)".into(), &|f| {
+        ms(p(&f.reads, 0.5))
+    });
+    row(
+        "GET /v2/apps?embed=apps.tasks p99 (ms, of 20)".into(),
+        &|f| ms(p(&f.reads, 0.99)),
     );
+    row("GET /master/state p50 (ms)".into(), &|f| {
+        ms(p(&f.states, 0.5))
+    });
 }

@@ -39,6 +39,11 @@ pub struct MasterConfig {
     /// Every etcd member's client URL (3/5/7/9 masters); empty: one master on the embedded
     /// redb store. The master reaches etcd with its own certificate (the tls_* keys).
     pub etcd_endpoints: Vec<String>,
+    /// The etcd CA and this master's certificate and key from it (3+ masters; `strato deploy`
+    /// writes them). Unset: the `tls_*` files are used for etcd too.
+    pub etcd_ca: Option<PathBuf>,
+    pub etcd_cert: Option<PathBuf>,
+    pub etcd_key: Option<PathBuf>,
     /// How long a leader that stopped answering keeps leadership, in seconds (etcd raises it to
     /// 1.5 × its election timeout if lower: 0.75 s as strato-etcd.service runs it).
     pub election_ttl_seconds: u64,
@@ -66,6 +71,9 @@ impl Default for MasterConfig {
             tls_cert: None,
             tls_key: None,
             etcd_endpoints: Vec::new(),
+            etcd_ca: None,
+            etcd_cert: None,
+            etcd_key: None,
             election_ttl_seconds: 1,
         }
     }
@@ -117,6 +125,18 @@ impl MasterConfig {
             self.tls_cert.as_deref(),
             self.tls_key.as_deref(),
         )
+    }
+
+    /// The files etcd is reached with: the `etcd_*` trio when set, else the `tls_*` one.
+    pub fn etcd_tls_files(&self) -> Result<Option<strato_tls::TlsFiles>, String> {
+        match strato_tls::TlsFiles::from_keys(
+            self.etcd_ca.as_deref(),
+            self.etcd_cert.as_deref(),
+            self.etcd_key.as_deref(),
+        )? {
+            Some(files) => Ok(Some(files)),
+            None => self.tls_files(),
+        }
     }
 
     pub fn agent_timeout(&self) -> Duration {

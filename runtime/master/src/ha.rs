@@ -47,7 +47,7 @@ pub(crate) async fn master_on_etcd(
     agents: Arc<dyn AgentClient>,
 ) -> Result<Arc<Master>, MasterError> {
     let files = config
-        .tls_files()
+        .etcd_tls_files()
         .map_err(|message| MasterError::Config { message })?;
     let pem = match &files {
         Some(files) => Some((read(&files.ca)?, read(&files.cert)?, read(&files.key)?)),

@@ -18,6 +18,10 @@ use crate::role::MemberRole;
 pub const CA_CERT: &str = "ca.crt";
 /// The CA key's file name in the PKI directory (mode 0600).
 pub const CA_KEY: &str = "ca.key";
+/// The subdirectory of a PKI directory holding the etcd CA: a CA of its own that only masters'
+/// etcd certificates come from, so no agent or operator certificate opens etcd (CIS etcd
+/// benchmark 2.7: a unique CA for etcd).
+pub const ETCD_CA_DIR: &str = "etcd";
 
 const CA_YEARS: i64 = 10;
 /// Member certificates are re-issued on every deploy; two years leaves room for clusters

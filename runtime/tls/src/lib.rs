@@ -26,7 +26,7 @@ pub use files::{MemberTls, TlsFiles};
 pub use http_client::{blocking_client_builder, blocking_member_client_builder};
 pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
 #[cfg(feature = "issue")]
-pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY};
+pub use issue::{ClusterCa, Issued, MemberRequest, CA_CERT, CA_KEY, ETCD_CA_DIR};
 pub use role::{peer_ips, peer_roles, MemberRole};
 #[cfg(feature = "issue")]
 pub use rotation::{RotationStep, TRUST_BUNDLE};

@@ -213,6 +213,44 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
     let leader = api.one_leader(&MASTERS, Duration::from_secs(120));
     let standby = MASTERS.iter().find(|m| **m != leader).expect("a standby");
 
+    // etcd answers masters only: an agent's certificate of the cluster CA is refused, the master's
+    // etcd certificate is accepted.
+    let etcd_url = format!("https://{}:2379/version", nodes.node("master-1").ip);
+    let as_agent = nodes.exec(
+        nodes.node("agent-1"),
+        &format!(
+            "curl -sS -k --max-time 5 --cert /opt/strato/etc/tls/node.crt \
+             --key /opt/strato/etc/tls/node.key {etcd_url}"
+        ),
+    );
+    assert!(
+        !as_agent.status.success(),
+        "etcd answered an agent: {}",
+        String::from_utf8_lossy(&as_agent.stdout)
+    );
+    let as_master = nodes.exec(
+        nodes.node("master-2"),
+        &format!(
+            "curl -sS --max-time 5 --cacert /opt/strato/etc/tls/etcd-ca.crt \
+             --cert /opt/strato/etc/tls/etcd.crt --key /opt/strato/etc/tls/etcd.key {etcd_url}"
+        ),
+    );
+    assert!(
+        String::from_utf8_lossy(&as_master.stdout).contains("etcdserver"),
+        "etcd refused a master: {}",
+        String::from_utf8_lossy(&as_master.stderr)
+    );
+
+    // `strato status` names the leading master.
+    let out = strato(&["status"], &config);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let leader_ip = nodes.node(&leader).ip.clone();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with(&format!("{leader_ip} ")) && l.contains(" leader ")),
+        "strato status does not show {leader_ip} leading:\n{text}"
+    );
+
     // An app posted through a standby runs on both agents.
     let app = json!({"cmd": "exec python3 -m http.server $PORT0", "instances": 2,
                      "cpus": 0.1, "mem": 32, "portDefinitions": [{"port": 0}],
@@ -320,8 +358,8 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
         m1,
         &format!(
             "ETCDCTL_API=3 /opt/strato/bin/etcdctl --endpoints https://{}:2379 \
-             --cacert /opt/strato/etc/tls/ca.crt --cert /opt/strato/etc/tls/node.crt \
-             --key /opt/strato/etc/tls/node.key del --prefix /strato/",
+             --cacert /opt/strato/etc/tls/etcd-ca.crt --cert /opt/strato/etc/tls/etcd.crt \
+             --key /opt/strato/etc/tls/etcd.key del --prefix /strato/",
             m1.ip
         ),
     );

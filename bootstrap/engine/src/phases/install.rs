@@ -18,7 +18,7 @@ use strato_text::shell_quote;
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
-use crate::phases::member_cert::{ca_fingerprint, tls_changes, TLS_DIR};
+use crate::phases::member_cert::{ca_fingerprint, etcd_tls_changes, tls_changes, TLS_DIR};
 use crate::phases::wait_healthy::wait_until_healthy;
 use crate::timeouts::{INSTALL_TIMEOUT, SERVICE_HEALTHY_TIMEOUT};
 
@@ -117,6 +117,13 @@ impl Phase for InstallNodes {
             want.push(' ');
             want.push_str(&strato_render::sha256_hex(public.as_bytes())[..16]);
         }
+        // A master installed before it had an etcd certificate is reinstalled to get one.
+        if let Some(etcd_ca) = ctx.etcd_ca.as_ref().filter(|_| ctx.uses_etcd()) {
+            if host.role == Role::Master {
+                want.push_str(" etcd:");
+                want.push_str(&ca_fingerprint(etcd_ca));
+            }
+        }
         let unit = unit_of(host.role);
         let current = h
             .read(
@@ -146,6 +153,11 @@ impl Phase for InstallNodes {
         // Certificates first: install.sh starts the unit, which loads them.
         if let Some(ca) = &ctx.ca {
             for change in tls_changes(ca, host)? {
+                h.apply_ok(change).await?;
+            }
+        }
+        if let Some(etcd_ca) = ctx.etcd_ca.as_ref().filter(|_| ctx.uses_etcd()) {
+            for change in etcd_tls_changes(etcd_ca, host)? {
                 h.apply_ok(change).await?;
             }
         }

@@ -86,6 +86,35 @@ pub fn tls_changes(ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseE
     ])
 }
 
+/// The uploads that give a master of a 3+ master cluster its etcd identity: the etcd CA (the
+/// only CA etcd trusts, for clients and peers alike) and a certificate from it for the node's
+/// addresses. Agents never get one, so an agent's key cannot reach the masters' state.
+pub fn etcd_tls_changes(etcd_ca: &ClusterCa, host: &HostCtx) -> Result<Vec<Change>, PhaseError> {
+    if host.role != Role::Master {
+        return Ok(Vec::new());
+    }
+    let issued = etcd_ca
+        .issue(&request_for(host, MemberRole::Master))
+        .map_err(|e| PhaseError::failed(host.name(), e.to_string()))?;
+    Ok(vec![
+        Change::upload_sudo(
+            etcd_ca.trust_pem().as_bytes().to_vec(),
+            format!("{TLS_DIR}/etcd-ca.crt"),
+            0o644,
+        ),
+        Change::upload_sudo(
+            issued.cert_pem.into_bytes(),
+            format!("{TLS_DIR}/etcd.crt"),
+            0o644,
+        ),
+        Change::upload_sudo(
+            issued.key_pem.into_bytes(),
+            format!("{TLS_DIR}/etcd.key"),
+            0o600,
+        ),
+    ])
+}
+
 /// A short fingerprint of the issuing CA and the trusted ones, recorded in the deployed marker
 /// so a node holding certificates of another CA, or another trust, is reinstalled rather than
 /// called up to date (each step of a CA rotation changes one of the two).
@@ -120,6 +149,33 @@ mod tests {
         assert_eq!(ips, ["10.0.0.5", "172.17.0.3"]);
         assert_eq!(req.dns, ["agent-1"]);
         assert_eq!(req.name, "10.0.0.5");
+    }
+
+    #[test]
+    fn only_masters_get_an_etcd_certificate_and_it_comes_from_the_etcd_ca() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cluster_ca = ClusterCa::load_or_create(dir.path(), "c").expect("ca");
+        let etcd_ca = ClusterCa::load_or_create(&dir.path().join("etcd"), "c etcd").expect("ca");
+        let agent = HostCtx::new(strato_config::Host::new("10.0.0.6"), Role::Agent);
+        assert!(etcd_tls_changes(&etcd_ca, &agent)
+            .expect("agent")
+            .is_empty());
+        let master = HostCtx::new(strato_config::Host::new("10.0.0.5"), Role::Master);
+        let changes = etcd_tls_changes(&etcd_ca, &master).expect("master");
+        let described: Vec<String> = changes.iter().map(Change::describe).collect();
+        for file in ["etcd-ca.crt", "etcd.crt", "etcd.key"] {
+            assert!(
+                described
+                    .iter()
+                    .any(|d| d.contains(&format!("{TLS_DIR}/{file}"))),
+                "{file} in {described:?}"
+            );
+        }
+        let Change::Upload { data: trusted, .. } = &changes[0] else {
+            panic!("the etcd CA is an upload");
+        };
+        assert_eq!(trusted, etcd_ca.trust_pem().as_bytes());
+        assert_ne!(etcd_ca.cert_pem(), cluster_ca.cert_pem());
     }
 
     #[test]

@@ -17,11 +17,11 @@ use crate::phases::unit_of;
 use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT};
 
 /// etcd's health on this master: its unit ready and `/health` true, asked over mutual TLS with
-/// the master's certificate on the node's IP (the certificate does not name 127.0.0.1). Needs
-/// root (the key is 0600).
+/// the master's certificate of the etcd CA on the node's IP (the certificate does not name
+/// 127.0.0.1). Needs root (the key is 0600).
 const ETCD_PROBE: &str = "systemctl is-active --quiet strato-etcd.service && . /opt/strato/etc/ip.env && \
-curl -fsS --max-time 5 --cacert /opt/strato/etc/tls/ca.crt --cert /opt/strato/etc/tls/node.crt \
---key /opt/strato/etc/tls/node.key \"https://$STRATO_IP:2379/health\" | grep -q '\"health\":\"true\"'";
+curl -fsS --max-time 5 --cacert /opt/strato/etc/tls/etcd-ca.crt --cert /opt/strato/etc/tls/etcd.crt \
+--key /opt/strato/etc/tls/etcd.key \"https://$STRATO_IP:2379/health\" | grep -q '\"health\":\"true\"'";
 
 /// The read-only probe for a role: unit active and its health endpoint answering on loopback
 /// (docs/runtime-contract.md §Ports: master 5050, agent 5051); with `etcd`, a master's etcd
