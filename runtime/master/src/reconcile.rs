@@ -1,5 +1,11 @@
 //! The reconcile loop: every tick and on every event, compare what the apps want with what runs,
 //! ask the scheduler for a plan, record it, then call the agents.
+//!
+//! Plan and apply are split as nomad splits them: the scheduler's inputs are copied out under the
+//! state lock, the plan (whose work grows with agents × tasks) is made without it, and applying
+//! takes the lock again and keeps only what still holds: a launch or a convergence verdict for an
+//! app whose definition changed meanwhile is dropped (the next round plans it afresh), and kills
+//! of tasks that already ended are no-ops.
 
 use std::sync::Arc;
 
@@ -8,8 +14,9 @@ use strato_proto::{KillTask, LaunchTask, TaskState};
 use strato_runtime_types::path::PathId;
 use strato_runtime_types::task::instance_id;
 use strato_runtime_types::time::now_millis;
+use strato_runtime_types::App;
 use strato_runtime_types::TaskRecord;
-use strato_scheduler::{backoff, env, AgentView, AppInput, KillReason, PlanInput};
+use strato_scheduler::{backoff, env, AgentView, AppInput, KillReason, Plan, PlanInput};
 
 use crate::master::Master;
 use crate::readiness;
@@ -68,14 +75,99 @@ pub(crate) async fn run(master: Arc<Master>, mut shutdown: tokio::sync::watch::R
     }
 }
 
+/// What the scheduler plans from, copied out of the state.
+struct PlanSnapshot {
+    now: u64,
+    agents: Vec<AgentView>,
+    apps: Vec<SnapshotApp>,
+    tasks: Vec<TaskRecord>,
+}
+
+struct SnapshotApp {
+    app: App,
+    launch_not_before: Option<u64>,
+    dependencies_ready: bool,
+    not_ready: std::collections::BTreeSet<String>,
+}
+
+impl PlanSnapshot {
+    fn take(state: &State, now: u64) -> PlanSnapshot {
+        PlanSnapshot {
+            now,
+            agents: state
+                .agents
+                .values()
+                .map(|a| AgentView {
+                    id: a.info.id.clone(),
+                    hostname: a.info.hostname.clone(),
+                    role: a.info.role.clone(),
+                    attributes: a.info.attributes.clone(),
+                    resources: a.info.resources.clone(),
+                    active: a.active,
+                })
+                .collect(),
+            apps: state
+                .apps
+                .values()
+                .map(|app| SnapshotApp {
+                    app: app.clone(),
+                    launch_not_before: state.backoff.get(&app.id).map(|b| b.next_launch_at),
+                    dependencies_ready: dependencies_ready(state, app),
+                    not_ready: readiness::not_ready(state, app),
+                })
+                .collect(),
+            tasks: state
+                .tasks
+                .values()
+                .filter(|t| t.is_active())
+                .cloned()
+                .collect(),
+        }
+    }
+
+    fn plan(&self) -> Plan {
+        strato_scheduler::plan(&PlanInput {
+            now: self.now,
+            agents: &self.agents,
+            apps: self
+                .apps
+                .iter()
+                .map(|a| AppInput {
+                    app: &a.app,
+                    launch_not_before: a.launch_not_before,
+                    dependencies_ready: a.dependencies_ready,
+                    not_ready: a.not_ready.clone(),
+                })
+                .collect(),
+            tasks: self.tasks.iter().collect(),
+        })
+    }
+
+    /// True when `app_id`'s definition is still the one this plan was made from.
+    fn planned_same(&self, state: &State, app_id: &str) -> bool {
+        let planned = self.apps.iter().find(|a| a.app.id == app_id);
+        match (planned, state.apps.get(app_id)) {
+            (Some(planned), Some(now)) => planned.app.version == now.version,
+            _ => false,
+        }
+    }
+}
+
 impl Master {
     /// One round of decisions; returns the agent calls to make.
     pub(crate) fn reconcile_once(&self, now: u64) -> Vec<AgentCall> {
-        let mut state = self.lock();
-        self.sweep_agents(&mut state, now);
         let mut calls = Vec::new();
-        self.kill_tasks_of_removed_apps(&mut state, &mut calls);
-        self.apply_plan(&mut state, now, &mut calls);
+        let snapshot = {
+            let mut state = self.lock();
+            self.sweep_agents(&mut state, now);
+            self.kill_tasks_of_removed_apps(&mut state, &mut calls);
+            self.expire_backoff(&mut state, now);
+            PlanSnapshot::take(&state, now)
+        };
+        // Without the lock: API requests, status updates and DNS go on meanwhile.
+        let plan = snapshot.plan();
+        let mut state = self.lock();
+        self.apply_plan(&mut state, &snapshot, plan, now, &mut calls);
         self.finish_deployments(&mut state);
         calls
     }
@@ -92,7 +184,7 @@ impl Master {
         }
     }
 
-    fn apply_plan(&self, state: &mut State, now: u64, calls: &mut Vec<AgentCall>) {
+    fn expire_backoff(&self, state: &mut State, now: u64) {
         let expired: Vec<String> = state
             .backoff
             .iter()
@@ -110,38 +202,24 @@ impl Master {
             }
             self.persist_meta(state);
         }
-        let agents: Vec<AgentView> = state
-            .agents
-            .values()
-            .map(|a| AgentView {
-                id: a.info.id.clone(),
-                hostname: a.info.hostname.clone(),
-                role: a.info.role.clone(),
-                attributes: a.info.attributes.clone(),
-                resources: a.info.resources.clone(),
-                active: a.active,
-            })
-            .collect();
-        let plan = {
-            let apps = state
-                .apps
-                .values()
-                .map(|app| AppInput {
-                    app,
-                    launch_not_before: state.backoff.get(&app.id).map(|b| b.next_launch_at),
-                    dependencies_ready: dependencies_ready(state, app),
-                    not_ready: readiness::not_ready(state, app),
-                })
-                .collect();
-            let tasks: Vec<&TaskRecord> = state.tasks.values().filter(|t| t.is_active()).collect();
-            strato_scheduler::plan(&PlanInput {
-                now,
-                agents: &agents,
-                apps,
-                tasks,
-            })
-        };
+    }
+
+    fn apply_plan(
+        &self,
+        state: &mut State,
+        snapshot: &PlanSnapshot,
+        plan: Plan,
+        now: u64,
+        calls: &mut Vec<AgentCall>,
+    ) {
         for kill in &plan.kills {
+            let app_changed = state
+                .tasks
+                .get(&kill.task_id)
+                .is_some_and(|t| !snapshot.planned_same(state, &t.app_id));
+            if app_changed {
+                continue;
+            }
             let grace = state
                 .tasks
                 .get(&kill.task_id)
@@ -154,6 +232,9 @@ impl Master {
         }
         let mut launched = Vec::new();
         for launch in plan.launches {
+            if !snapshot.planned_same(state, &launch.app_id) {
+                continue;
+            }
             if let Some(call) = self.record_launch(state, &launch, now) {
                 if let AgentCall::Launch { task, .. } = &call {
                     launched.push(task.task_id.clone());
@@ -163,7 +244,11 @@ impl Master {
         }
         // One commit for the round's launches: a big scale-up is not one fsync per task.
         self.persist_tasks(launched.iter().filter_map(|id| state.tasks.get(id)));
-        state.converged = plan.converged.into_iter().collect();
+        state.converged = plan
+            .converged
+            .into_iter()
+            .filter(|id| snapshot.planned_same(state, id))
+            .collect();
         let previous = std::mem::take(&mut state.waiting);
         for (app_id, missing) in plan.unplaced {
             let since = previous.get(&app_id).map_or(now, |(_, since)| *since);
@@ -225,7 +310,12 @@ impl Master {
         now: u64,
     ) -> Option<AgentCall> {
         let app = state.apps.get(&launch.app_id)?.clone();
-        let agent = state.agents.get(&launch.agent_id)?.info.clone();
+        let agent = state
+            .agents
+            .get(&launch.agent_id)
+            .filter(|a| a.active)?
+            .info
+            .clone();
         let task_id = format!(
             "{}.instance-{}._app.1",
             PathId::normalise(&app.id).safe(),
@@ -342,5 +432,102 @@ impl Master {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures_util::future::BoxFuture;
+    use serde_json::json;
+    use strato_proto::{AgentInfo, PortRange, RegisterAgent, Resources};
+    use strato_runtime_types::deployment::DeploymentAction;
+
+    use super::*;
+    use crate::agent_client::{AgentCallError, AgentClient, AgentUrl};
+    use crate::changes::Change;
+
+    struct NoAgents;
+
+    impl AgentClient for NoAgents {
+        fn launch(
+            &self,
+            _: AgentUrl,
+            _: LaunchTask,
+        ) -> BoxFuture<'static, Result<(), AgentCallError>> {
+            Box::pin(async { Ok(()) })
+        }
+        fn kill(
+            &self,
+            _: AgentUrl,
+            _: String,
+            _: KillTask,
+        ) -> BoxFuture<'static, Result<(), AgentCallError>> {
+            Box::pin(async { Ok(()) })
+        }
+    }
+
+    fn app(instances: u32) -> Change {
+        let app = strato_runtime_types::validate::app_from_value(
+            json!({"id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": instances}),
+        )
+        .expect("app");
+        Change {
+            app_id: "/web".into(),
+            app: Some(app),
+            action: DeploymentAction::StartApplication,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_plan_made_before_its_app_changed_launches_nothing_and_converges_nothing() {
+        let config = crate::MasterConfig::default();
+        let master = Master::new(
+            config,
+            Arc::new(strato_store::MemoryStore::new()),
+            Arc::new(NoAgents),
+        )
+        .await
+        .expect("master");
+        master.register(RegisterAgent {
+            agent: AgentInfo {
+                id: "a1".into(),
+                hostname: "a1".into(),
+                address: "127.0.0.1".into(),
+                port: 5051,
+                resources: Resources {
+                    cpus: 4.0,
+                    mem: 4096.0,
+                    disk: 1000.0,
+                    ports: vec![PortRange {
+                        begin: 31000,
+                        end: 31010,
+                    }],
+                },
+                attributes: Default::default(),
+                role: "*".into(),
+                version: "test".into(),
+            },
+            tasks: Vec::new(),
+        });
+        let now = strato_runtime_types::time::now_millis();
+        master
+            .deploy(&mut master.lock(), vec![app(2)], false)
+            .expect("deploy");
+        let snapshot = PlanSnapshot::take(&master.lock(), now);
+        let plan = snapshot.plan();
+        assert_eq!(plan.launches.len(), 2, "the plan wants the two instances");
+
+        // The app is scaled down while the plan is made, outside the lock.
+        master
+            .deploy(&mut master.lock(), vec![app(0)], true)
+            .expect("scale down");
+        let mut calls = Vec::new();
+        let mut state = master.lock();
+        master.apply_plan(&mut state, &snapshot, plan, now, &mut calls);
+        assert!(calls.is_empty(), "launched from a stale plan");
+        assert!(state.tasks.is_empty());
+        assert!(!state.converged.contains("/web"));
     }
 }
