@@ -12,8 +12,8 @@ use clap::Args;
 use serde_json::{json, Value};
 use strato_store::Backup;
 
-use super::job::{self, ClusterArgs};
-use super::master_link::{http, reach_a_master};
+use super::job::{self, ClusterArgs, Loaded};
+use super::master_link::{http, reach_a_master, MasterLink};
 use crate::output::Output;
 use crate::{CliError, Exit};
 
@@ -70,24 +70,38 @@ fn summary(output: Output, action: &str, file: &Path, host: &str, backup: &Backu
     }
 }
 
+/// Sends what `build` makes (given the client and the master's base URL) to the first master
+/// that answers; its answer with the link, which must live while the body is read, or the
+/// master's refusal as an error naming `what`.
+async fn ask_a_master(
+    loaded: &Loaded,
+    what: &str,
+    build: impl FnOnce(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+) -> Result<(reqwest::Response, MasterLink), CliError> {
+    let http = http()?;
+    let link = reach_a_master(loaded, &http).await?;
+    let response = build(&http, &link.base)
+        .send()
+        .await
+        .map_err(|e| CliError::Other(anyhow!("{}: {}", link.host, strato_engine::chain(&e))))?;
+    if !response.status().is_success() {
+        let why = refusal(response).await;
+        return Err(CliError::Other(anyhow!(
+            "master {} refused the {what}: {why}",
+            link.host
+        )));
+    }
+    Ok((response, link))
+}
+
 pub fn backup(args: BackupArgs) -> Result<Exit, CliError> {
     let loaded = job::load(&args.cluster.config)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
     runtime.block_on(async {
-        let http = http()?;
-        let link = reach_a_master(&loaded, &http).await?;
-        let response = http
-            .get(format!("{}/strato/v1/backup", link.base))
-            .send()
-            .await
-            .map_err(|e| CliError::Other(anyhow!("{}: {}", link.host, strato_engine::chain(&e))))?;
-        if !response.status().is_success() {
-            let why = refusal(response).await;
-            return Err(CliError::Other(anyhow!(
-                "master {} refused the backup: {why}",
-                link.host
-            )));
-        }
+        let (response, link) = ask_a_master(&loaded, "backup", |http, base| {
+            http.get(format!("{base}/strato/v1/backup"))
+        })
+        .await?;
         let backup: Backup = response.json().await.map_err(|e| {
             CliError::Other(anyhow!(
                 "master {} sent an unreadable backup: {e}",
@@ -135,22 +149,12 @@ pub fn restore(args: RestoreArgs) -> Result<Exit, CliError> {
     let loaded = job::load(&args.cluster.config)?;
     let runtime = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(e.into()))?;
     runtime.block_on(async {
-        let http = http()?;
-        let link = reach_a_master(&loaded, &http).await?;
-        let response = http
-            .post(format!("{}/strato/v1/restore", link.base))
-            .header("content-type", "application/json")
-            .body(text)
-            .send()
-            .await
-            .map_err(|e| CliError::Other(anyhow!("{}: {}", link.host, strato_engine::chain(&e))))?;
-        if !response.status().is_success() {
-            let why = refusal(response).await;
-            return Err(CliError::Other(anyhow!(
-                "master {} refused the restore: {why}",
-                link.host
-            )));
-        }
+        let (_, link) = ask_a_master(&loaded, "restore", |http, base| {
+            http.post(format!("{base}/strato/v1/restore"))
+                .header("content-type", "application/json")
+                .body(text)
+        })
+        .await?;
         summary(
             args.cluster.output.output,
             "restored from",

@@ -239,7 +239,8 @@ fn random_machine_id() -> String {
     String::from_utf8_lossy(&bytes).trim().replace('-', "")
 }
 
-fn docker(args: &[&str]) -> String {
+/// Runs `docker args…`, failing the test with docker's stderr; its stdout.
+pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
         .args(args)
         .output()

@@ -3,29 +3,15 @@
 //! master back as a standby, writes refused (reads served) while two masters are down, and a
 //! backup restored onto wiped state without doubling a task.
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use reqwest::blocking::Client;
 use serde_json::{json, Value};
 
 use super::{member_client, operator_files, poll, strato_job};
-use crate::common::nodes::{NodeSpec, Nodes};
+use crate::common::nodes::{docker, NodeSpec, Nodes};
 
 const MASTERS: [&str; 3] = ["master-1", "master-2", "master-3"];
-
-fn docker(args: &[&str]) {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker");
-    assert!(
-        out.status.success(),
-        "docker {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
 
 fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBuf {
     let ip = |name: &str| nodes.node(name).ip.clone();

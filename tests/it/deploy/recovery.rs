@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use super::{poll, strato_job, write_cluster_yaml};
-use crate::common::nodes::{ssh_command, Node, NodeSpec, Nodes};
+use crate::common::nodes::{docker, ssh_command, Node, NodeSpec, Nodes};
 
 fn four_nodes() -> Nodes {
     Nodes::start(&[
@@ -18,19 +18,6 @@ fn four_nodes() -> Nodes {
         NodeSpec::named("agent-1"),
         NodeSpec::named("agent-2"),
     ])
-}
-
-fn docker(args: &[&str]) {
-    let out = Command::new("docker")
-        .args(args)
-        .output()
-        .expect("run docker");
-    assert!(
-        out.status.success(),
-        "docker {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// The node's address on the test network now (empty while it is stopped).
