@@ -7,7 +7,7 @@ mod backoff;
 mod chromium;
 mod cli;
 mod dashboard;
-mod dns;
+pub(crate) mod dns;
 mod examples;
 mod ha;
 mod health;

@@ -28,7 +28,7 @@ impl DnsView for MasterDnsView {
             return DnsSnapshot::default();
         };
         let config = master.config();
-        let state = master.lock();
+        let state = master.view();
         let tasks = state
             .tasks
             .values()

@@ -21,6 +21,9 @@ mod readiness;
 mod reconcile;
 mod registry;
 mod state;
+#[cfg(test)]
+mod testing;
+mod view;
 mod writer;
 
 use std::future::Future;
@@ -257,6 +260,7 @@ pub async fn serve(
     });
     let reconcile = tokio::spawn(reconcile::run(Arc::clone(&master), stop_rx.clone()));
     let leading = tokio::spawn(leader::run(Arc::clone(&master), stop_rx.clone()));
+    let publishing = tokio::spawn(view::run(Arc::clone(&master), stop_rx.clone()));
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
@@ -310,6 +314,7 @@ pub async fn serve(
     }
     let _ = reconcile.await;
     let _ = leading.await;
+    let _ = publishing.await;
     if let Some(dns) = dns {
         match dns.await {
             Ok(Err(error)) => tracing::error!(%error, "dns server failed"),

@@ -42,6 +42,11 @@ pub struct MemberHealth {
 pub struct Master {
     pub(crate) config: MasterConfig,
     state: Mutex<State>,
+    /// A copy of the state for readers (API reads, DNS, dashboard, metrics), so that a big read
+    /// never holds the lock writers need (`view.rs`).
+    pub(crate) view: watch::Sender<Arc<State>>,
+    /// Notified when a writer took the lock: the publisher makes a new copy.
+    pub(crate) changed: Arc<Notify>,
     pub(crate) store: Arc<dyn Store>,
     pub(crate) leadership: Arc<dyn Leadership>,
     pub(crate) members: Option<Arc<dyn Members>>,
@@ -118,9 +123,12 @@ impl Master {
         let state = State::load(store.as_ref(), now_millis()).await?;
         let write_failed = Arc::new(Notify::new());
         let writer = Writer::start(Arc::clone(&store), Arc::clone(&write_failed));
+        let view = watch::channel(Arc::new(state.clone())).0;
         Ok(Arc::new(Master {
             config,
             state: Mutex::new(state),
+            view,
+            changed: Arc::new(Notify::new()),
             store,
             leadership,
             members,
@@ -138,7 +146,14 @@ impl Master {
         }))
     }
 
+    /// The state, to change it (readers use [`Master::view`]); readers get a new copy soon after.
     pub(crate) fn lock(&self) -> MutexGuard<'_, State> {
+        self.changed.notify_one();
+        self.lock_quietly()
+    }
+
+    /// The lock without announcing a change (the publisher's own copy).
+    pub(crate) fn lock_quietly(&self) -> MutexGuard<'_, State> {
         // Every mutation keeps the state consistent before any call that could panic.
         self.state
             .lock()

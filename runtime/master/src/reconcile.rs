@@ -437,59 +437,14 @@ impl Master {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
-    use futures_util::future::BoxFuture;
-    use serde_json::json;
     use strato_proto::{AgentInfo, PortRange, RegisterAgent, Resources};
-    use strato_runtime_types::deployment::DeploymentAction;
 
     use super::*;
-    use crate::agent_client::{AgentCallError, AgentClient, AgentUrl};
-    use crate::changes::Change;
-
-    struct NoAgents;
-
-    impl AgentClient for NoAgents {
-        fn launch(
-            &self,
-            _: AgentUrl,
-            _: LaunchTask,
-        ) -> BoxFuture<'static, Result<(), AgentCallError>> {
-            Box::pin(async { Ok(()) })
-        }
-        fn kill(
-            &self,
-            _: AgentUrl,
-            _: String,
-            _: KillTask,
-        ) -> BoxFuture<'static, Result<(), AgentCallError>> {
-            Box::pin(async { Ok(()) })
-        }
-    }
-
-    fn app(instances: u32) -> Change {
-        let app = strato_runtime_types::validate::app_from_value(
-            json!({"id": "/web", "cmd": "sleep 1000", "cpus": 0.1, "mem": 16, "instances": instances}),
-        )
-        .expect("app");
-        Change {
-            app_id: "/web".into(),
-            app: Some(app),
-            action: DeploymentAction::StartApplication,
-        }
-    }
+    use crate::testing::{app, master};
 
     #[tokio::test]
     async fn a_plan_made_before_its_app_changed_launches_nothing_and_converges_nothing() {
-        let config = crate::MasterConfig::default();
-        let master = Master::new(
-            config,
-            Arc::new(strato_store::MemoryStore::new()),
-            Arc::new(NoAgents),
-        )
-        .await
-        .expect("master");
+        let master = master().await;
         master.register(RegisterAgent {
             agent: AgentInfo {
                 id: "a1".into(),

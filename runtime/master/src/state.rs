@@ -24,7 +24,7 @@ pub struct AgentEntry {
     pub active: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct State {
     pub framework_id: String,
     pub cluster_id: String,

@@ -262,6 +262,38 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
         killed.elapsed()
     );
     let new_leader = api.one_leader(&survivors, Duration::from_secs(60));
+    // Every surviving master keeps answering DNS, where leader.<domain> names the new leader, and
+    // serves the dashboard.
+    let new_leader_ip: std::net::Ipv4Addr = nodes.node(&new_leader).ip.parse().expect("ip");
+    for master in &survivors {
+        let ip: std::net::IpAddr = nodes.node(master).ip.parse().expect("ip");
+        poll(
+            Duration::from_secs(10),
+            "leader.strato naming the new leader",
+            || {
+                let answer = crate::runtime::dns::query(
+                    std::net::SocketAddr::new(ip, 53),
+                    "leader.strato.",
+                    hickory_net::proto::rr::RecordType::A,
+                );
+                answer
+                .answers
+                .iter()
+                .any(|r| matches!(&r.data, hickory_net::proto::rr::RData::A(a) if a.0 == new_leader_ip))
+                .then_some(())
+            },
+        );
+        let page = api
+            .http
+            .get(format!("https://{ip}:5050/"))
+            .send()
+            .expect("the dashboard");
+        assert!(
+            page.status().is_success(),
+            "{master}'s dashboard: {}",
+            page.status()
+        );
+    }
     assert_eq!(
         api.web_tasks(&new_leader),
         Some(before.clone()),

@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::common::cluster::LocalCluster;
 
-fn query(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
+/// One UDP query to `addr` (hickory's client); panics when nothing answers.
+pub(crate) fn query(addr: SocketAddr, name: &str, rtype: RecordType) -> DnsResponse {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

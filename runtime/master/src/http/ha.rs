@@ -35,7 +35,7 @@ async fn ha(State(master): State<Arc<Master>>) -> Json<Value> {
         None => json!([]),
     };
     let copy = {
-        let state = master.lock();
+        let state = master.view();
         json!({"apps": state.apps.len(), "tasks": state.tasks.len(), "loaded_at": state.loaded_at})
     };
     Json(json!({

@@ -187,7 +187,7 @@ fn framework_json(master: &Master, state: &MasterState) -> Value {
 
 async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
     let config = &master.config;
-    let s = master.lock();
+    let s = master.view();
     let pid = format!("master@{}:{}", config.advertise_ip, config.mesos_port);
     Json(json!({
         "version": "1.12.0",
@@ -225,7 +225,7 @@ async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
 
 async fn summary(State(master): State<Arc<Master>>) -> Json<Value> {
     let config = &master.config;
-    let s = master.lock();
+    let s = master.view();
     let running = s.tasks.values().filter(|t| t.is_running()).count();
     let slaves: Vec<Value> = s
         .agents
@@ -252,6 +252,6 @@ async fn summary(State(master): State<Arc<Master>>) -> Json<Value> {
 }
 
 async fn slaves(State(master): State<Arc<Master>>) -> Json<Value> {
-    let s = master.lock();
+    let s = master.view();
     Json(json!({"slaves": s.agents.values().map(|a| agent_json(&s, a)).collect::<Vec<_>>()}))
 }

@@ -31,7 +31,7 @@ struct Figures {
 }
 
 fn figures(master: &Master) -> Figures {
-    let state = master.lock();
+    let state = master.view();
     let active = state.agents.values().filter(|a| a.active);
     let (cpus_total, mem_total) = active.fold((0.0, 0.0), |(c, m), a| {
         (c + a.info.resources.cpus, m + a.info.resources.mem)

@@ -291,9 +291,12 @@ async fn a_second_change_while_deploying_is_409_unless_forced() {
         "ScaleApplication"
     );
 
-    // The queue shows the app waiting for capacity.
-    let (_, queue) = cluster.get("/v2/queue").await;
-    assert_eq!(queue["queue"][0]["count"], 2);
+    // The queue shows the app waiting for capacity once the reconcile loop has planned the change.
+    let queue = eventually(5, "the queue to show 2 waiting", || async {
+        let (_, queue) = cluster.get("/v2/queue").await;
+        (queue["queue"][0]["count"] == 2).then_some(queue)
+    })
+    .await;
     assert_eq!(queue["queue"][0]["app"]["id"], "/stuck");
     cluster.stop().await;
 }

@@ -55,7 +55,7 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
     let cmd = params.get("cmd").map(str::to_lowercase);
     let id = params.get("id").map(str::to_lowercase);
     let selector = params.get("label").map(LabelSelector::parse);
-    let state = master.lock();
+    let state = master.view();
     let apps: Vec<Value> = state
         .apps
         .values()
@@ -173,7 +173,7 @@ pub async fn get_path(
             })?;
         return Ok(Json(app.to_marathon_json()).into_response());
     }
-    let state = master.lock();
+    let state = master.view();
     match parse_path(&rest) {
         AppPath::App(id) => {
             let app = state

@@ -15,7 +15,7 @@ use crate::master::Master;
 use crate::readiness;
 
 pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
-    let state = master.lock();
+    let state = master.view();
     let deployments: Vec<Value> = state
         .deployment_order
         .iter()

@@ -60,7 +60,7 @@ fn group_exists(state: &MasterState, id: &str) -> bool {
 }
 
 pub async fn root(State(master): State<Arc<Master>>) -> Json<Value> {
-    Json(group_json(&master.lock(), "/"))
+    Json(group_json(&master.view(), "/"))
 }
 
 pub async fn show(
@@ -68,7 +68,7 @@ pub async fn show(
     Path(rest): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     let id = PathId::normalise(&rest).to_string();
-    let state = master.lock();
+    let state = master.view();
     if !group_exists(&state, &id) {
         return Err(ApiError::GroupNotFound { id });
     }

@@ -12,7 +12,7 @@ use crate::master::Master;
 
 pub async fn info(State(master): State<Arc<Master>>) -> Json<Value> {
     let leader = master.leader_address().await.map(|l| l.marathon);
-    let framework_id = master.lock().framework_id.clone();
+    let framework_id = master.view().framework_id.clone();
     let config = &master.config;
     Json(json!({
         "name": "marathon",

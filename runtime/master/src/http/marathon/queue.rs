@@ -15,7 +15,7 @@ use crate::master::Master;
 
 pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
     let now = now_millis();
-    let state = master.lock();
+    let state = master.view();
     let mut queue = Vec::new();
     for (app_id, (count, since)) in &state.waiting {
         let Some(app) = state.apps.get(app_id) else {

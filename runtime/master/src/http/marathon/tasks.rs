@@ -28,7 +28,7 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
         .map(str::to_lowercase)
         .collect();
     wanted.retain(|s| !s.is_empty());
-    let state = master.lock();
+    let state = master.view();
     let tasks: Vec<Value> = state
         .tasks
         .values()
