@@ -55,7 +55,8 @@ pub struct Master {
     /// it every second): what DNS names as `leader.<domain>`, without a round trip to etcd.
     pub(crate) leader_seen: watch::Sender<Option<crate::leader::LeaderAddress>>,
     pub(crate) writer: Writer,
-    /// Notified when a write failed: the term is no longer trustworthy (`leader.rs`).
+    /// Notified when the leader must step down (`leader.rs`): a write failed, so the term is no
+    /// longer trustworthy, or leadership was abdicated (`DELETE /v2/leader`).
     pub(crate) write_failed: Arc<Notify>,
     pub(crate) events: EventBus,
     pub(crate) wake: Notify,
@@ -81,7 +82,7 @@ impl Master {
     ) -> Result<Arc<Master>, StoreError> {
         let leadership = Arc::new(Solo::default());
         let term = leadership.campaign(&config.advertise_ip).await?;
-        let master = Self::build(
+        let master = Self::with_leadership(
             config,
             store,
             agents,
@@ -102,17 +103,6 @@ impl Master {
 
     /// One of several masters: starts as a standby serving the stored state; `serve` campaigns.
     pub async fn with_leadership(
-        config: MasterConfig,
-        store: Arc<dyn Store>,
-        agents: Arc<dyn AgentClient>,
-        leadership: Arc<dyn Leadership>,
-        members: Option<Arc<dyn Members>>,
-        leader_http: reqwest::Client,
-    ) -> Result<Arc<Master>, StoreError> {
-        Self::build(config, store, agents, leadership, members, leader_http).await
-    }
-
-    async fn build(
         config: MasterConfig,
         store: Arc<dyn Store>,
         agents: Arc<dyn AgentClient>,
