@@ -70,8 +70,6 @@ pub async fn follow_leader(
         let write = is_write(request.method());
         let response = next.run(request).await;
         if write && response.status().is_success() {
-            // Read-your-writes: the readers' copy includes this change before it is answered.
-            master.publish();
             if let Err(error) = master.durable().await {
                 tracing::warn!(%error, %path, "a write was not stored");
                 return unavailable(if error.is_unavailable() {
@@ -80,6 +78,9 @@ pub async fn follow_leader(
                     format!("The change could not be stored: {error}")
                 });
             }
+            // Read-your-writes: the readers' copy includes the stored change before it is
+            // answered.
+            master.publish();
         }
         return response;
     }
