@@ -62,6 +62,7 @@ pub struct Ha {
     pub etcd: Vec<EtcdMember>,
     pub masters: Vec<MasterProcess>,
     agent: Option<Child>,
+    agent_log: PathBuf,
     http: reqwest::blocking::Client,
 }
 
@@ -101,7 +102,8 @@ fn write_master_config(
          etcd_endpoints = [{etcd}]\nagent_timeout_seconds = 20\nheartbeat_interval_seconds = 1\n\
          reconcile_interval_ms = 200\nelection_ttl_seconds = {ttl}\n",
         dir.join("data").display(),
-        dns = free_port(),
+        // No DNS: one port fewer to race for (DNS is checked on real nodes, tests/it/deploy/ha.rs).
+        dns = 0,
         // The benchmark measures other lease lengths (tests/benches/failover.rs).
         ttl = std::env::var("STRATO_TEST_ELECTION_TTL").unwrap_or_else(|_| "1".into()),
     );
@@ -143,7 +145,7 @@ impl Ha {
             .collect();
         let agent_dir = dir.join("agent");
         std::fs::create_dir_all(&agent_dir).expect("agent dir");
-        let begin = 20_000 + (std::process::id() % 200) * 50;
+        let begin = free_task_ports();
         let agent_toml = agent_dir.join("agent.toml");
         std::fs::write(
             &agent_toml,
@@ -151,7 +153,9 @@ impl Ha {
                 "masters = [{}]\nadvertise_ip = \"127.0.0.1\"\nbind = \"127.0.0.1\"\nport = {}\n\
                  work_dir = \"{}\"\nport_range = \"{begin}-{}\"\nstop_tasks_on_shutdown = true\n",
                 master_list.join(", "),
-                free_port(),
+                // The agent binds a port the kernel picks and registers it: no race with other
+                // processes for a port found free a moment before.
+                0,
                 agent_dir.join("work").display(),
                 begin + 49
             ),
@@ -172,6 +176,7 @@ impl Ha {
             etcd,
             masters,
             agent: Some(agent),
+            agent_log: agent_dir.join("agent.log"),
             http: strato_tls::blocking_client_builder()
                 .timeout(Duration::from_secs(10))
                 .no_proxy()
@@ -256,9 +261,26 @@ impl Ha {
             .iter()
             .enumerate()
             .map(|(i, m)| format!("--- master {i}\n{}", m.log()))
+            .chain(std::iter::once(format!(
+                "--- agent\n{}",
+                std::fs::read_to_string(&self.agent_log).unwrap_or_default()
+            )))
             .collect::<Vec<_>>()
             .join("\n")
     }
+}
+
+/// The first port of 50 consecutive loopback ports free right now (for the agent's tasks),
+/// searched from a place that differs between test processes.
+fn free_task_ports() -> u32 {
+    let start = std::process::id() % 200;
+    (0..200)
+        .map(|i| 20_000 + ((start + i) % 200) * 50)
+        .find(|begin| {
+            (*begin..*begin + 50)
+                .all(|port| std::net::TcpListener::bind(("127.0.0.1", port as u16)).is_ok())
+        })
+        .expect("50 free loopback ports between 20000 and 29999")
 }
 
 pub fn answers(port: u16) -> bool {

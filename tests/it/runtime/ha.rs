@@ -29,9 +29,12 @@ fn three_masters_on_etcd_fail_over_without_touching_tasks_and_refuse_writes_with
             matches!(status, 201 | 409).then_some(())
         },
     );
-    let before = wait_until(Duration::from_secs(60), "two running tasks", || {
-        ha.task_ids(leader, "/web").filter(|ids| ids.len() == 2)
-    });
+    let before = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_until(Duration::from_secs(60), "two running tasks", || {
+            ha.task_ids(leader, "/web").filter(|ids| ids.len() == 2)
+        })
+    }))
+    .unwrap_or_else(|_| panic!("no two running tasks of /web\n{}", ha.logs()));
     let ports = ha.task_ports(leader, "/web");
     wait_until(Duration::from_secs(30), "the app answers", || {
         ports.iter().all(|p| answers(*p)).then_some(())
