@@ -14,6 +14,7 @@ pub(super) fn check(cluster: &Cluster, ctx: &mut Ctx) {
         }
     }
     master_count(cluster, ctx);
+    etcd_masters(cluster, ctx);
     bootstrap_is_a_node(cluster, ctx);
     addresses(cluster, ctx);
 }
@@ -40,6 +41,47 @@ fn master_count(cluster: &Cluster, ctx: &mut Ctx) {
                     cloud.counts.masters
                 ),
             );
+        }
+    }
+}
+
+/// 3 or more masters run etcd, whose members are named and reached by their node's IPv4 address
+/// (`templates/systemd/strato-etcd.service.tera`): each master must be given as one, and no two
+/// on the same address (one etcd member per machine).
+fn etcd_masters(cluster: &Cluster, ctx: &mut Ctx) {
+    if cluster.masters.len() < 3 {
+        return;
+    }
+    let mut seen: HashMap<std::net::Ipv4Addr, (String, u16)> = HashMap::new();
+    for (i, host) in cluster.masters.iter().enumerate() {
+        let at = format!("masters[{i}]");
+        let Ok(ip) = host.address.parse::<std::net::Ipv4Addr>() else {
+            if field::address(&host.address).is_ok() {
+                ctx.error(
+                    &at,
+                    format!(
+                        "with 3 or more masters each must be an IPv4 address (etcd names and reaches \
+                         its members by the node's IP); `{}` is not one",
+                        host.address
+                    ),
+                );
+            }
+            continue;
+        };
+        let port = cluster.ssh.for_host(host).port;
+        match seen.get(&ip) {
+            // The same address and port is reported as listed twice (`addresses`).
+            Some((_, first_port)) if *first_port == port => {}
+            Some((first_at, _)) => ctx.error(
+                &at,
+                format!(
+                    "`{ip}` is also {first_at}: with 3 or more masters each needs an address of its \
+                     own (one etcd member per machine)"
+                ),
+            ),
+            None => {
+                seen.insert(ip, (at, port));
+            }
         }
     }
 }
