@@ -410,11 +410,12 @@ pub fn run(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError>
 pub async fn bootstrap(
     loaded: &Loaded,
     args: &JobArgs,
-    need_bundle: bool,
+    serve: super::remote::Serve,
 ) -> Result<Option<Bootstrapped>, CliError> {
+    let need_bundle = serve == super::remote::Serve::TreeWithBundle;
     match &loaded.cluster.bootstrap {
         Some(Bootstrap::Local) => local(loaded, args, need_bundle).await.map(Some),
-        Some(Bootstrap::Host(addr)) => super::remote::prepare(loaded, args, addr, need_bundle).await,
+        Some(Bootstrap::Host(addr)) => super::remote::prepare(loaded, args, addr, serve).await,
         None => Err(CliError::Usage(
             "cluster.yaml has no `bootstrap:` host (cloud clusters get one from `strato cloud create`)".into(),
         )),
@@ -423,8 +424,12 @@ pub async fn bootstrap(
 
 async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
     let loaded = load(&args.config)?;
-    let need_bundle = kind == JobKind::Deploy;
-    let Some(boot) = bootstrap(&loaded, args, need_bundle).await? else {
+    let serve = if kind == JobKind::Deploy {
+        super::remote::Serve::TreeWithBundle
+    } else {
+        super::remote::Serve::Tree
+    };
+    let Some(boot) = bootstrap(&loaded, args, serve).await? else {
         return Ok(Exit::Success);
     };
     let mode = match args.output {

@@ -62,11 +62,23 @@ fn tunnel_target(addr: &str) -> String {
 
 /// Every file the bootstrap host needs, with where it goes; also cluster.yaml as the server
 /// must read it (paths rewritten to the uploaded copies).
+/// What a command has the bootstrap server serve to the nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Serve {
+    /// The serve tree with the runtime bundle (deploy).
+    TreeWithBundle,
+    /// The serve tree (preflight, postflight, uninstall).
+    Tree,
+    /// What it serves already: a command that only reads (`strato status`) must not rewrite
+    /// the tree a running deploy's nodes are fetching from (review M-4).
+    Unchanged,
+}
+
 fn bootstrap_files(
     loaded: &Loaded,
     args: &JobArgs,
     addr: &str,
-    need_bundle: bool,
+    serve: Serve,
 ) -> Result<(Vec<BootstrapFile>, String), CliError> {
     let read = |path: &PathBuf| {
         std::fs::read(path).map_err(|source| CliError::Read {
@@ -100,23 +112,26 @@ fn bootstrap_files(
             restarts: true,
         },
     ];
-    let tree = render(loaded, args, args.bootstrap_url.clone(), need_bundle)?;
-    for (path, file) in &tree.files {
-        files.push(BootstrapFile {
-            path: format!("{BOOTSTRAP_DATA_DIR}/serve/{path}"),
-            data: file.bytes.clone(),
-            mode: file.mode,
-            restarts: false,
-        });
-    }
-    if let Some(bundle) = &tree.options.bundle {
-        if let Some(src) = &bundle.source {
+    if serve != Serve::Unchanged {
+        let need_bundle = serve == Serve::TreeWithBundle;
+        let tree = render(loaded, args, args.bootstrap_url.clone(), need_bundle)?;
+        for (path, file) in &tree.files {
             files.push(BootstrapFile {
-                path: format!("{BOOTSTRAP_DATA_DIR}/serve/{}", bundle.tree_path()),
-                data: read(src)?,
-                mode: 0o644,
+                path: format!("{BOOTSTRAP_DATA_DIR}/serve/{path}"),
+                data: file.bytes.clone(),
+                mode: file.mode,
                 restarts: false,
             });
+        }
+        if let Some(bundle) = &tree.options.bundle {
+            if let Some(src) = &bundle.source {
+                files.push(BootstrapFile {
+                    path: format!("{BOOTSTRAP_DATA_DIR}/serve/{}", bundle.tree_path()),
+                    data: read(src)?,
+                    mode: 0o644,
+                    restarts: false,
+                });
+            }
         }
     }
     // The cluster CA: the server issues node certificates from it (installer/src/pki.rs says
@@ -179,7 +194,7 @@ pub async fn prepare(
     loaded: &Loaded,
     args: &JobArgs,
     addr: &str,
-    need_bundle: bool,
+    serve: Serve,
 ) -> Result<Option<Bootstrapped>, CliError> {
     let c = &loaded.cluster;
     let has_key = c.ssh.key_path.is_some()
@@ -193,7 +208,7 @@ pub async fn prepare(
             "bootstrap host {addr} logs in to the nodes itself and has no ssh-agent: set ssh.key_path"
         )));
     }
-    let (files, text) = bootstrap_files(loaded, args, addr, need_bundle)?;
+    let (files, text) = bootstrap_files(loaded, args, addr, serve)?;
     let state = loaded.base.join(".strato");
     let connector = SshConnector::new(state.join("known_hosts.json"));
     let spec = ConnectSpec {

@@ -21,7 +21,8 @@ pub fn run(args: StatusArgs) -> Result<Exit, CliError> {
     let request = JobArgs::new(args.cluster, ServerArgs::default());
     runtime.block_on(async {
         let loaded = job::load(&request.config)?;
-        let Some(boot) = job::bootstrap(&loaded, &request, false).await? else {
+        let Some(boot) = job::bootstrap(&loaded, &request, super::remote::Serve::Unchanged).await?
+        else {
             // Only a dry run stops before the server, and status never runs dry.
             return Ok(Exit::Success);
         };
