@@ -28,11 +28,20 @@ pub struct LeaderAddress {
 
 impl LeaderAddress {
     pub fn of(master: &Master) -> LeaderAddress {
-        let ip = &master.config.advertise_ip;
+        Self::from_config(&master.config)
+    }
+
+    pub fn from_config(config: &crate::config::MasterConfig) -> LeaderAddress {
+        let ip = &config.advertise_ip;
         LeaderAddress {
-            mesos: format!("{ip}:{}", master.config.mesos_port),
-            marathon: format!("{ip}:{}", master.config.marathon_port),
+            mesos: format!("{ip}:{}", config.mesos_port),
+            marathon: format!("{ip}:{}", config.marathon_port),
         }
+    }
+
+    /// What a master campaigns with (etcd's election value).
+    pub fn to_value(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// Parses a campaign value; a bare `ip:port` (one master) names both ports.
@@ -92,10 +101,7 @@ impl Master {
 
 /// Runs until `stop` turns true.
 pub(crate) async fn run(master: Arc<Master>, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let address = match serde_json::to_string(&LeaderAddress::of(&master)) {
-        Ok(address) => address,
-        Err(_) => return,
-    };
+    let address = LeaderAddress::of(&master).to_value();
     loop {
         let term = match master.term() {
             Some(term) => term,

@@ -81,7 +81,10 @@ impl Master {
         agents: Arc<dyn AgentClient>,
     ) -> Result<Arc<Master>, StoreError> {
         let leadership = Arc::new(Solo::default());
-        let term = leadership.campaign(&config.advertise_ip).await?;
+        // The same value several masters campaign with, so a standby moment (after a failed
+        // write) names this master's real ports.
+        let address = crate::leader::LeaderAddress::from_config(&config).to_value();
+        let term = leadership.campaign(&address).await?;
         let master = Self::with_leadership(
             config,
             store,

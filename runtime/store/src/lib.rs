@@ -55,11 +55,6 @@ impl Table {
             Table::Agents => "agents",
         }
     }
-
-    /// The table a name belongs to (backups name tables by [`Table::name`]).
-    pub fn from_name(name: &str) -> Option<Table> {
-        Table::ALL.into_iter().find(|t| t.name() == name)
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
