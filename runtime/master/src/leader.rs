@@ -80,10 +80,9 @@ impl Master {
     /// previous leader wrote is missed and nothing this master held in memory outlives the store.
     async fn take_over(&self, term: Term) -> Result<(), strato_store::StoreError> {
         self.reload().await?;
-        let generation = match &*self.role.borrow() {
-            Role::Leader { generation, .. } => *generation,
-            Role::Standby => 0,
-        } + 1;
+        // The role is Standby here (the last term stepped down), so the generation cannot be
+        // derived from it: a reused generation stays poisoned by the last term's failed write.
+        let generation = self.next_generation();
         let now = strato_runtime_types::time::now_millis();
         self.lock().started_at = now;
         self.role.send_replace(Role::Leader { term, generation });
@@ -150,5 +149,90 @@ pub(crate) async fn run(master: Arc<Master>, mut stop: tokio::sync::watch::Recei
         if stopping {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use strato_store::{Entries, MemoryStore, Op, Solo, Store, StoreError, Table, Term};
+
+    use crate::master::Master;
+
+    /// A memory store whose next commit fails as if quorum were lost.
+    #[derive(Default)]
+    struct FailsOnce {
+        inner: MemoryStore,
+        fail_next: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Store for FailsOnce {
+        async fn get(&self, table: Table, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+            self.inner.get(table, key).await
+        }
+        async fn list(&self, table: Table, prefix: &str) -> Result<Entries, StoreError> {
+            self.inner.list(table, prefix).await
+        }
+        async fn commit(&self, term: &Term, ops: Vec<Op>) -> Result<(), StoreError> {
+            if self.fail_next.swap(false, Ordering::SeqCst) {
+                return Err(StoreError::QuorumLost {
+                    message: "test".into(),
+                });
+            }
+            self.inner.commit(term, ops).await
+        }
+    }
+
+    #[tokio::test]
+    async fn a_master_whose_write_failed_leads_again_and_its_writes_are_stored() {
+        let store = Arc::new(FailsOnce::default());
+        let master = Master::with_leadership(
+            crate::MasterConfig::default(),
+            Arc::clone(&store) as Arc<dyn Store>,
+            Arc::new(crate::testing::NoAgents),
+            Arc::new(Solo::default()),
+            None,
+            strato_tls::client(),
+        )
+        .await
+        .expect("master");
+        let (_stop, stop) = tokio::sync::watch::channel(false);
+        tokio::spawn(super::run(Arc::clone(&master), stop));
+
+        let mut role = master.role.subscribe();
+        tokio::time::timeout(
+            Duration::from_secs(10),
+            role.wait_for(|_| master.is_leader()),
+        )
+        .await
+        .expect("the master leads")
+        .expect("role channel open");
+
+        store.fail_next.store(true, Ordering::SeqCst);
+        master.write(vec![Op::put(Table::Meta, "lost", b"1".to_vec())]);
+        assert!(
+            master.durable().await.is_err(),
+            "the failed write is reported"
+        );
+        // The master steps down and leads again (Solo: at once); its writes are stored again.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            master.write(vec![Op::put(Table::Meta, "kept", b"2".to_vec())]);
+            if master.durable().await.is_ok()
+                && store.get(Table::Meta, "kept").await.expect("read") == Some(b"2".to_vec())
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no write stored within 10 s of a failed one"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(store.get(Table::Meta, "lost").await.expect("read"), None);
     }
 }

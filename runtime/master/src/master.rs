@@ -18,8 +18,8 @@ use crate::writer::Writer;
 /// What this master is right now.
 #[derive(Debug, Clone)]
 pub(crate) enum Role {
-    /// It schedules and writes; `generation` counts its terms (the writer drops writes of an
-    /// earlier one).
+    /// It schedules and writes; `generation` numbers its terms, never reused (the writer drops
+    /// the writes of a term whose commit failed, and a later term must not look like it).
     Leader { term: Term, generation: u64 },
     /// It serves the replicated state and forwards to the leader.
     Standby,
@@ -51,6 +51,8 @@ pub struct Master {
     pub(crate) leadership: Arc<dyn Leadership>,
     pub(crate) members: Option<Arc<dyn Members>>,
     pub(crate) role: watch::Sender<Role>,
+    /// How many terms this master has led: the next term's generation is one more.
+    pub(crate) terms: std::sync::atomic::AtomicU64,
     /// The leader as last seen (this master's own address while it leads; a standby refreshes
     /// it every second): what DNS names as `leader.<domain>`, without a round trip to etcd.
     pub(crate) leader_seen: watch::Sender<Option<crate::leader::LeaderAddress>>,
@@ -94,10 +96,8 @@ impl Master {
             strato_tls::client(),
         )
         .await?;
-        master.role.send_replace(Role::Leader {
-            term,
-            generation: 1,
-        });
+        let generation = master.next_generation();
+        master.role.send_replace(Role::Leader { term, generation });
         master
             .leader_seen
             .send_replace(Some(crate::leader::LeaderAddress::of(&master)));
@@ -126,6 +126,7 @@ impl Master {
             leadership,
             members,
             role: watch::channel(Role::Standby).0,
+            terms: std::sync::atomic::AtomicU64::new(0),
             leader_seen: watch::channel(None).0,
             writer,
             write_failed,
@@ -168,6 +169,14 @@ impl Master {
 
     pub fn config(&self) -> &MasterConfig {
         &self.config
+    }
+
+    /// The generation of a new term: one more than any before, so a failed commit of an earlier
+    /// term (which poisons that generation in the writer) never refuses this term's writes.
+    pub(crate) fn next_generation(&self) -> u64 {
+        self.terms
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+            .saturating_add(1)
     }
 
     /// True while this master leads (always, for a single master).

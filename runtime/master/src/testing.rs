@@ -11,7 +11,7 @@ use crate::agent_client::{AgentCallError, AgentClient, AgentUrl};
 use crate::changes::Change;
 use crate::master::Master;
 
-struct NoAgents;
+pub(crate) struct NoAgents;
 
 impl AgentClient for NoAgents {
     fn launch(&self, _: AgentUrl, _: LaunchTask) -> BoxFuture<'static, Result<(), AgentCallError>> {
