@@ -23,6 +23,7 @@ Exit codes:
   2    usage error: bad flags, a missing file, no --yes where a confirmation is needed
   3    preflight failed on at least one host
   4    partial failure: some hosts done, re-run to resume
+  5    busy: another job runs on the bootstrap server; nothing was changed
   130  interrupted (Ctrl-C)";
 
 /// Install, run and upgrade a Strato cluster from one `cluster.yaml`.

@@ -32,6 +32,12 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// Another job runs on the bootstrap server (one job that changes nodes at a time).
+    #[error(
+        "the bootstrap server is running job {job} ({kind}); one job at a time changes a \
+         cluster's nodes. Run this again once it has ended (`strato status` shows its progress)"
+    )]
+    Busy { job: String, kind: String },
     /// Anything else, already worded for the user by the library that produced it.
     #[error(transparent)]
     Other(#[from] anyhow::Error),
@@ -42,6 +48,7 @@ impl CliError {
     pub fn exit_code(&self) -> Exit {
         match self {
             CliError::Usage(_) => Exit::Usage,
+            CliError::Busy { .. } => Exit::Busy,
             CliError::NotYet(_)
             | CliError::NoCloudProgram
             | CliError::Run { .. }

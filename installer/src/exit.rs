@@ -11,6 +11,7 @@ use std::process::ExitCode;
 /// | 2 | usage error (bad flags, a missing file, no `--yes` where a confirmation is needed; clap uses 2 too) |
 /// | 3 | preflight failed on at least one host |
 /// | 4 | partial failure: some hosts done, re-run to resume |
+/// | 5 | busy: another job runs on the bootstrap server; nothing was changed |
 /// | 130 | interrupted (Ctrl-C) |
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -19,6 +20,7 @@ pub enum Exit {
     Usage = 2,
     PreflightFailed = 3,
     Partial = 4,
+    Busy = 5,
     Interrupted = 130,
 }
 

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     };
     strato::ui::set_quiet(verbosity.quiet);
     let log_file = logging::init(verbosity, log_file.as_deref());
+    strato::ui::passphrase::install_prompt();
     let verdict = cli.command.exit_1_is_a_verdict();
     let (exit, failed) = match strato::run(cli) {
         Ok(exit) => (

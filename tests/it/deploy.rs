@@ -734,6 +734,9 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         .json(&serde_json::json!({
             "id": "/as-nobody", "cmd": "exec sleep 600", "user": "nobody",
             "instances": 1, "cpus": 0.1, "mem": 16,
+            // The check leaves where it ran: as whom, in which cgroup.
+            "healthChecks": [{"protocol": "COMMAND", "intervalSeconds": 1,
+                "command": {"value": "id -un > check-user; cat /proc/self/cgroup > check-cgroup"}}],
         }))
         .send()
         .expect("POST /v2/apps /as-nobody");
@@ -750,6 +753,30 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
             .any(|n| nodes.exec(n, "pgrep -u nobody -x sleep").status.success())
             .then_some(())
     });
+    // Its COMMAND health check ran as nobody inside the task's unit, so under the task's memory
+    // and CPU limits (review H-5).
+    let (user, cgroup) = poll(Duration::from_secs(60), "the health check's marks", || {
+        agent_nodes.iter().find_map(|n| {
+            let out = nodes.exec(
+                n,
+                "d=$(dirname \"$(find /var/lib/strato -name check-cgroup -path '*as-nobody*' | head -1)\") && \
+                 test -s \"$d/check-cgroup\" && cat \"$d/check-user\" && cat \"$d/check-cgroup\"",
+            );
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let (user, cgroup) = text.split_once('\n')?;
+            (out.status.success() && !cgroup.is_empty())
+                .then(|| (user.to_string(), cgroup.to_string()))
+        })
+    });
+    assert_eq!(user, "nobody", "the COMMAND check's user");
+    let memory = cgroup
+        .lines()
+        .find(|l| l.contains(":memory:") || l.starts_with("0::"))
+        .unwrap_or_default();
+    assert!(
+        memory.contains("/strato-task-as-nobody.") && memory.ends_with(".service"),
+        "the COMMAND check ran outside the task's unit: {cgroup}"
+    );
     for node in agent_nodes {
         let web = nodes.exec(node, "pgrep -u strato-task -f [h]ttp.server");
         assert!(

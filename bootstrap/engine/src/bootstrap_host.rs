@@ -21,6 +21,10 @@ pub struct BootstrapFile {
     pub mode: u32,
     /// A change to this file needs a server restart (the binary, the unit).
     pub restarts: bool,
+    /// An installed copy stays even when it differs: a command that only reads (`strato
+    /// status`) installs the server where there is none but never replaces, and so restarts, the
+    /// one a running deploy uses (review M-4).
+    pub keep_installed: bool,
 }
 
 impl std::fmt::Debug for BootstrapFile {
@@ -127,7 +131,8 @@ async fn upload_if_changed(host: &Host, file: &BootstrapFile) -> Result<bool, Ho
         )
         .await?
         .stdout_text();
-    if have.split_whitespace().next() == Some(want.as_str()) {
+    let installed = have.split_whitespace().next();
+    if installed == Some(want.as_str()) || (file.keep_installed && installed.is_some()) {
         return Ok(false);
     }
     if let Some(dir) = std::path::Path::new(&file.path).parent() {
@@ -193,12 +198,14 @@ mod tests {
                 data: b"binary".to_vec(),
                 mode: 0o755,
                 restarts: true,
+                keep_installed: false,
             },
             BootstrapFile {
                 path: format!("{BOOTSTRAP_DATA_DIR}/files/0-id_ed25519"),
                 data: b"PRIVATE KEY".to_vec(),
                 mode: 0o600,
                 restarts: false,
+                keep_installed: false,
             },
         ]
     }
@@ -268,5 +275,46 @@ mod tests {
             .commands()
             .iter()
             .any(|c| c.contains("systemctl start strato-bootstrap")));
+    }
+
+    #[tokio::test]
+    async fn a_read_only_setup_keeps_an_installed_server_and_installs_a_missing_one() {
+        let keep = |mut files: Vec<BootstrapFile>| {
+            for f in &mut files {
+                f.keep_installed = true;
+            }
+            files
+        };
+        // Installed, but other bytes (a deploy installed the bundle's binary): kept, no restart.
+        let fake = FakeTransport::new("10.0.0.5");
+        fake.default_reply(FakeReply::ok(""));
+        for f in files() {
+            fake.on_prefix(
+                &format!("sha256sum {}", f.path),
+                FakeReply::ok(format!("{}  {}\n", "0".repeat(64), f.path)),
+            );
+        }
+        fake.on_prefix(
+            &format!("cat {BOOTSTRAP_DATA_DIR}/token"),
+            FakeReply::ok("abc123\n"),
+        );
+        let host = Host::new("10.0.0.5", Arc::new(fake.clone()));
+        let setup = set_up_bootstrap_host(&host, &keep(files()), 8090)
+            .await
+            .expect("set up");
+        assert_eq!(setup.changed_files, 0);
+        assert!(!setup.restarted);
+        assert!(uploads(&fake).is_empty(), "{:?}", uploads(&fake));
+
+        // Nothing installed yet: everything is uploaded and the server started.
+        let fake = FakeTransport::new("10.0.0.5");
+        fake.default_reply(FakeReply::ok(""));
+        let host = Host::new("10.0.0.5", Arc::new(fake.clone()));
+        let setup = set_up_bootstrap_host(&host, &keep(files()), 8090)
+            .await
+            .expect("set up");
+        assert_eq!(setup.changed_files, 2);
+        assert_eq!(uploads(&fake).len(), 3, "two files and the token");
+        assert!(setup.restarted);
     }
 }

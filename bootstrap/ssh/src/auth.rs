@@ -44,10 +44,44 @@ impl fmt::Debug for Passphrase {
     }
 }
 
+/// The prompt [`Passphrase::FromEnv`] falls back to when the variable is unset, and what it
+/// answered per key: asked once per key and process, kept only in memory.
+static PROMPT: std::sync::OnceLock<PassphraseFn> = std::sync::OnceLock::new();
+static ANSWERS: std::sync::Mutex<Vec<(PathBuf, String)>> = std::sync::Mutex::new(Vec::new());
+
+/// Lets [`Passphrase::FromEnv`] ask `prompt` (the CLI's terminal prompt) when
+/// [`PASSPHRASE_ENV`] is unset. The first call wins.
+pub fn set_passphrase_prompt(prompt: PassphraseFn) {
+    let _ = PROMPT.set(prompt);
+}
+
+fn from_env_or_prompt(path: &Path) -> Option<String> {
+    if let Ok(pass) = std::env::var(PASSPHRASE_ENV) {
+        return Some(pass);
+    }
+    let prompt = PROMPT.get()?;
+    let mut answers = ANSWERS.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((_, pass)) = answers.iter().find(|(p, _)| p == path) {
+        return Some(pass.clone());
+    }
+    // Asked under the lock, so parallel connections ask once, not once each.
+    let pass = prompt(path)?;
+    answers.push((path.to_path_buf(), pass.clone()));
+    Some(pass)
+}
+
+/// Forgets a prompted passphrase that did not decrypt the key, so the next try asks again.
+fn forget_answer(path: &Path) {
+    ANSWERS
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .retain(|(p, _)| p != path);
+}
+
 impl Passphrase {
     fn get(&self, path: &Path) -> Option<String> {
         match self {
-            Passphrase::FromEnv => std::env::var(PASSPHRASE_ENV).ok(),
+            Passphrase::FromEnv => from_env_or_prompt(path),
             Passphrase::Callback(f) => f(path),
             Passphrase::Literal(s) => Some(s.clone()),
             Passphrase::None => None,
@@ -136,7 +170,15 @@ pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<LoadedKe
         path: path.to_path_buf(),
         source,
     })?;
-    let key = match russh::keys::decode_secret_key(&text, None) {
+    load_private_key_text(path, &text, passphrase)
+}
+
+fn load_private_key_text(
+    path: &Path,
+    text: &str,
+    passphrase: &Passphrase,
+) -> Result<LoadedKey, SshError> {
+    let key = match russh::keys::decode_secret_key(text, None) {
         Ok(key) => key,
         Err(russh::keys::Error::KeyIsEncrypted) => {
             let pass = passphrase
@@ -144,7 +186,8 @@ pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<LoadedKe
                 .ok_or_else(|| SshError::PassphraseRequired {
                     path: path.to_path_buf(),
                 })?;
-            russh::keys::decode_secret_key(&text, Some(&pass)).map_err(|_| {
+            russh::keys::decode_secret_key(text, Some(&pass)).map_err(|_| {
+                forget_answer(path);
                 SshError::WrongPassphrase {
                     path: path.to_path_buf(),
                 }
@@ -161,6 +204,28 @@ pub fn load_private_key(path: &Path, passphrase: &Passphrase) -> Result<LoadedKe
         path: path.to_path_buf(),
         key: Arc::new(key),
     })
+}
+
+/// `text` (read from `path`) as an unencrypted OpenSSH private key when it is an encrypted
+/// private key, decrypted with `passphrase`; `None` when it is not encrypted or not a private key
+/// at all (e.g. a script). For a host that must use the key without anyone to ask.
+pub fn decrypted_key(
+    path: &Path,
+    text: &str,
+    passphrase: &Passphrase,
+) -> Result<Option<zeroize::Zeroizing<String>>, SshError> {
+    match russh::keys::decode_secret_key(text, None) {
+        Err(russh::keys::Error::KeyIsEncrypted) => {}
+        _ => return Ok(None),
+    }
+    let key = load_private_key_text(path, text, passphrase)?;
+    key.key
+        .to_openssh(russh::keys::ssh_key::LineEnding::LF)
+        .map(Some)
+        .map_err(|e| SshError::ParseKey {
+            path: path.to_path_buf(),
+            source: russh::keys::Error::from(e),
+        })
 }
 
 /// Load every key in `methods` once (see [`AuthMethod::load`]); an empty list is an error.

@@ -42,8 +42,8 @@ pub mod timeouts;
 mod upload;
 
 pub use auth::{
-    load_private_key, AuthMethod, LoadedKey, Passphrase, PassphraseFn, AGENT_UNSUPPORTED,
-    PASSPHRASE_ENV,
+    decrypted_key, load_private_key, set_passphrase_prompt, AuthMethod, LoadedKey, Passphrase,
+    PassphraseFn, AGENT_UNSUPPORTED, PASSPHRASE_ENV,
 };
 pub use error::SshError;
 pub use exec::{ExecOptions, ExecOutput, OutputFn, OutputStream};

@@ -324,6 +324,79 @@ async fn encrypted_key_passphrase_from_the_environment() {
 }
 
 #[tokio::test]
+async fn encrypted_key_passphrase_from_the_terminal_prompt_once_per_run() {
+    // What the CLI plugs in on a terminal (installer/src/ui/passphrase.rs): asked only when the
+    // variable is unset, once per key however many hosts connect; a wrong answer is asked again.
+    let sshd = Sshd::start();
+    std::env::remove_var(strato_ssh::PASSPHRASE_ENV);
+    let answers = std::sync::Arc::new(std::sync::Mutex::new(vec![
+        PASSPHRASE.to_string(),
+        "wrong".to_string(),
+    ]));
+    let asked = std::sync::Arc::clone(&answers);
+    strato_ssh::set_passphrase_prompt(std::sync::Arc::new(move |path: &std::path::Path| {
+        assert!(path.ends_with("id_encrypted"), "{}", path.display());
+        asked.lock().expect("answers").pop()
+    }));
+    let mut opts = sshd.options(&sshd.keys.encrypted);
+    opts.auth = vec![AuthMethod::key(&sshd.keys.encrypted)];
+    let wrong = Session::connect(&sshd.target(), &opts, None)
+        .await
+        .expect_err("the first answer is wrong");
+    assert!(
+        matches!(wrong, SshError::WrongPassphrase { .. }),
+        "{wrong:?}"
+    );
+    for _ in 0..3 {
+        Session::connect(&sshd.target(), &opts, None)
+            .await
+            .expect("the second answer decrypts the key");
+    }
+    assert!(
+        answers.lock().expect("answers").is_empty(),
+        "asked exactly twice"
+    );
+}
+
+#[test]
+fn an_encrypted_key_is_decrypted_for_a_host_that_has_nobody_to_ask() {
+    let sshd = Sshd::start();
+    let path = &sshd.keys.encrypted;
+    let text = std::fs::read_to_string(path).expect("key");
+    let plain = strato_ssh::decrypted_key(path, &text, &Passphrase::Literal(PASSPHRASE.into()))
+        .expect("decrypts")
+        .expect("it was encrypted");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("plain");
+    std::fs::write(&copy, plain.as_bytes()).expect("write");
+    let loaded = strato_ssh::load_private_key(&copy, &Passphrase::None)
+        .expect("the copy needs no passphrase");
+    assert_eq!(
+        loaded.fingerprint().to_string(),
+        common::keygen_fingerprint(path),
+        "the same key"
+    );
+    let wrong = strato_ssh::decrypted_key(path, &text, &Passphrase::Literal("nope".into()))
+        .expect_err("wrong passphrase");
+    assert!(
+        matches!(wrong, SshError::WrongPassphrase { .. }),
+        "{wrong:?}"
+    );
+    // An unencrypted key and a script are left as they are.
+    let unencrypted = std::fs::read_to_string(&sshd.keys.ed25519).expect("key");
+    assert!(
+        strato_ssh::decrypted_key(&sshd.keys.ed25519, &unencrypted, &Passphrase::None)
+            .expect("not encrypted")
+            .is_none()
+    );
+    assert!(
+        strato_ssh::decrypted_key(path, "#!/bin/sh\necho 10.0.0.1\n", &Passphrase::None)
+            .expect("a script")
+            .is_none()
+    );
+}
+
+#[tokio::test]
 async fn connect_to_a_closed_port_is_refused_after_retries() {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = common::free_port();

@@ -437,7 +437,9 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
         Output::Json => Mode::Json,
     };
     let mut progress = Progress::new(mode);
-    // A job the server resumed after a restart runs first; a new one would race it.
+    // A remote server refused this command already while a job runs there (remote.rs). The
+    // in-process server of `bootstrap: local` resumes the job a crashed CLI left: follow it to its
+    // end first, as nobody else can.
     let running = boot
         .client
         .jobs()

@@ -98,18 +98,23 @@ fn bootstrap_files(
             .unwrap_or_else(|| format!("https://{}", listen_address(addr))),
     })
     .map_err(|e| CliError::Other(e.into()))?;
+    // A read-only command installs the server where there is none, but never replaces (and so
+    // restarts) the one a running deploy uses, whose binary may be the bundle's (review M-4).
+    let keep_installed = serve == Serve::Unchanged;
     let mut files = vec![
         BootstrapFile {
             path: BOOTSTRAP_BIN.into(),
             data: bootstrap_bin(loaded, args)?,
             mode: 0o755,
             restarts: true,
+            keep_installed,
         },
         BootstrapFile {
             path: BOOTSTRAP_UNIT.into(),
             data: unit.into_bytes(),
             mode: 0o644,
             restarts: true,
+            keep_installed,
         },
     ];
     if serve != Serve::Unchanged {
@@ -121,6 +126,7 @@ fn bootstrap_files(
                 data: file.bytes.clone(),
                 mode: file.mode,
                 restarts: false,
+                keep_installed: false,
             });
         }
         if let Some(bundle) = &tree.options.bundle {
@@ -130,6 +136,7 @@ fn bootstrap_files(
                     data: read(src)?,
                     mode: 0o644,
                     restarts: false,
+                    keep_installed: false,
                 });
             }
         }
@@ -149,6 +156,7 @@ fn bootstrap_files(
             data: read(&ca.dir().join(name))?,
             mode,
             restarts,
+            keep_installed: keep_installed && restarts,
         });
     }
     // The etcd CA: the server issues masters' etcd certificates from it.
@@ -162,6 +170,7 @@ fn bootstrap_files(
             data: read(&etcd_dir.join(name))?,
             mode,
             restarts: false,
+            keep_installed: false,
         });
     }
     // Keys and scripts cluster.yaml names go beside the server, readable by root only, for as
@@ -176,15 +185,35 @@ fn bootstrap_files(
         uploads.push((p.to_path_buf(), remote.clone()));
         Ok(PathBuf::from(remote))
     })?;
-    for (local, remote) in uploads {
+    // A command that only reads submits no job, so it needs none of them.
+    for (local, remote) in uploads.into_iter().filter(|_| serve != Serve::Unchanged) {
         files.push(BootstrapFile {
             path: remote,
-            data: read(&local)?,
+            data: plain_key_or_file(&local)?,
             mode: 0o600,
             restarts: false,
+            keep_installed: false,
         });
     }
     Ok((files, text))
+}
+
+/// A file cluster.yaml names, as the bootstrap host gets it: an encrypted SSH key decrypted here
+/// (its passphrase from `STRATO_SSH_PASSPHRASE` or the terminal), since the server there has
+/// nobody to ask; it stays root-only (0600) and is removed when the job ends. Anything else as is.
+fn plain_key_or_file(path: &std::path::Path) -> Result<Vec<u8>, CliError> {
+    let bytes = std::fs::read(path).map_err(|source| CliError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        return Ok(bytes);
+    };
+    match strato_ssh::decrypted_key(path, text, &strato_ssh::Passphrase::FromEnv) {
+        Ok(Some(plain)) => Ok(plain.as_bytes().to_vec()),
+        Ok(None) => Ok(bytes),
+        Err(error) => Err(CliError::Other(error.into())),
+    }
 }
 
 /// Set up and reach the server on `addr`. `None` in a dry run on a host whose server is not
@@ -222,6 +251,26 @@ pub async fn prepare(
         .map_err(|e| CliError::Other(anyhow!(strato_engine::chain(&e))))?;
     let host =
         Host::new(addr, Arc::new(SshTransport::new(session.clone()))).with_dry_run(args.dry_run);
+    let mut link = None;
+    // A command that submits a job first reaches the server as it is (installing it only where
+    // there is none) and stops while another job runs: that job's nodes fetch from the serve
+    // tree this command would rewrite, from the server this command might restart (review M-4).
+    if serve != Serve::Unchanged && !args.dry_run {
+        let server_only: Vec<BootstrapFile> =
+            bootstrap_files(loaded, args, addr, Serve::Unchanged)?
+                .0
+                .into_iter()
+                .filter(|f| f.keep_installed)
+                .collect();
+        let setup = set_up_bootstrap_host(&host, &server_only, PORT)
+            .await
+            .map_err(other)?;
+        if let Some(token) = setup.token {
+            let (client, forward) = reach(loaded, &session, addr, token).await?;
+            refuse_while_a_job_runs(&client).await?;
+            link = Some((client, forward));
+        }
+    }
     let setup = set_up_bootstrap_host(&host, &files, PORT)
         .await
         .map_err(other)?;
@@ -241,7 +290,27 @@ pub async fn prepare(
         );
         return Ok(None);
     };
+    let (client, forward) = match link {
+        // The same server and token (the token is made once); it may have restarted meanwhile.
+        Some((client, forward)) => {
+            wait_healthy(&client, addr).await?;
+            (client, forward)
+        }
+        None => reach(loaded, &session, addr, token).await?,
+    };
+    Ok(Some(
+        Bootstrapped::new(client, text, Box::new((session, forward)))
+            .with_secrets(host, format!("{BOOTSTRAP_DATA_DIR}/files")),
+    ))
+}
 
+/// The server's API through an SSH port forward, once it answers.
+async fn reach(
+    loaded: &Loaded,
+    session: &strato_ssh::Session,
+    addr: &str,
+    token: String,
+) -> Result<(Client, strato_ssh::LocalForward), CliError> {
     let forward = session
         .forward_local(&tunnel_target(addr), PORT)
         .await
@@ -253,6 +322,11 @@ pub async fn prepare(
         &operator,
     )
     .map_err(|e| CliError::Other(e.into()))?;
+    wait_healthy(&client, addr).await?;
+    Ok((client, forward))
+}
+
+async fn wait_healthy(client: &Client, addr: &str) -> Result<(), CliError> {
     let until = Instant::now() + Duration::from_secs(30);
     while !client.health().await.unwrap_or(false) {
         if Instant::now() >= until {
@@ -260,8 +334,18 @@ pub async fn prepare(
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    Ok(Some(
-        Bootstrapped::new(client, text, Box::new((session, forward)))
-            .with_secrets(host, format!("{BOOTSTRAP_DATA_DIR}/files")),
-    ))
+    Ok(())
+}
+
+/// One job that changes nodes at a time: a job still running (submitted by another CLI, or by
+/// one that crashed and left it to the server) refuses this command, naming it.
+async fn refuse_while_a_job_runs(client: &Client) -> Result<(), CliError> {
+    let jobs = client.jobs().await.map_err(|e| CliError::Other(e.into()))?;
+    match jobs.into_iter().find(|j| !j.state.is_finished()) {
+        Some(job) => Err(CliError::Busy {
+            job: job.id.to_string(),
+            kind: job.kind.to_string(),
+        }),
+        None => Ok(()),
+    }
 }

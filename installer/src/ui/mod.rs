@@ -3,6 +3,7 @@
 //! snapshot-tested), and the confirmation destructive commands ask for (`confirm`).
 
 pub mod confirm;
+pub mod passphrase;
 pub mod progress;
 pub mod summary;
 

@@ -1,5 +1,7 @@
 //! The memory limit of the agent's own cgroup (v2 `memory.max` or v1 `memory.limit_in_bytes`),
-//! read from files under a root so tests can use fixture trees.
+//! read from files under a root so tests can use fixture trees; and where a process's cgroups
+//! are in the mounted trees, so another process can join them (COMMAND health checks join their
+//! task's).
 
 use std::path::{Path, PathBuf};
 
@@ -87,6 +89,79 @@ pub fn own_memory_limit_bytes() -> Option<u64> {
     memory_limit_bytes(Path::new("/sys/fs/cgroup"), &parse_self_cgroup(&text))
 }
 
+/// One mounted cgroup hierarchy, from a `/proc/self/mountinfo` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mount {
+    point: PathBuf,
+    /// The cgroup the mount shows as its root (`/` unless a container mounted a subtree).
+    root: String,
+    /// `None` for the unified (v2) tree; else the v1 super options (controllers, `name=`).
+    v1: Option<Vec<String>>,
+}
+
+fn parse_mounts(mountinfo: &str) -> Vec<Mount> {
+    mountinfo
+        .lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let fields: Vec<&str> = before.split(' ').collect();
+            let (root, point) = (fields.get(3)?, fields.get(4)?);
+            let mut after = after.split(' ');
+            let fstype = after.next()?;
+            let options = after.nth(1).unwrap_or("");
+            let v1 = match fstype {
+                "cgroup2" => None,
+                "cgroup" => Some(options.split(',').map(str::to_string).collect()),
+                _ => return None,
+            };
+            Some(Mount {
+                point: PathBuf::from(point),
+                root: root.to_string(),
+                v1,
+            })
+        })
+        .collect()
+}
+
+/// The `cgroup.procs` file of each cgroup that `proc_cgroup` (a `/proc/<pid>/cgroup`) names, in
+/// the hierarchies `mountinfo` shows mounted: writing a pid to each moves that process into the
+/// same cgroups, and so under the same limits.
+pub fn procs_files(proc_cgroup: &str, mountinfo: &str) -> Vec<PathBuf> {
+    let mounts = parse_mounts(mountinfo);
+    let mut files = Vec::new();
+    for line in proc_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let mount = mounts.iter().find(|m| match &m.v1 {
+            None => id == "0" && controllers.is_empty(),
+            Some(options) => {
+                !controllers.is_empty()
+                    && controllers
+                        .split(',')
+                        .all(|c| options.iter().any(|o| o == c))
+            }
+        });
+        let Some(mount) = mount else { continue };
+        let relative = if mount.root == "/" {
+            Some(path)
+        } else {
+            path.strip_prefix(mount.root.as_str())
+        };
+        let Some(relative) = relative else { continue };
+        let file = mount
+            .point
+            .join(relative.trim_start_matches('/'))
+            .join("cgroup.procs");
+        if !files.contains(&file) {
+            files.push(file);
+        }
+    }
+    files
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -163,5 +238,44 @@ mod tests {
         write(root.path(), "memory.max", "2147483648\n");
         let c = parse_self_cgroup("0::/not/in/this/namespace\n");
         assert_eq!(memory_limit_bytes(root.path(), &c), Some(2_147_483_648));
+    }
+
+    #[test]
+    fn a_process_joins_the_task_cgroups_in_every_mounted_hierarchy() {
+        // A hybrid host as the test nodes see it: v1 controllers and a unified tree beside them.
+        let mountinfo = "\
+30 25 0:26 / /sys/fs/cgroup ro,nosuid - tmpfs tmpfs ro,mode=755
+31 30 0:27 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+32 30 0:28 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+35 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+36 30 0:32 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
+40 25 0:40 / /proc rw - proc proc rw
+";
+        let task = "\
+9:name=systemd:/system.slice/strato-task-a.service
+4:memory:/system.slice/strato-task-a.service
+2:cpu,cpuacct:/system.slice/strato-task-a.service
+1:blkio:/
+0::/system.slice/strato-task-a.service
+";
+        let unit = "system.slice/strato-task-a.service/cgroup.procs";
+        assert_eq!(
+            procs_files(task, mountinfo),
+            vec![
+                PathBuf::from("/sys/fs/cgroup/systemd").join(unit),
+                PathBuf::from("/sys/fs/cgroup/memory").join(unit),
+                PathBuf::from("/sys/fs/cgroup/cpu,cpuacct").join(unit),
+                PathBuf::from("/sys/fs/cgroup/unified").join(unit),
+            ],
+            "blkio is not mounted, so it is left alone"
+        );
+        // Pure v2, the tree mounted at a container's own root.
+        let mountinfo = "50 40 0:30 /docker/abc /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n";
+        assert_eq!(
+            procs_files("0::/docker/abc/system.slice/t.service\n", mountinfo),
+            vec![PathBuf::from(
+                "/sys/fs/cgroup/system.slice/t.service/cgroup.procs"
+            )]
+        );
     }
 }

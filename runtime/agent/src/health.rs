@@ -25,6 +25,9 @@ pub struct Target {
     pub started_at: UnixMillis,
     /// The task's user: COMMAND checks run as it (`None`: as the agent).
     pub user: Option<crate::executor::run_as::RunAs>,
+    /// The task's systemd unit: COMMAND checks join its cgroup, so the task's memory and CPU
+    /// limits bound them too (`None`: plain processes, no limits to share).
+    pub unit: Option<String>,
 }
 
 /// What one probe found.
@@ -193,23 +196,77 @@ async fn probe_command(check: &HealthCheck, target: &Target) -> Probe {
         // std drops root's supplementary groups when it switches uid.
         cmd.uid(user.uid).gid(user.gid);
     }
-    let status = cmd
-        .arg("-c")
-        .arg(command)
+    match &target.unit {
+        // The shell waits for a line on stdin, sent once it has been moved into the unit's
+        // cgroup, so nothing of the check runs outside the task's limits.
+        Some(_) => cmd
+            .arg("-c")
+            .arg("read -r _ || exit 125; exec /bin/sh -c \"$0\"")
+            .arg(command)
+            .stdin(Stdio::piped()),
+        None => cmd.arg("-c").arg(command).stdin(Stdio::null()),
+    };
+    let child = cmd
         .envs(&target.env)
         .current_dir(&target.sandbox)
-        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         // A timed-out check is dropped; its process must not outlive it.
         .kill_on_drop(true)
-        .status()
-        .await;
-    match status {
+        .spawn();
+    let mut child = match child {
+        Ok(child) => child,
+        Err(e) => return Probe::Unhealthy(format!("cannot run command `{command}`: {e}")),
+    };
+    if let Some(unit) = &target.unit {
+        if let Err(why) = join_unit(unit, &mut child).await {
+            let _ = child.kill().await;
+            return Probe::Unhealthy(format!(
+                "cannot run command `{command}` inside the task's unit {unit}: {why}"
+            ));
+        }
+    }
+    match child.wait().await {
         Ok(s) if s.success() => Probe::Healthy,
         Ok(s) => Probe::Unhealthy(format!("command `{command}` exited with {s}")),
         Err(e) => Probe::Unhealthy(format!("cannot run command `{command}`: {e}")),
     }
+}
+
+/// Moves the waiting check process into the cgroups of `unit`'s main process, then lets it run.
+/// systemd moves processes only into units that delegate their cgroup (a task unit does not,
+/// so a task cannot manage its own), hence the cgroup files are written directly, as root.
+async fn join_unit(unit: &str, child: &mut tokio::process::Child) -> Result<(), String> {
+    use tokio::io::AsyncWriteExt;
+    let pid = child.id().ok_or("the check ended at once")?;
+    let out = tokio::process::Command::new("systemctl")
+        .args(["show", "--property=MainPID", "--value", unit])
+        .stdin(Stdio::null())
+        .output()
+        .await
+        .map_err(|e| format!("cannot run systemctl: {e}"))?;
+    let main_pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() || main_pid.is_empty() || main_pid == "0" {
+        return Err("the task's process is not running".into());
+    }
+    let read = |path: String| {
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))
+    };
+    let task_cgroup = read(format!("/proc/{main_pid}/cgroup"))?;
+    let files = crate::cgroup::procs_files(&task_cgroup, &read("/proc/self/mountinfo".into())?);
+    if files.is_empty() {
+        return Err("no mounted cgroup hierarchy holds the task".into());
+    }
+    for file in files {
+        std::fs::write(&file, pid.to_string())
+            .map_err(|e| format!("cannot join {}: {e}", file.display()))?;
+    }
+    let mut stdin = child.stdin.take().ok_or("no stdin to the check")?;
+    stdin
+        .write_all(b"go\n")
+        .await
+        .map_err(|e| format!("cannot start the check: {e}"))?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -237,6 +237,82 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
         "strato status does not show {leader_ip} leading:\n{text}"
     );
 
+    // One job at a time, and `strato status` during a deploy leaves the bootstrap server alone
+    // (review M-4): with agent-2 frozen the deploy waits on it; status and a second deploy
+    // meanwhile change no byte of the serve tree, do not replace the server's binary (the deploy
+    // installed the bundle's) and do not restart it; the second deploy is refused naming the
+    // running job; the first deploy's CLI follows its job to the end.
+    let paused = nodes.node("agent-2");
+    let boot = nodes.node("bootstrap");
+    docker(&["pause", &paused.container]);
+    let log_path = dir.path().join("deploy-during-status.log");
+    let log = std::fs::File::create(&log_path).expect("log");
+    let mut first = std::process::Command::new(crate::common::bin_path("strato"))
+        .env("STRATO_LOG_FILE", config.with_file_name("strato-first.log"))
+        .args(["deploy", "-c"])
+        .arg(&config)
+        .arg("--bundle")
+        .arg(crate::bundle::dev_bundle())
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("start a deploy");
+    let running = "grep -lE '\"state\": ?\"running\"' /var/lib/strato-bootstrap/jobs/*/job.json";
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !nodes.exec(boot, running).status.success() {
+        let ended = first.try_wait().ok().flatten();
+        if ended.is_some() || Instant::now() >= deadline {
+            let _ = first.kill();
+            docker(&["unpause", &paused.container]);
+            let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("the deploy's job was not seen running (deploy ended: {ended:?}):\n{said}");
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let server = "cd /var/lib/strato-bootstrap/serve && find . -type f | sort | xargs sha256sum; \
+                  sha256sum /opt/strato-bootstrap/bin/strato-bootstrap; \
+                  systemctl show -p MainPID -p ExecMainStartTimestamp strato-bootstrap";
+    let job_id = String::from_utf8_lossy(&nodes.exec(boot, running).stdout)
+        .lines()
+        .next()
+        .and_then(|path| path.rsplit('/').nth(1))
+        .expect("the running job's directory")
+        .to_string();
+    let before = String::from_utf8_lossy(&nodes.exec(boot, server).stdout).into_owned();
+    let out = strato(&["status"], &config);
+    assert!(out.status.code().is_some(), "strato status did not run");
+    // A second deploy meanwhile is refused, naming the running job (exit 5, busy).
+    let second = strato_job("deploy", &config);
+    let second_said = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(5), "{second_said}");
+    assert!(
+        second_said.contains(&format!("running job {job_id} (deploy)")),
+        "{second_said}"
+    );
+    let after = String::from_utf8_lossy(&nodes.exec(boot, server).stdout).into_owned();
+    assert!(before.contains("strato-bootstrap") && before.contains("MainPID="));
+    assert_eq!(
+        before, after,
+        "strato status or a second deploy changed the bootstrap server under a running deploy"
+    );
+    docker(&["unpause", &paused.container]);
+    // The deploy ends as a deploy does: every node done (0), or agent-2 failed alone after its
+    // connect timed out (4); either way its CLI waited for the job's end.
+    let finished = first.wait().expect("the deploy");
+    let said = std::fs::read_to_string(&log_path).unwrap_or_default();
+    match finished.code() {
+        Some(0) => {}
+        Some(4) => assert!(
+            said.contains(&format!("cannot connect: root@{}:22", paused.ip)),
+            "{said}"
+        ),
+        other => panic!("deploy during status ended {other:?}:\n{said}"),
+    }
+    assert!(
+        !nodes.exec(boot, running).status.success(),
+        "the deploying CLI exited while its job still ran:\n{said}"
+    );
+
     // An app posted through a standby runs on both agents.
     let app = json!({"cmd": "exec python3 -m http.server $PORT0", "instances": 2,
                      "cpus": 0.1, "mem": 32, "portDefinitions": [{"port": 0}],

@@ -102,6 +102,12 @@ pub trait Launcher: Send + Sync + 'static {
     /// nothing can be learnt about how it ended.
     fn attach<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Option<ExitFuture>>;
 
+    /// The systemd unit the task runs in, whose cgroup (and so limits) its COMMAND health checks
+    /// join; `None` where tasks run as plain child processes (no limits to share).
+    fn unit(&self, _task_id: &str) -> Option<String> {
+        None
+    }
+
     /// Sends `signal` to every process of the task; a task already gone is not an error.
     fn signal<'a>(
         &'a self,

@@ -184,7 +184,9 @@ impl Executor {
                 sandbox: sandbox.dir.clone(),
                 env,
                 started_at,
-                // COMMAND checks run as the task's user, as the task itself does.
+                // COMMAND checks run inside the task's unit (its cgroup, so its limits) and as
+                // its user, as the task itself does.
+                unit: self.inner.launcher.unit(task_id),
                 user: run_as::resolve(
                     launch.user.as_deref(),
                     self.inner.task_user.as_deref(),

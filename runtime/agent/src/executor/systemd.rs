@@ -197,6 +197,10 @@ impl Launcher for SystemdLauncher {
         "systemd"
     }
 
+    fn unit(&self, task_id: &str) -> Option<String> {
+        Some(unit_name(task_id))
+    }
+
     fn launch<'a>(&'a self, spec: &'a LaunchSpec) -> BoxFuture<'a, Result<Started, LaunchError>> {
         Box::pin(async move {
             let unit = unit_name(&spec.task_id);
