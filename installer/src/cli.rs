@@ -79,6 +79,8 @@ pub enum Command {
     Postflight(cmd::postflight::PostflightArgs),
     /// Remove Strato from every node (data kept unless --purge).
     Uninstall(cmd::uninstall::UninstallArgs),
+    /// A new runtime bundle or cluster.yaml on a live cluster: node by node, each gated and rolled back if it fails.
+    Upgrade(cmd::upgrade::UpgradeArgs),
     /// Show the bootstrap server's latest job, host by host.
     Status(cmd::status::StatusArgs),
     /// Save the cluster's state (apps, versions, deployments, tasks) to a checksummed file.

@@ -104,10 +104,10 @@ fn dash_o_is_the_output_format_on_every_command_that_has_it() {
             }
         }
     }
-    // preflight, deploy, postflight, uninstall, status, validate, ca rotate, backup, restore.
-    // `cloud status|create|destroy` belong to the separate strato-cloud program;
+    // preflight, deploy, postflight, uninstall, upgrade, status, validate, ca rotate, backup,
+    // restore. `cloud status|create|destroy` belong to the separate strato-cloud program;
     // tests/it/cloud.rs runs them with `-o json`.
-    assert_eq!(checked, 9);
+    assert_eq!(checked, 10);
 }
 
 #[test]
@@ -145,6 +145,70 @@ fn version_names_the_commit_and_date() {
         parts.len() == 3 && parts[0].len() == 4 && parts.iter().all(|p| p.parse::<u32>().is_ok()),
         "{text:?}"
     );
+}
+
+/// `strato bundle --version VERSION` stamps the bundle (its manifest and file name) rather than
+/// print strato's version, which `strato --version` and `-V` still do; a malformed version is a
+/// usage error naming the flag, before anything is built or written.
+#[test]
+fn bundle_version_stamps_the_bundle_and_top_level_version_still_works() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bins = tmp.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    for name in strato_bundle::NODE_BINARIES {
+        std::fs::write(bins.join(name), format!("#!/bin/sh\necho {name}\n")).expect("write");
+    }
+    let out = tmp.path().join("out");
+    let expected = out.join(strato_bundle::file_name(
+        "0.2.0-rc.1",
+        &strato_bundle::default_target(),
+    ));
+    strato()
+        .args(["bundle", "--version", "0.2.0-rc.1", "--bin-dir"])
+        .arg(&bins)
+        .arg("--out-dir")
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "wrote {}",
+            expected.display()
+        )))
+        .stdout(predicate::str::contains("version 0.2.0-rc.1,"));
+    let manifest = strato_bundle::verify(&expected).expect("the stamped bundle verifies");
+    assert_eq!(manifest.version, "0.2.0-rc.1");
+    assert_eq!(
+        manifest.file("bin/strato-agent").map(|f| f.size),
+        Some(
+            std::fs::metadata(bins.join("strato-agent"))
+                .expect("stat")
+                .len()
+        )
+    );
+
+    for bad in ["1.2", "v1.2.3", "1.2.3/x"] {
+        strato()
+            .args(["bundle", "--version", bad, "--bin-dir"])
+            .arg(&bins)
+            .arg("--out-dir")
+            .arg(tmp.path().join("refused"))
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(format!(
+                "--version: invalid version {bad:?}: expected MAJOR.MINOR.PATCH"
+            )));
+    }
+    assert!(!tmp.path().join("refused").exists(), "nothing written");
+
+    let top = format!("strato {} (", env!("CARGO_PKG_VERSION"));
+    for flag in ["--version", "-V"] {
+        strato()
+            .arg(flag)
+            .assert()
+            .success()
+            .stdout(predicate::str::starts_with(top.clone()));
+    }
+    strato().args(["bundle", "-V"]).assert().code(2);
 }
 
 #[test]

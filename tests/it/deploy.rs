@@ -22,6 +22,7 @@ use crate::common::nodes::{Node, NodeSpec, Nodes};
 mod ha;
 mod recovery;
 mod rotation;
+mod upgrade;
 
 /// Every SSH step of a test must finish within this.
 const JOB: Duration = Duration::from_secs(120);

@@ -17,14 +17,18 @@ pub enum JobKind {
     Deploy,
     Postflight,
     Uninstall,
+    /// A new runtime bundle or configuration on a live cluster, node by node, each gated and
+    /// rolled back when its gate fails.
+    Upgrade,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [
+    pub const ALL: [JobKind; 5] = [
         JobKind::Preflight,
         JobKind::Deploy,
         JobKind::Postflight,
         JobKind::Uninstall,
+        JobKind::Upgrade,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +37,7 @@ impl JobKind {
             JobKind::Deploy => "deploy",
             JobKind::Postflight => "postflight",
             JobKind::Uninstall => "uninstall",
+            JobKind::Upgrade => "upgrade",
         }
     }
 }
@@ -56,6 +61,34 @@ pub struct JobOptions {
     /// The URL nodes download the serve tree from; default: derived from `bootstrap:`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bootstrap_url: Option<String>,
+    /// Upgrade: accept a target version older than the nodes'.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_downgrade: bool,
+    /// Upgrade: accept a target that skips a minor version.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_skip: bool,
+    /// Upgrade: agents upgraded at once; 0 means a tenth of them, at least one.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub batch: usize,
+    /// Upgrade: return every node to the version it ran before (its `previous`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub rollback: bool,
+    /// Upgrade: how long a node on its new version may take to pass its gate before it is
+    /// rolled back; 0 means the default (45 s).
+    #[serde(skip_serializing_if = "is_zero_u64")]
+    pub gate_timeout_seconds: u64,
+    /// Upgrade: the version a dry run plans for. A dry run leaves the bootstrap host's serve
+    /// tree as it is, so the new bundle is not there to read the version from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_version: Option<String>,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// `POST /v1/jobs`.
@@ -118,6 +151,10 @@ pub struct HostStatus {
     /// Whether this job changed the host (false for a no-op re-deploy).
     #[serde(default)]
     pub changed: bool,
+    /// The Strato version the node runs, as the job last read it from the node
+    /// (`/opt/strato/current/VERSION`); upgrades read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 /// A job as the server reports it.

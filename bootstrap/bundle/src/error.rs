@@ -109,6 +109,13 @@ pub enum BundleError {
     #[error("etcd {path}: {reason}")]
     Etcd { path: PathBuf, reason: String },
 
+    /// A bundle version that is not `MAJOR.MINOR.PATCH[-PRERELEASE]` ([`crate::check_version`]).
+    #[error(
+        "invalid version {0:?}: expected MAJOR.MINOR.PATCH with an optional -PRERELEASE of \
+         letters, digits, dots and hyphens, at most 64 characters, e.g. 0.2.0 or 0.2.0-rc.1"
+    )]
+    BadVersion(String),
+
     /// A glibc version that is not `MAJOR.MINOR`.
     #[error("invalid glibc version {0:?}: expected MAJOR.MINOR, e.g. 2.28")]
     BadGlibcVersion(String),

@@ -9,6 +9,9 @@
 //! ([`build_node_binaries`], cargo-zigbuild against glibc [`DEFAULT_GLIBC`] by default) and
 //! measuring a binary's minimum glibc ([`min_glibc_of`], from its ELF version needs), and
 //! carrying etcd for clusters of 3 or more masters ([`EtcdSource`], [`PackInputs::with_etcd`]).
+//! A bundle's version is the workspace's ([`VERSION`]) unless stamped with another
+//! ([`PackInputs::with_version`], checked by [`check_version`]): nodes keep each version in its
+//! own directory, so it must be a plain `MAJOR.MINOR.PATCH[-PRERELEASE]`.
 //!
 //! It does not upload or install anything: deploy serves the tarball and nodes unpack it.
 //!
@@ -43,7 +46,8 @@ pub use location::{
     BUNDLE_DIR_ENV,
 };
 pub use manifest::{
-    file_name, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME,
+    check_version, file_name, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION,
+    MANIFEST_NAME, MAX_VERSION_LEN,
 };
 pub use pack::{checksum_path, pack, BundleInfo, PackFile, PackInputs, BINARY_MODE, ENTRY_MTIME};
 pub use read::{read_entry, read_manifest, unpack, verify};

@@ -16,6 +16,9 @@ pub const FORMAT_VERSION: u32 = 1;
 /// The product name recorded in every manifest and in the file name.
 pub const BUNDLE_NAME: &str = "strato";
 
+/// The longest bundle version [`check_version`] accepts.
+pub const MAX_VERSION_LEN: usize = 64;
+
 /// The bundle's description.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
@@ -23,7 +26,9 @@ pub struct Manifest {
     pub format: u32,
     /// Always [`BUNDLE_NAME`].
     pub name: String,
-    /// Strato's version (the workspace version that built the binaries).
+    /// Strato's version: the workspace version that built the binaries, or the one
+    /// `strato bundle --version` stamped ([`check_version`]). Nodes install the bundle under
+    /// `/opt/strato/versions/<version>`.
     pub version: String,
     /// Rust target triple the binaries run on, e.g. `x86_64-unknown-linux-gnu`.
     pub target: String,
@@ -112,6 +117,37 @@ impl Manifest {
     }
 }
 
+/// Checks a bundle version: `MAJOR.MINOR.PATCH` (digits each), optionally followed by
+/// `-PRERELEASE` of dot-separated, non-empty identifiers of ASCII letters, digits and hyphens
+/// (`0.2.0`, `0.2.0-rc.1`); numbers without leading zeros, so every accepted version is also a
+/// semantic version (upgrades compare them); at most [`MAX_VERSION_LEN`] characters, which the
+/// runtime reads back from `VERSION` (`runtime/types/src/version.rs`). It names the bundle file
+/// and, on nodes, a directory, so nothing else (no `/`, no spaces, no `+build`) is accepted.
+pub fn check_version(version: &str) -> Result<(), BundleError> {
+    let number = |n: &str| {
+        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
+    };
+    let identifier = |id: &str| {
+        !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            && (number(id) || !id.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let (core, pre) = match version.split_once('-') {
+        Some((core, pre)) => (core, Some(pre)),
+        None => (version, None),
+    };
+    let numbers: Vec<&str> = core.split('.').collect();
+    let valid = version.len() <= MAX_VERSION_LEN
+        && numbers.len() == 3
+        && numbers.iter().all(|n| number(n))
+        && pre.is_none_or(|pre| pre.split('.').all(identifier));
+    if valid {
+        Ok(())
+    } else {
+        Err(BundleError::BadVersion(version.to_string()))
+    }
+}
+
 /// `strato-bundle-<version>-<target>.tar.gz`.
 pub fn file_name(version: &str, target: &str) -> String {
     format!("{BUNDLE_NAME}-bundle-{version}-{target}.tar.gz")
@@ -156,6 +192,45 @@ mod tests {
             "a\\b",
         ] {
             assert!(check_entry_path(b, bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn versions_are_major_minor_patch_with_an_optional_prerelease() {
+        for good in [
+            "0.1.0",
+            "1.22.333",
+            "0.2.0-rc.1",
+            "0.2.0-rc-1",
+            "1.0.0-alpha.beta.7",
+            "1.0.0-0.3.7",
+            "1.0.0-x-y-z.--",
+            &format!("1.2.3-{}", "a".repeat(58)),
+        ] {
+            assert!(check_version(good).is_ok(), "{good:?} refused");
+        }
+        for bad in [
+            "",
+            "1",
+            "1.2",
+            "1.2.3.4",
+            "v1.2.3",
+            "1.2.x",
+            "1..3",
+            "1.2.3-",
+            "1.2.3-rc..1",
+            "1.2.3-rc/1",
+            "1.2.3+build",
+            "1.2.3 ",
+            "../1.2.3",
+            "1.2.3-rc 1",
+            "01.2.3",
+            "1.02.3",
+            "1.2.3-rc.01",
+            &format!("1.2.3-{}", "a".repeat(59)),
+        ] {
+            let err = check_version(bad).expect_err(bad);
+            assert!(err.to_string().contains("MAJOR.MINOR.PATCH"), "{err}");
         }
     }
 

@@ -13,7 +13,7 @@ use crate::error::BundleError;
 use crate::etcd::{EtcdSource, ETCDCTL_ENTRY, ETCD_ENTRY};
 use crate::glibc;
 use crate::manifest::{
-    self, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME,
+    self, check_version, EtcdInfo, FileEntry, Manifest, BUNDLE_NAME, FORMAT_VERSION, MANIFEST_NAME,
 };
 use crate::{default_target, NODE_BINARIES, VERSION};
 
@@ -70,6 +70,14 @@ impl PackInputs {
         })
     }
 
+    /// These inputs stamped with another `version` (`strato bundle --version`), e.g. to rehearse
+    /// an upgrade from one source tree. Refuses a version [`check_version`] refuses.
+    pub fn with_version(mut self, version: &str) -> Result<PackInputs, BundleError> {
+        check_version(version)?;
+        self.version = version.to_string();
+        Ok(self)
+    }
+
     /// These inputs plus etcd (and etcdctl) at `bin/etcd` (`bin/etcdctl`), recorded in the
     /// manifest with its version and minimum glibc.
     pub fn with_etcd(mut self, etcd: &EtcdSource) -> PackInputs {
@@ -119,6 +127,8 @@ pub fn checksum_path(bundle: &Path) -> PathBuf {
 /// Pack `inputs` into `out_dir` (created if missing). The tarball and its `.sha256` are written
 /// to temporary names and renamed, so a reader never sees half a bundle.
 pub fn pack(inputs: &PackInputs, out_dir: &Path) -> Result<BundleInfo, BundleError> {
+    // The version names the file here and a directory on every node.
+    check_version(&inputs.version)?;
     let mut files = inputs.files.clone();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let mut entries = Vec::with_capacity(files.len());

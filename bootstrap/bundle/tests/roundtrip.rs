@@ -124,6 +124,38 @@ fn missing_binary_is_named() {
     assert!(err.to_string().contains("no strato-agent binary"), "{err}");
 }
 
+/// `strato bundle --version`: another version in the manifest and the file name, the same
+/// binaries; a version that could not be a directory name on a node is refused before writing.
+#[test]
+fn a_bundle_stamped_with_another_version_carries_it_in_its_manifest_and_name() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let bins = tmp.path().join("bins");
+    std::fs::create_dir_all(&bins).expect("mkdir");
+    fake_bins(&bins);
+    let inputs = PackInputs::node_binaries(&bins)
+        .expect("inputs")
+        .with_version("0.9.0-rc.1")
+        .expect("a valid version");
+    let info = pack(&inputs, &tmp.path().join("bundle")).expect("pack");
+    assert_eq!(
+        info.path.file_name().and_then(|n| n.to_str()),
+        Some(strato_bundle::file_name("0.9.0-rc.1", &strato_bundle::default_target()).as_str())
+    );
+    assert_eq!(verify(&info.path).expect("verifies").version, "0.9.0-rc.1");
+
+    let err = PackInputs::node_binaries(&bins)
+        .expect("inputs")
+        .with_version("../0.9.0")
+        .expect_err("not a version");
+    assert!(matches!(err, BundleError::BadVersion(_)), "{err}");
+    let mut inputs = PackInputs::node_binaries(&bins).expect("inputs");
+    inputs.version = "0.9".into();
+    let out = tmp.path().join("refused");
+    let err = pack(&inputs, &out).expect_err("pack checks the version too");
+    assert!(err.to_string().contains("MAJOR.MINOR.PATCH"), "{err}");
+    assert!(!out.exists(), "nothing written");
+}
+
 /// Flip one byte of `needle` inside the uncompressed tar and re-compress.
 fn corrupt_inside(bundle: &Path, needle: &[u8]) {
     let mut tar = Vec::new();

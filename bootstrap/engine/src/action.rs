@@ -7,15 +7,18 @@
 //! | deploy | the preflight phases, install masters, wait for masters, install agents, wait for agents |
 //! | postflight | connect, check masters, check agents, check the masters' leader (3+ masters), check the cluster |
 //! | uninstall | connect, uninstall agents, uninstall masters |
+//! | upgrade | pre-checks (connect, OS, facts, masters, agents, leader, cluster: any failure ends the job), plan (versions, skew rules), upgrade masters (one at a time, leader last), agents and public agents (in batches), check the cluster |
 
 use strato_api::JobKind;
 
+use strato_api::Role;
+
 use crate::phase::{Phase, AGENT_ROLES, MASTER_ROLES};
 use crate::phases::{
-    CheckCluster, CheckLeader, Connect, DetectOs, GatherFacts, InstallNodes, RunPreflight,
-    UninstallNodes, WaitHealthy,
+    CheckCluster, CheckLeader, Connect, DetectOs, GatherFacts, InstallNodes, PlanUpgrade, PreCheck,
+    RunPreflight, UninstallNodes, UpgradeNodes, WaitHealthy,
 };
-use crate::timeouts::{POSTFLIGHT_TIMEOUT, SERVICE_HEALTHY_TIMEOUT};
+use crate::timeouts::{POSTFLIGHT_TIMEOUT, SERVICE_HEALTHY_TIMEOUT, UPGRADE_PRECHECK_TIMEOUT};
 
 /// An ordered list of phases. The list is public so a library user can insert or replace
 /// phases (k0sctl's `Phases` helpers).
@@ -78,6 +81,35 @@ impl Action {
                 Box::new(Connect),
                 Box::new(UninstallNodes::new("Uninstall agents", AGENT_ROLES)),
                 Box::new(UninstallNodes::new("Uninstall masters", MASTER_ROLES)),
+            ],
+            JobKind::Upgrade => vec![
+                Box::new(PreCheck::new("Connect to hosts", Connect)),
+                Box::new(PreCheck::new("Detect host operating systems", DetectOs)),
+                Box::new(PreCheck::new("Gather host facts", GatherFacts)),
+                Box::new(PreCheck::new(
+                    "Check masters before the upgrade",
+                    WaitHealthy::new("-", MASTER_ROLES, UPGRADE_PRECHECK_TIMEOUT, false),
+                )),
+                Box::new(PreCheck::new(
+                    "Check agents before the upgrade",
+                    WaitHealthy::new("-", AGENT_ROLES, UPGRADE_PRECHECK_TIMEOUT, false),
+                )),
+                Box::new(PreCheck::new(
+                    "Check the masters' leader before the upgrade",
+                    CheckLeader,
+                )),
+                Box::new(PreCheck::new(
+                    "Check the cluster before the upgrade",
+                    CheckCluster,
+                )),
+                Box::new(PlanUpgrade),
+                Box::new(UpgradeNodes::new("Upgrade masters", MASTER_ROLES)),
+                Box::new(UpgradeNodes::new("Upgrade agents", &[Role::Agent])),
+                Box::new(UpgradeNodes::new(
+                    "Upgrade public agents",
+                    &[Role::PublicAgent],
+                )),
+                Box::new(CheckCluster),
             ],
         };
         Action { kind, phases }

@@ -124,6 +124,9 @@ pub struct HostCtx {
     pub one_at_a_time: bool,
     /// This master's `/strato/v1/ha` view, once a leadership check read it.
     pub ha: Option<strato_api::HaStatus>,
+    /// The versions the node has installed side by side (`/opt/strato/current` and
+    /// `/opt/strato/previous`), once an upgrade's plan read them.
+    pub versions: Option<crate::phases::NodeVersions>,
     /// Planned changes already reported as events.
     pub(crate) planned_seen: usize,
 }
@@ -137,6 +140,7 @@ impl HostCtx {
             state: HostState::Pending,
             message: String::new(),
             changed: false,
+            version: None,
         };
         HostCtx {
             node,
@@ -148,6 +152,7 @@ impl HostCtx {
             status,
             one_at_a_time: false,
             ha: None,
+            versions: None,
             planned_seen: 0,
         }
     }

@@ -175,12 +175,51 @@ impl Manager {
             s.host.one_at_a_time = serial;
         }
         let limit = if serial { 1 } else { ctx.parallelism.max(1) };
+        let batch = {
+            let hosts: Vec<&HostCtx> = slots
+                .iter()
+                .filter(|s| selected(s))
+                .map(|s| &s.host)
+                .collect();
+            phase.batch(ctx, &hosts)
+        };
         ctx.events
             .emit(None, Some(title), EventKind::PhaseStarted { hosts: count });
-        tracing::info!(phase = title, hosts = count, serial, "running phase");
-        stream::iter(slots.iter_mut().filter(|s| selected(s)))
-            .for_each_concurrent(limit, |slot| self.run_on(phase, slot))
-            .await;
+        tracing::info!(
+            phase = title,
+            hosts = count,
+            serial,
+            ?batch,
+            "running phase"
+        );
+        let mut chosen: Vec<&mut Slot> = slots.iter_mut().filter(|s| selected(s)).collect();
+        chosen.sort_by_key(|s| phase.order(&s.host));
+        match batch {
+            None => {
+                stream::iter(chosen)
+                    .for_each_concurrent(limit, |slot| self.run_on(phase, slot))
+                    .await
+            }
+            Some(size) => {
+                let mut failed: Option<String> = None;
+                for group in chosen.chunks_mut(size.max(1)) {
+                    if let Some(host) = &failed {
+                        let reason = format!("not started: {host} failed in an earlier batch");
+                        for slot in group.iter_mut() {
+                            self.skip(title, slot, &reason);
+                        }
+                        continue;
+                    }
+                    stream::iter(group.iter_mut())
+                        .for_each_concurrent(None, |slot| self.run_on(phase, slot))
+                        .await;
+                    failed = group
+                        .iter()
+                        .find(|s| s.host.is_out() && s.host.status.phase.as_deref() == Some(title))
+                        .map(|s| s.host.name().to_string());
+                }
+            }
+        }
 
         let done: Vec<&HostCtx> = slots
             .iter()
@@ -200,6 +239,32 @@ impl Manager {
             .count();
         ctx.events
             .emit(None, Some(title), EventKind::PhaseFinished { failed });
+        if failed > 0 && phase.stops_job() {
+            let which: Vec<String> = slots
+                .iter()
+                .filter(|s| s.host.status.phase.as_deref() == Some(title) && s.host.is_out())
+                .map(|s| s.host.name().to_string())
+                .collect();
+            let reason = format!("not started: {title} failed on {}", which.join(", "));
+            for slot in slots.iter_mut().filter(|s| !s.host.is_out()) {
+                self.skip(title, slot, &reason);
+            }
+        }
+    }
+
+    /// Takes `slot`'s host out of the job without running it, saying why.
+    fn skip(&self, title: &str, slot: &mut Slot, reason: &str) {
+        slot.host.status.state = HostState::Skipped;
+        slot.host.status.phase = Some(title.to_string());
+        slot.host.status.message = reason.to_string();
+        self.publish(&slot.host);
+        self.ctx.events.emit(
+            Some(slot.host.name()),
+            Some(title),
+            EventKind::HostSkipped {
+                reason: reason.to_string(),
+            },
+        );
     }
 
     async fn run_on(&self, phase: &dyn Phase, slot: &mut Slot) {

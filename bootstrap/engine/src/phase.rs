@@ -82,6 +82,24 @@ pub trait Phase: Send + Sync {
         false
     }
 
+    /// Hosts in batches of this size, each batch finished before the next starts, and none
+    /// started after a batch in which a host failed (an upgrade's agents). `None`: hosts run
+    /// `ssh.parallelism` at a time and one's failure stops no other.
+    fn batch(&self, _ctx: &JobCtx, _hosts: &[&HostCtx]) -> Option<usize> {
+        None
+    }
+
+    /// Hosts run in ascending order of this key (stable): an upgrade's leading master last.
+    fn order(&self, _host: &HostCtx) -> u8 {
+        0
+    }
+
+    /// A failure on any host ends the job: every host not yet failed is skipped (an upgrade's
+    /// pre-checks and plan: nothing changes on a cluster that is not ready for it).
+    fn stops_job(&self) -> bool {
+        false
+    }
+
     /// Whether to run on this host at all (e.g. cluster checks on the first master only).
     fn should_run(&self, _ctx: &JobCtx, _host: &HostCtx) -> bool {
         true

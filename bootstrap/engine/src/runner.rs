@@ -137,7 +137,10 @@ impl Runner {
                 let job = l.status.lock().unwrap_or_else(|e| e.into_inner());
                 !job.state.is_finished()
                     && !job.dry_run
-                    && matches!(job.kind, JobKind::Deploy | JobKind::Uninstall)
+                    && matches!(
+                        job.kind,
+                        JobKind::Deploy | JobKind::Uninstall | JobKind::Upgrade
+                    )
             })
             .map(|(id, _)| id.clone())
     }
@@ -274,28 +277,29 @@ impl Runner {
             0 => DEFAULT_HOST_CONCURRENCY,
             n => n,
         };
-        // Only a deploy issues certificates; loading once here keeps parallel hosts from racing
-        // to make the CA.
-        let ca = match request.kind {
-            JobKind::Deploy => Some(Arc::new(
+        // Only a deploy (and an upgrade, which installs as a deploy does) issues certificates;
+        // loading once here keeps parallel hosts from racing to make the CA.
+        let installs = matches!(request.kind, JobKind::Deploy | JobKind::Upgrade);
+        let ca = match installs {
+            true => Some(Arc::new(
                 ClusterCa::load_or_create(&self.env.pki_dir, &cluster.cluster_name)
                     .map_err(EngineError::Pki)?,
             )),
-            _ => None,
+            false => None,
         };
-        let etcd_ca = match request.kind {
-            JobKind::Deploy => Some(Arc::new(
+        let etcd_ca = match installs {
+            true => Some(Arc::new(
                 ClusterCa::load_or_create(
                     &self.env.pki_dir.join(strato_tls::ETCD_CA_DIR),
                     &format!("{} etcd", cluster.cluster_name),
                 )
                 .map_err(EngineError::Pki)?,
             )),
-            _ => None,
+            false => None,
         };
-        let signing_pub = match request.kind {
-            JobKind::Deploy => Some(read_signing_pub(&self.env.pki_dir)?),
-            _ => None,
+        let signing_pub = match installs {
+            true => Some(read_signing_pub(&self.env.pki_dir)?),
+            false => None,
         };
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
@@ -334,9 +338,13 @@ impl Runner {
     }
 }
 
-/// Deploys and uninstalls change nodes (dry runs do not); checks may run beside them.
+/// Deploys, upgrades and uninstalls change nodes (dry runs do not); checks may run beside them.
 fn changes_nodes(request: &JobRequest) -> bool {
-    !request.options.dry_run && matches!(request.kind, JobKind::Deploy | JobKind::Uninstall)
+    !request.options.dry_run
+        && matches!(
+            request.kind,
+            JobKind::Deploy | JobKind::Uninstall | JobKind::Upgrade
+        )
 }
 
 /// Every kind but preflight reads the serve tree (install and uninstall scripts, ip-detect).
@@ -358,7 +366,7 @@ fn deadline(kind: JobKind, job_timeout_seconds: u64) -> Instant {
     let job = Instant::now() + Duration::from_secs(job_timeout_seconds);
     match kind {
         JobKind::Postflight => job.min(Instant::now() + POSTFLIGHT_TIMEOUT),
-        JobKind::Preflight | JobKind::Deploy | JobKind::Uninstall => job,
+        JobKind::Preflight | JobKind::Deploy | JobKind::Uninstall | JobKind::Upgrade => job,
     }
 }
 

@@ -121,6 +121,7 @@ pub fn bundle_with_etcd() -> strato_render::RenderOptions {
                 version: "3.4.23".into(),
                 min_glibc: Some("2.34".parse().expect("valid")),
             }),
+            version: Some(strato_bundle::VERSION.into()),
         }),
         ..strato_render::RenderOptions::default()
     }

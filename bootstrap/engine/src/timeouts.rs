@@ -17,3 +17,7 @@ pub const HEALTH_PROBE_TIMEOUT: Duration = Duration::from_secs(15);
 pub const INSTALL_TIMEOUT: Duration = Duration::from_secs(900);
 /// Live events buffered per follower before a slow one misses some (it can re-read the journal).
 pub const EVENT_BUFFER: usize = 4096;
+/// An upgrade's pre-checks: a cluster that is not healthy now does not get upgraded.
+pub const UPGRADE_PRECHECK_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a node on its new version may take to pass its gate before it is rolled back.
+pub const UPGRADE_GATE_TIMEOUT: Duration = Duration::from_secs(45);

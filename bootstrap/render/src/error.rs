@@ -20,6 +20,13 @@ pub enum RenderError {
          (e.g. --etcd /usr/bin/etcd from Debian's etcd-server; README.md, \"Three masters\")"
     )]
     EtcdMissing { masters: usize, bundle: String },
+    /// The runtime bundle has no version (it is not a strato bundle), or one that cannot name a
+    /// directory on the nodes (`/opt/strato/versions/<version>`).
+    #[error(
+        "the runtime bundle {bundle} {problem}: nodes install each version in its own directory; \
+         make the bundle with `strato bundle` (README.md, \"Runtime bundle\")"
+    )]
+    BundleVersion { bundle: String, problem: String },
     /// `network.ip_detect` names a script, but its content was not supplied.
     #[error("network.ip_detect: the script {path} was not read")]
     IpDetectScriptMissing { path: String },

@@ -89,6 +89,10 @@ pub struct BundleRef {
     /// The etcd the bundle carries, from its manifest; `None` when it has none (or the file is
     /// not a strato bundle).
     pub etcd: Option<strato_bundle::EtcdInfo>,
+    /// The bundle's version, from its manifest: install.sh puts the binaries under
+    /// `/opt/strato/versions/<version>`. `None` when the file is not a strato bundle, which
+    /// rendering then refuses.
+    pub version: Option<String>,
 }
 
 impl BundleRef {
@@ -114,14 +118,17 @@ impl BundleRef {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "strato-runtime.tar.gz".into());
-        // Only the first entry is read; a file that is no bundle simply has no etcd.
-        let etcd = strato_bundle::read_manifest(path).ok().and_then(|m| m.etcd);
+        // Only the first entry is read; a file that is no bundle simply has no etcd and no
+        // version.
+        let manifest = strato_bundle::read_manifest(path).ok();
+        let version = manifest.as_ref().map(|m| m.version.clone());
         Ok(BundleRef {
             file_name,
             sha256: hex::encode(hasher.finalize()),
             size,
             source: Some(path.to_owned()),
-            etcd,
+            etcd: manifest.and_then(|m| m.etcd),
+            version,
         })
     }
 

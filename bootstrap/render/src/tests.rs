@@ -37,6 +37,7 @@ fn with_bundle() -> RenderOptions {
             size: 1234,
             source: None,
             etcd: Some(debian_etcd()),
+            version: Some("0.1.0".into()),
         }),
         ip_detect_script: None,
     }
@@ -212,7 +213,9 @@ fn write_tree_writes_every_file_with_its_mode_and_drops_stale_ones() {
     std::fs::write(&bundle_src, b"not really a tarball").expect("write");
     let mut bundle = BundleRef::from_file(&bundle_src).expect("hash");
     assert_eq!(bundle.etcd, None, "not a bundle: no etcd in it");
+    assert_eq!(bundle.version, None, "not a bundle: no version");
     bundle.etcd = Some(debian_etcd());
+    bundle.version = Some("0.2.0".into());
     bundle.file_name = "strato-runtime-0.2.0.tar.gz".into();
     let opts = RenderOptions {
         bundle: Some(bundle),
@@ -352,4 +355,36 @@ fn three_masters_must_be_given_by_ipv4_address() {
     let mut one = one_master();
     one.masters = vec!["master-1.example.com".into()];
     render_input(&one, &with_bundle()).expect("one master may be a name");
+}
+
+#[test]
+fn install_sh_installs_the_bundle_as_its_manifest_version() {
+    let tree = render_input(&example(), &with_bundle()).expect("renders");
+    let install = text(&tree, "install.sh");
+    assert!(install.contains("BUNDLE_VERSION=0.1.0\n"), "{install}");
+    assert!(
+        install.contains("VERSIONS_DIR=\"$PREFIX/versions\"\n"),
+        "{install}"
+    );
+    // No bundle: nothing to install, and install.sh says so when run.
+    let none = render_input(&example(), &RenderOptions::default()).expect("renders");
+    assert!(text(&none, "install.sh").contains("BUNDLE_VERSION=''\n"));
+}
+
+#[test]
+fn a_bundle_without_a_usable_version_is_refused_not_guessed() {
+    for (version, says) in [
+        (None, "has no version (it is not a strato bundle)"),
+        (Some("../../etc"), "has an invalid version \"../../etc\""),
+        (Some("1.0"), "MAJOR.MINOR.PATCH"),
+    ] {
+        let mut options = with_bundle();
+        if let Some(b) = options.bundle.as_mut() {
+            b.version = version.map(str::to_string);
+        }
+        let err = render_input(&example(), &options).expect_err("refused");
+        let text = err.to_string();
+        assert!(text.contains("strato-runtime-0.1.0.tar.gz"), "{text}");
+        assert!(text.contains(says), "{text}");
+    }
 }

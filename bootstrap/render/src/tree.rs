@@ -8,7 +8,7 @@ use tera::Context;
 use crate::engine::{engine, render};
 use crate::error::RenderError;
 use crate::input::{
-    IpDetect, RenderInput, RenderOptions, DNS_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
+    BundleRef, IpDetect, RenderInput, RenderOptions, DNS_PORT, ETCD_CLIENT_PORT, ETCD_PEER_PORT,
     MARATHON_PORT, MESOS_PORT,
 };
 use crate::manifest::{sha256sums, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
@@ -36,6 +36,8 @@ struct TemplateContext<'a> {
     cluster_name: &'a str,
     bootstrap_url: &'a str,
     bundle_path: String,
+    /// The bundle's manifest version: install.sh's `/opt/strato/versions/<version>`.
+    bundle_version: String,
     masters: &'a [String],
     master_endpoints: Vec<String>,
     resolvers: &'a [String],
@@ -77,6 +79,10 @@ pub fn render_input(
             bundle: bundle.file_name.clone(),
         });
     }
+    let bundle_version = match &options.bundle {
+        None => String::new(),
+        Some(bundle) => bundle_version(bundle)?,
+    };
     let tera = engine()?;
 
     let first_master = &input.masters[0];
@@ -98,6 +104,7 @@ pub fn render_input(
             .as_ref()
             .map(|b| b.tree_path())
             .unwrap_or_default(),
+        bundle_version,
         masters: &input.masters,
         master_endpoints: input
             .masters
@@ -254,6 +261,21 @@ pub fn render_input(
         manifest,
         options: options.clone(),
     })
+}
+
+/// The version install.sh installs the bundle as: its manifest's, refused when unknown (a file
+/// that is not a strato bundle) or unfit for a directory name, rather than guessed.
+fn bundle_version(bundle: &BundleRef) -> Result<String, RenderError> {
+    let err = |problem: String| RenderError::BundleVersion {
+        bundle: bundle.file_name.clone(),
+        problem,
+    };
+    let version = bundle
+        .version
+        .as_ref()
+        .ok_or_else(|| err("has no version (it is not a strato bundle)".into()))?;
+    strato_bundle::check_version(version).map_err(|e| err(format!("has an {e}")))?;
+    Ok(version.clone())
 }
 
 /// Writes `tree` under `dir` (created if missing). Each file is written to a temporary name and

@@ -1,6 +1,7 @@
 //! `strato bundle`: build the node binaries (or take prebuilt ones) and pack them into the
 //! versioned, checksummed runtime bundle at the default place `deploy` looks in; with `--etcd`,
-//! the etcd that masters of a 3+ master cluster run travels in it too.
+//! the etcd that masters of a 3+ master cluster run travels in it too. `--version` stamps it with
+//! another version than this source tree's, to rehearse an upgrade (`upgrade.sh` on the nodes).
 use std::path::PathBuf;
 
 use anyhow::anyhow;
@@ -11,7 +12,9 @@ use strato_bundle::{
 
 use crate::{CliError, Exit};
 
+/// clap's own `-V/--version` is off here: `--version VERSION` is the bundle's version.
 #[derive(Debug, Args)]
+#[command(disable_version_flag = true)]
 pub struct BundleArgs {
     /// Take prebuilt strato-master, strato-agent and strato-bootstrap from DIR instead of
     /// building them (needed outside a source checkout).
@@ -40,6 +43,12 @@ pub struct BundleArgs {
     /// `etcd --version` says it, and must agree).
     #[arg(long, value_name = "VERSION", requires = "etcd")]
     pub etcd_version: Option<String>,
+    /// Stamp the bundle with this version (MAJOR.MINOR.PATCH[-PRERELEASE]) instead of this
+    /// source tree's, in its manifest and file name: nodes install each version side by side
+    /// (/opt/strato/versions/VERSION), so an upgrade and a rollback can be rehearsed from one
+    /// checkout.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -50,6 +59,10 @@ pub enum Profile {
 
 pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
     let glibc = parse_glibc(&args.glibc)?;
+    if let Some(version) = &args.version {
+        strato_bundle::check_version(version)
+            .map_err(|e| CliError::Usage(format!("--version: {e}")))?;
+    }
     // Checked before a build that may take minutes.
     let etcd = args
         .etcd
@@ -83,6 +96,11 @@ pub fn run(args: BundleArgs) -> Result<Exit, CliError> {
         }
     };
     let mut inputs = PackInputs::node_binaries(&bin_dir).map_err(|e| CliError::Other(e.into()))?;
+    if let Some(version) = &args.version {
+        inputs = inputs
+            .with_version(version)
+            .map_err(|e| CliError::Usage(format!("--version: {e}")))?;
+    }
     if let Some(etcd) = &etcd {
         inputs = inputs.with_etcd(etcd);
     }

@@ -64,7 +64,7 @@ impl Default for ServerArgs {
 
 /// Everything the job driver needs, assembled from each command's own flags (each command shows
 /// only the flags that apply to it).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct JobArgs {
     pub config: PathBuf,
     pub dry_run: bool,
@@ -74,6 +74,9 @@ pub struct JobArgs {
     pub bootstrap_url: Option<String>,
     pub bootstrap_bin: Option<PathBuf>,
     pub listen: SocketAddr,
+    /// `strato upgrade`'s choices (batch, skew allowances, rollback, gate timeout); the other
+    /// fields of these options come from the fields above.
+    pub upgrade: JobOptions,
 }
 
 impl JobArgs {
@@ -88,6 +91,7 @@ impl JobArgs {
             bootstrap_url: server.bootstrap_url,
             bootstrap_bin: server.bootstrap_bin,
             listen: server.listen,
+            upgrade: JobOptions::default(),
         }
     }
 }
@@ -424,7 +428,7 @@ pub async fn bootstrap(
 
 async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
     let loaded = load(&args.config)?;
-    let serve = if kind == JobKind::Deploy {
+    let serve = if matches!(kind, JobKind::Deploy | JobKind::Upgrade) {
         super::remote::Serve::TreeWithBundle
     } else {
         super::remote::Serve::Tree
@@ -457,6 +461,13 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
             waivers: args.waive.clone(),
             purge,
             bootstrap_url: args.bootstrap_url.clone(),
+            // A dry run does not serve the new bundle: the plan needs its version from here.
+            target_version: (kind == JobKind::Upgrade && args.dry_run)
+                .then(|| bundle_path(&loaded, args))
+                .flatten()
+                .and_then(|path| strato_bundle::read_manifest(&path).ok())
+                .map(|manifest| manifest.version),
+            ..args.upgrade.clone()
         },
     };
     let job = boot

@@ -17,6 +17,7 @@ pub mod remote;
 pub mod status;
 pub mod uninstall;
 pub mod up;
+pub mod upgrade;
 pub mod validate;
 
 use crate::cli::{Cli, Command};
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Deploy(args) => deploy::run(args),
         Command::Postflight(args) => postflight::run(args),
         Command::Uninstall(args) => uninstall::run(args),
+        Command::Upgrade(args) => upgrade::run(args),
         Command::Status(args) => status::run(args),
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),

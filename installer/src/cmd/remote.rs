@@ -290,6 +290,27 @@ pub async fn prepare(
         );
         return Ok(None);
     };
+    if args.dry_run {
+        // A dry run's job still reaches the nodes to plan: the keys it names are job inputs (as
+        // for any job, removed when it ends, `Bootstrapped::forget_secrets`), not a change to
+        // what the bootstrap host serves, which stays as it is.
+        let real = Host::new(addr, Arc::new(SshTransport::new(session.clone())));
+        let secrets = format!("{BOOTSTRAP_DATA_DIR}/files/");
+        for file in files.iter().filter(|f| f.path.starts_with(&secrets)) {
+            real.apply_ok(strato_host::Change::exec_sudo(format!(
+                "mkdir -p {BOOTSTRAP_DATA_DIR}/files && chmod 0700 {BOOTSTRAP_DATA_DIR}/files"
+            )))
+            .await
+            .map_err(other)?;
+            real.apply_ok(strato_host::Change::upload_sudo(
+                file.data.clone(),
+                file.path.clone(),
+                file.mode,
+            ))
+            .await
+            .map_err(other)?;
+        }
+    }
     let (client, forward) = match link {
         // The same server and token (the token is made once); it may have restarted meanwhile.
         Some((client, forward)) => {

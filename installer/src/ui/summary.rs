@@ -55,7 +55,10 @@ pub fn render_summary(job: &Job) -> String {
         "{kind}: {ok} ok, {failed} failed, {skipped} skipped of {} hosts",
         job.hosts.len()
     ));
-    if job.kind == JobKind::Deploy && !job.dry_run && job.state == JobState::Succeeded {
+    if matches!(job.kind, JobKind::Deploy | JobKind::Upgrade)
+        && !job.dry_run
+        && job.state == JobState::Succeeded
+    {
         if changed == 0 {
             out.push_str("; nothing changed: the cluster is up to date");
         } else {
@@ -66,8 +69,14 @@ pub fn render_summary(job: &Job) -> String {
     if let Some(e) = &job.error {
         out.push_str(&format!("error: {e}\n"));
     }
-    let resumable = matches!(job.kind, JobKind::Deploy | JobKind::Uninstall);
-    if failed + skipped > 0 && resumable && !job.dry_run {
+    let resumable = matches!(
+        job.kind,
+        JobKind::Deploy | JobKind::Uninstall | JobKind::Upgrade
+    );
+    // An upgrade stopped before it changed a node (a pre-check, the skew rules) has nothing to
+    // finish: what its hosts say must be fixed first.
+    let stopped_midway = job.kind != JobKind::Upgrade || changed > 0;
+    if failed + skipped > 0 && resumable && stopped_midway && !job.dry_run {
         out.push_str("re-run the same command to finish the remaining hosts\n");
     }
     out
@@ -241,6 +250,7 @@ mod tests {
                 state: HostState::Succeeded,
                 message: "strato-master.service healthy after 0s".into(),
                 changed: false,
+                version: None,
             }],
             planned: vec![],
             error: None,

@@ -102,6 +102,7 @@ async fn agent_state(State(s): State<AppState>) -> Response {
         "pid": format!("slave(1)@{}:{}", a.address, a.port),
         "hostname": a.hostname,
         "version": a.version,
+        "strato_version": a.version,
         "resources": {
             "cpus": a.resources.cpus,
             "mem": a.resources.mem,

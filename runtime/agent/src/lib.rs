@@ -153,7 +153,7 @@ impl Agent {
                 ROLE_DEFAULT
             }
             .to_string(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            version: strato_runtime_types::version::runtime_version(),
         };
         tracing::info!(
             agent_id = %id,

@@ -65,6 +65,8 @@ pub struct AgentInfo {
     pub attributes: BTreeMap<String, String>,
     /// [`ROLE_DEFAULT`] or [`ROLE_PUBLIC`].
     pub role: String,
+    /// The Strato version the agent runs: its bundle's `VERSION` file, else its crate version
+    /// (`strato_runtime_types::version::runtime_version`). The master shows it as `strato_version`.
     pub version: String,
 }
 

@@ -1,6 +1,7 @@
 //! Marathon's JSON shapes as the master stores and serves them: app definitions (with Marathon's
 //! defaults, legacy-shape normalisation and validation), tasks, deployments and the error bodies.
 //! Output uses only the field names Marathon emits, because marathon-python rejects unknown keys.
+//! Also the Strato version every runtime binary reports ([`version::runtime_version`]).
 
 pub mod app;
 pub mod deployment;
@@ -10,6 +11,7 @@ pub mod path;
 pub mod task;
 pub mod time;
 pub mod validate;
+pub mod version;
 
 pub use app::App;
 pub use deployment::Deployment;

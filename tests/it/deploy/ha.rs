@@ -247,10 +247,19 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
     docker(&["pause", &paused.container]);
     let log_path = dir.path().join("deploy-during-status.log");
     let log = std::fs::File::create(&log_path).expect("log");
+    // The first deploy waits long on the frozen agent (60 s per connect attempt), so it still
+    // runs whatever status and the second deploy take on a loaded machine.
+    let waiting = config.with_file_name("cluster-waiting.yaml");
+    let text = std::fs::read_to_string(&config).expect("cluster.yaml");
+    std::fs::write(
+        &waiting,
+        text.replacen("ssh:\n", "ssh:\n  connect_timeout_seconds: 60\n", 1),
+    )
+    .expect("write");
     let mut first = std::process::Command::new(crate::common::bin_path("strato"))
         .env("STRATO_LOG_FILE", config.with_file_name("strato-first.log"))
         .args(["deploy", "-c"])
-        .arg(&config)
+        .arg(&waiting)
         .arg("--bundle")
         .arg(crate::bundle::dev_bundle())
         .stdout(log.try_clone().expect("log"))

@@ -29,6 +29,11 @@ async fn registers_with_the_first_master_that_answers_and_heartbeats() {
     assert_eq!(reg.agent.port, port);
     assert_eq!(reg.agent.address, "127.0.0.1");
     assert_eq!(reg.agent.role, ROLE_DEFAULT);
+    // The bundle's VERSION file (none beside test binaries: the crate version).
+    assert_eq!(
+        reg.agent.version,
+        strato_runtime_types::version::runtime_version()
+    );
     assert_eq!(
         reg.agent.attributes.get("rack").map(String::as_str),
         Some("r1")

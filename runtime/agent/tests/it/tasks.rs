@@ -222,6 +222,10 @@ async fn state_endpoint_describes_the_agent() {
         .await
         .expect("json");
     assert_eq!(state["resources"]["ports"], "[31000-32000]");
+    assert_eq!(
+        state["strato_version"],
+        strato_runtime_types::version::runtime_version()
+    );
     assert!(state["resources"]["cpus"].as_f64().unwrap_or(0.0) >= 1.0);
     let mesos_path: serde_json::Value = h
         .http

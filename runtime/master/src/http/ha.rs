@@ -1,4 +1,4 @@
-//! `/strato/v1/ha`: this master's role, the leader, the store and its members, for
+//! `/strato/v1/ha`: this master's version and role, the leader, the store and its members, for
 //! `strato postflight` and `strato status`.
 
 use std::sync::Arc;
@@ -39,6 +39,8 @@ async fn ha(State(master): State<Arc<Master>>) -> Json<Value> {
         json!({"apps": state.apps.len(), "tasks": state.tasks.len(), "loaded_at": state.loaded_at})
     };
     Json(json!({
+        // The Strato version this master runs (its bundle's VERSION file).
+        "version": strato_runtime_types::version::runtime_version(),
         "role": if master.is_leader() { "leader" } else { "standby" },
         // This master's own copy of the state (what DNS and reads without a leader serve).
         "copy": copy,

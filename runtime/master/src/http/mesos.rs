@@ -11,6 +11,7 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use strato_proto::{PortRange, Resources};
 use strato_runtime_types::path::PathId;
+use strato_runtime_types::version::runtime_version;
 use strato_runtime_types::TaskRecord;
 
 use crate::master::Master;
@@ -103,6 +104,8 @@ fn agent_json(state: &MasterState, agent: &AgentEntry) -> Value {
         "active": agent.active,
         "deactivated": !agent.active,
         "version": info.version,
+        // What the agent registered: its bundle's VERSION (strato_runtime_types::version).
+        "strato_version": info.version,
         "capabilities": [],
     })
 }
@@ -191,6 +194,7 @@ async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
     let pid = format!("master@{}:{}", config.advertise_ip, config.mesos_port);
     Json(json!({
         "version": "1.12.0",
+        "strato_version": runtime_version(),
         "git_sha": "",
         "build_date": "",
         "start_time": seconds(s.started_at),

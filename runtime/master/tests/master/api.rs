@@ -75,6 +75,19 @@ const TASK_KEYS: &[&str] = &[
     "zone",
     "role",
 ];
+/// Keys marathon-python 0.13.0's MarathonInfo accepts (`/v2/info`), as they appear in the JSON.
+const INFO_KEYS: &[&str] = &[
+    "buildref",
+    "elected",
+    "event_subscriber",
+    "frameworkId",
+    "http_config",
+    "leader",
+    "marathon_config",
+    "name",
+    "version",
+    "zookeeper_config",
+];
 
 fn assert_keys(object: &Value, allowed: &[&str], what: &str) {
     for key in object.as_object().expect("object").keys() {
@@ -308,6 +321,9 @@ async fn info_leader_ping_and_metrics() {
     let (status, info) = cluster.get("/v2/info").await;
     assert_eq!(status, 200);
     assert_eq!(info["name"], "marathon");
+    assert_eq!(info["version"], "1.10.0");
+    // The Strato version stays out: marathon-python's get_info() raises on unknown keys.
+    assert_keys(&info, INFO_KEYS, "/v2/info");
     assert!(
         info["marathon_config"].is_object()
             && info["zookeeper_config"].is_object()
@@ -350,6 +366,50 @@ async fn info_leader_ping_and_metrics() {
         r.status().is_success().then_some(())
     })
     .await;
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn strato_versions_of_the_master_and_its_agents_are_reported() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    // Tests run beside no VERSION file, so this is the crate version.
+    let version = strato_runtime_types::version::runtime_version();
+    // The fake agents register with version "test".
+    cluster.add_agent("a1", "*", &[]).await;
+
+    let (status, ha) = cluster.get("/strato/v1/ha").await;
+    assert_eq!(status, 200);
+    assert_eq!(ha["version"], version);
+
+    for path in ["/master/state", "/state"] {
+        let state: Value = cluster
+            .http
+            .get(format!("{}{path}", cluster.mesos))
+            .send()
+            .await
+            .expect("state")
+            .json()
+            .await
+            .expect("json");
+        // Mesos' own version stays for Mesos clients.
+        assert_eq!(state["version"], "1.12.0", "{path}");
+        assert_eq!(state["strato_version"], version, "{path}");
+        assert_eq!(state["slaves"][0]["id"], "a1", "{path}");
+        assert_eq!(state["slaves"][0]["strato_version"], "test", "{path}");
+    }
+    for path in ["/master/slaves", "/master/state-summary"] {
+        let body: Value = cluster
+            .http
+            .get(format!("{}{path}", cluster.mesos))
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(body["slaves"][0]["strato_version"], "test", "{path}");
+    }
     cluster.stop().await;
 }
 

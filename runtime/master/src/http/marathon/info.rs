@@ -10,6 +10,9 @@ use serde_json::{json, Value};
 
 use crate::master::Master;
 
+/// No Strato version here: marathon-python 0.13.0's `MarathonInfo` takes only the keys below (plus
+/// `buildref` and `event_subscriber`) and raises on any other, so `get_info()` would fail. The
+/// version is in `/strato/v1/ha` (`version`) and `/master/state` (`strato_version`).
 pub async fn info(State(master): State<Arc<Master>>) -> Json<Value> {
     let leader = master.leader_address().await.map(|l| l.marathon);
     let framework_id = master.view().framework_id.clone();
