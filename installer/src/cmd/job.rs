@@ -428,7 +428,9 @@ pub async fn bootstrap(
 
 async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
     let loaded = load(&args.config)?;
-    let serve = if matches!(kind, JobKind::Deploy | JobKind::Upgrade) {
+    // A rollback installs nothing new: the nodes switch to what they keep.
+    let installs = kind == JobKind::Deploy || (kind == JobKind::Upgrade && !args.upgrade.rollback);
+    let serve = if installs {
         super::remote::Serve::TreeWithBundle
     } else {
         super::remote::Serve::Tree
