@@ -413,3 +413,76 @@ fn quiet_hides_warnings_and_piped_logs_have_no_colour() {
         .stderr(predicate::str::contains("run: ").and(predicate::str::contains("\u{1b}[").not()));
     strato().args(["-q", "-v", "validate"]).assert().code(2);
 }
+
+/// `strato upgrade` refuses a bundle that fails its checksums, or lacks a binary a role of the
+/// cluster runs, before it reaches the bootstrap host (an unroutable address here: nothing is
+/// contacted, so the refusal comes first).
+#[cfg(unix)]
+#[test]
+fn upgrade_refuses_a_broken_or_incomplete_bundle_before_anything_changes() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let key = tmp.path().join("id_ed25519");
+    std::fs::write(&key, "not used").expect("key");
+    std::fs::set_permissions(&key, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("chmod");
+    let config = tmp.path().join("cluster.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "cluster_name: demo\nbootstrap: 192.0.2.1\nssh:\n  user: root\n  key_path: {}\n\
+             masters: [192.0.2.10]\nagents: [192.0.2.20]\nhardware: minimal\n",
+            key.display()
+        ),
+    )
+    .expect("cluster.yaml");
+    let bins = tmp.path().join("bins");
+    std::fs::create_dir(&bins).expect("mkdir");
+    let mut files = Vec::new();
+    for name in ["strato-master", "strato-bootstrap"] {
+        std::fs::write(bins.join(name), format!("#!/bin/sh\necho {name}\n")).expect("write");
+        files.push(strato_bundle::PackFile {
+            path: format!("bin/{name}"),
+            source: bins.join(name),
+            mode: 0o755,
+        });
+    }
+    let inputs = strato_bundle::PackInputs {
+        version: "0.2.0".into(),
+        target: strato_bundle::default_target(),
+        files,
+        etcd_version: None,
+    };
+    let incomplete = strato_bundle::pack(&inputs, &tmp.path().join("out")).expect("pack");
+    strato()
+        .args(["upgrade", "--yes", "-c"])
+        .arg(&config)
+        .arg("--bundle")
+        .arg(&incomplete.path)
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "the bundle has no bin/strato-agent, which this cluster's nodes run; nothing was changed",
+        ));
+
+    // One byte changed in the middle of the tarball.
+    let mut bytes = std::fs::read(&incomplete.path).expect("read");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    let corrupt = tmp.path().join("corrupt.tar.gz");
+    std::fs::write(&corrupt, bytes).expect("write");
+    let refused = strato()
+        .args(["upgrade", "--yes", "-c"])
+        .arg(&config)
+        .arg("--bundle")
+        .arg(&corrupt)
+        .timeout(std::time::Duration::from_secs(30))
+        .assert()
+        .failure();
+    let said = String::from_utf8_lossy(&refused.get_output().stderr).into_owned();
+    assert!(said.contains("corrupt.tar.gz"), "{said}");
+    assert!(
+        !said.contains("192.0.2.1"),
+        "the bootstrap host was contacted: {said}"
+    );
+}

@@ -57,6 +57,9 @@ impl Manager {
         for s in &slots {
             self.publish(&s.host);
         }
+        // job.json says so at once, not only after the first phase (which may wait long on an
+        // unreachable host).
+        self.save();
         ctx.events.emit(
             None,
             None,

@@ -426,8 +426,44 @@ pub async fn bootstrap(
     }
 }
 
+/// An upgrade's bundle, checked before anything changes anywhere: every file matches its
+/// checksum, and it has a binary for every role the cluster runs (etcd where masters need it).
+fn check_upgrade_bundle(loaded: &Loaded, args: &JobArgs) -> Result<(), CliError> {
+    let Some(path) = bundle_path(loaded, args) else {
+        return Err(CliError::Usage(
+            "strato upgrade needs a runtime bundle: pass --bundle FILE (or set runtime.bundle)"
+                .into(),
+        ));
+    };
+    let manifest = strato_bundle::verify(&path).map_err(|e| CliError::Other(e.into()))?;
+    let c = &loaded.cluster;
+    let mut needed = vec!["bin/strato-master"];
+    if !(c.agents.is_empty() && c.public_agents.is_empty()) {
+        needed.push("bin/strato-agent");
+    }
+    if c.masters.len() >= strato_render::ETCD_MIN_MASTERS {
+        needed.push("bin/etcd");
+    }
+    let missing: Vec<&str> = needed
+        .into_iter()
+        .filter(|n| !manifest.files.iter().any(|f| f.path == *n))
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Usage(format!(
+            "{}: the bundle has no {}, which this cluster's nodes run; nothing was changed",
+            path.display(),
+            missing.join(", ")
+        )))
+    }
+}
+
 async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, CliError> {
     let loaded = load(&args.config)?;
+    if kind == JobKind::Upgrade && !args.upgrade.rollback {
+        check_upgrade_bundle(&loaded, args)?;
+    }
     // A rollback installs nothing new: the nodes switch to what they keep.
     let installs = kind == JobKind::Deploy || (kind == JobKind::Upgrade && !args.upgrade.rollback);
     let serve = if installs {

@@ -119,9 +119,17 @@ fn agents(cluster: &strato_config::Cluster, slaves: Option<&Value>) -> Vec<Value
         .chain(cluster.public_agents.iter().map(|a| (a, "public_agent")));
     roles
         .map(|(agent, role)| {
-            let found = listed
-                .iter()
-                .find(|s| s["hostname"].as_str() == Some(agent.address.as_str()));
+            // An agent registers its name and its address (`pid`: `slave(1)@<ip>:<port>`);
+            // cluster.yaml may list either.
+            let found = listed.iter().find(|s| {
+                let ip = s["pid"]
+                    .as_str()
+                    .and_then(|p| p.split_once('@'))
+                    .and_then(|(_, at)| at.rsplit_once(':'))
+                    .map(|(ip, _)| ip);
+                s["hostname"].as_str() == Some(agent.address.as_str())
+                    || ip == Some(agent.address.as_str())
+            });
             match (slaves, found) {
                 (None, _) => json!({"address": agent.address, "role": role, "registered": null,
                                     "version": null}),
@@ -240,7 +248,7 @@ mod tests {
         )
         .expect("cluster.yaml");
         let slaves = json!({"slaves": [
-            {"hostname": "10.0.1.1", "active": true, "strato_version": "1.2.0"},
+            {"hostname": "agent-1", "pid": "slave(1)@10.0.1.1:5051", "active": true, "strato_version": "1.2.0"},
             {"hostname": "10.0.2.1", "active": true, "strato_version": "1.1.0"},
         ]});
         let listed = agents(&cluster, Some(&slaves));

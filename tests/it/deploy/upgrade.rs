@@ -36,8 +36,13 @@ fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBu
 }
 
 /// The dev bundle's node binaries restamped as `version` (`strato bundle --bin-dir --version`),
-/// with `strato-master` replaced by `master` when given.
-fn restamped(dir: &std::path::Path, version: &str, master: Option<&str>) -> std::path::PathBuf {
+/// with `strato-master` replaced by `master` when given, and etcd beside them with `etcd`.
+pub(super) fn restamped(
+    dir: &std::path::Path,
+    version: &str,
+    master: Option<&str>,
+    etcd: bool,
+) -> std::path::PathBuf {
     let a = crate::bundle::dev_bundle();
     let bins = dir.join(format!("bins-{version}"));
     std::fs::create_dir_all(&bins).expect("bins");
@@ -52,9 +57,15 @@ fn restamped(dir: &std::path::Path, version: &str, master: Option<&str>) -> std:
             .expect("chmod");
     }
     let out = dir.join(format!("bundle-{version}"));
+    let etcd_args: &[&str] = if etcd {
+        &["--etcd", "/usr/bin/etcd"]
+    } else {
+        &[]
+    };
     let made = crate::common::strato()
         .args(["bundle", "--bin-dir"])
         .arg(&bins)
+        .args(etcd_args)
         .args(["--version", version, "--out-dir"])
         .arg(&out)
         .timeout(Duration::from_secs(300))
@@ -183,11 +194,12 @@ fn upgrade_keeps_tasks_answering_and_rolls_back_a_master_that_fails_its_gate() {
     let b_version = b_version.as_str();
     let c_version = format!("{}.{}.1", parts[0], parts[1] + 1);
     let c_version = c_version.as_str();
-    let b = restamped(dir.path(), b_version, None);
+    let b = restamped(dir.path(), b_version, None, false);
     let c = restamped(
         dir.path(),
         c_version,
         Some("#!/bin/sh\necho exiting at start >&2\nexit 1\n"),
+        false,
     );
     let config = write_cluster_yaml(dir.path(), &nodes);
     let out = strato_job("deploy", &config);
@@ -285,6 +297,29 @@ fn upgrade_keeps_tasks_answering_and_rolls_back_a_master_that_fails_its_gate() {
         "task ids or processes changed in the upgrade"
     );
     eprintln!("upgrade A → B of 1 master + 2 agents took {took:?}");
+    // `strato status` shows every node on B.
+    let out = crate::common::strato()
+        .args(["status", "-o", "json", "-c"])
+        .arg(&config)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .expect("strato status");
+    let status: Value = serde_json::from_str(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .unwrap_or_default(),
+    )
+    .expect("status JSON");
+    assert_eq!(status["masters"][0]["version"], b_version, "{status}");
+    let listed = status["agents"].as_array().expect("agents");
+    assert_eq!(listed.len(), 2, "{status}");
+    assert!(
+        listed
+            .iter()
+            .all(|a| a["version"] == b_version && a["registered"] == true),
+        "{status}"
+    );
 
     // The same bundle again: nothing changes.
     let starts = unit_starts(&nodes);
