@@ -19,6 +19,8 @@ struct Versions {
     target: String,
     /// The target version's units never become healthy on this node.
     broken: bool,
+    /// `install.sh` breaks the node (a bad configuration on the version it already runs).
+    breaks_on_install: bool,
 }
 
 #[derive(Debug)]
@@ -73,6 +75,7 @@ impl Transport for Node {
         }
         if command.starts_with("sh /opt/strato/tmp/install.sh") {
             note("install");
+            v.broken |= v.breaks_on_install;
             if v.current != v.target {
                 let target = v.target.clone();
                 v.previous = Some(std::mem::replace(&mut v.current, target));
@@ -190,6 +193,7 @@ impl Cluster {
                         previous: None,
                         target: target.to_string(),
                         broken: false,
+                        breaks_on_install: false,
                     }),
                     log: log.clone(),
                 };
@@ -529,4 +533,47 @@ async fn rollback_returns_every_node_to_its_previous_version() {
         .iter()
         .all(|h| h.version.as_deref() == Some("0.1.0")));
     assert!(c.at(&format!("{MASTER} rollback")) < c.at(&format!("{AGENT_1} rollback")));
+}
+
+#[tokio::test]
+async fn a_node_on_its_version_failing_its_gate_is_not_switched_to_an_older_one() {
+    // A configuration or certificate change (a CA rotation) reinstalls nodes on the version they
+    // run: a failed gate must not move them to their previous, older version.
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let serve = tree_with_bundle(&dir, &yaml, "0.2.0");
+    let c = Cluster::new(
+        &[(MASTER, "0.2.0"), (AGENT_1, "0.2.0"), (AGENT_2, "0.2.0")],
+        "0.2.0",
+        MASTER,
+    );
+    for (_, n) in &c.nodes {
+        n.versions.lock().expect("v").previous = Some("0.1.0".into());
+    }
+    c.node(AGENT_1)
+        .versions
+        .lock()
+        .expect("v")
+        .breaks_on_install = true;
+    let r = runner(&dir, &serve, &c.transports());
+    let job = run(&r, request(JobKind::Upgrade, &yaml, options(1))).await;
+    assert_eq!(job.state, JobState::Failed, "{:#?}", job.hosts);
+    let agent_1 = job
+        .hosts
+        .iter()
+        .find(|h| h.host == AGENT_1)
+        .expect("agent 1");
+    assert!(
+        agent_1
+            .message
+            .contains("not switched back: the node was already on 0.2.0"),
+        "{}",
+        agent_1.message
+    );
+    assert!(
+        !c.log().iter().any(|e| e.ends_with(" rollback")),
+        "{:#?}",
+        c.log()
+    );
+    assert_eq!(c.node(AGENT_1).versions.lock().expect("v").current, "0.2.0");
 }

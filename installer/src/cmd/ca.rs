@@ -1,7 +1,9 @@
-//! `strato ca rotate`: replace the cluster CA in three rolling deploys, so that no two members
+//! `strato ca rotate`: replace the cluster CA in three rolling upgrades, so that no two members
 //! ever stop trusting each other and no task is stopped (`strato_tls::rotation` has the steps).
-//! Each step changes the PKI beside cluster.yaml, then deploys; a failed deploy stops the
-//! rotation, and the next `strato ca rotate` re-runs that step's deploy before going on.
+//! Each step changes the PKI beside cluster.yaml, then runs an upgrade job: planned and gated
+//! like any upgrade (pre-checks, masters one at a time with the leader last, agents in batches,
+//! each node healthy before the next; the nodes stay on their version). A failed step stops the
+//! rotation, and the next `strato ca rotate` re-runs that step before going on.
 use clap::{Args, Subcommand};
 use strato_api::JobKind;
 use strato_tls::rotation::{self, RotationStep};
@@ -12,11 +14,11 @@ use crate::{CliError, Exit};
 #[derive(Debug, Subcommand)]
 pub enum CaCommand {
     /// Replace the cluster CA: new CA trusted everywhere, then new certificates everywhere, then
-    /// the old CA dropped; a deploy after each step. Resumes an interrupted rotation.
+    /// the old CA dropped; a rolling upgrade after each step. Resumes an interrupted rotation.
     #[command(after_help = "\
 Examples:
-  strato ca rotate                       # all three steps, a rolling deploy after each
-  strato ca rotate --waive memory        # the deploys' preflight waivers")]
+  strato ca rotate                       # all three steps, a rolling upgrade after each
+  strato ca rotate --bundle FILE         # the bundle the nodes run (default: runtime.bundle)")]
     Rotate(RotateArgs),
 }
 
@@ -24,9 +26,6 @@ Examples:
 pub struct RotateArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
-    /// Let a failing preflight check (by name, e.g. `memory`) only warn. Repeatable.
-    #[arg(long = "waive", value_name = "CHECK")]
-    pub waive: Vec<String>,
     #[command(flatten)]
     pub server: ServerArgs,
 }
@@ -37,22 +36,19 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
     let name = loaded.cluster.cluster_name.clone();
     crate::pki::ensure(&loaded.base, &name)?;
     let dir = crate::pki::pki_dir(&loaded.base);
-    let job = JobArgs {
-        waive: args.waive,
-        ..JobArgs::new(args.cluster, args.server)
-    };
-    // `Some(exit)` when the deploy did not reach every node: the rotation stops there.
-    let deploy = |step: RotationStep| -> Result<Option<Exit>, CliError> {
+    let job = JobArgs::new(args.cluster, args.server);
+    // `Some(exit)` when the upgrade did not reach every node: the rotation stops there.
+    let upgrade = |step: RotationStep| -> Result<Option<Exit>, CliError> {
         let stopped = |exit: Option<Exit>| {
             eprintln!(
-                "==> CA rotation stopped at step {}/3: its deploy did not reach every node. Fix \
+                "==> CA rotation stopped at step {}/3: its upgrade did not reach every node. Fix \
                  what it reported, then run `strato ca rotate` again: it re-runs this step's \
-                 deploy and goes on.",
+                 upgrade and goes on.",
                 step.number()
             );
             exit
         };
-        match job::run(JobKind::Deploy, &job, false) {
+        match job::run(JobKind::Upgrade, &job, false) {
             Ok(Exit::Success) => Ok(None),
             Ok(exit) => Ok(stopped(Some(exit))),
             Err(e) => {
@@ -65,11 +61,11 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
     let last = rotation::last_step(&dir).map_err(crate::pki::pki_error)?;
     if let Some(step) = last {
         eprintln!(
-            "==> resuming a CA rotation: deploying step {}/3 again ({})",
+            "==> resuming a CA rotation: upgrading step {}/3 again ({})",
             step.number(),
             step.describe()
         );
-        if let Some(exit) = deploy(step)? {
+        if let Some(exit) = upgrade(step)? {
             return Ok(exit);
         }
     }
@@ -85,7 +81,7 @@ pub fn run(command: CaCommand) -> Result<Exit, CliError> {
             // certificate must come from the CA that issues from now on.
             crate::pki::reissue_operator(&loaded.base, &name)?;
         }
-        if let Some(exit) = deploy(step)? {
+        if let Some(exit) = upgrade(step)? {
             return Ok(exit);
         }
     }

@@ -25,7 +25,7 @@ fn web_task_ids(http: &reqwest::blocking::Client, master: &str) -> Vec<String> {
     ids
 }
 
-/// `strato ca rotate` replaces the cluster CA in three rolling deploys while /web keeps running:
+/// `strato ca rotate` replaces the cluster CA in three rolling upgrades while /web keeps running:
 /// the same tasks answer before and after; every node then trusts only the new CA and holds a
 /// certificate of it; the operator's old certificate no longer opens the master.
 pub(super) fn rotates_the_ca_keeping_tasks(
@@ -54,6 +54,8 @@ pub(super) fn rotates_the_ca_keeping_tasks(
         "step 1/3",
         "step 2/3",
         "step 3/3",
+        "==> Check the cluster before the upgrade",
+        "==> Upgrade masters",
         "the cluster CA is rotated",
     ] {
         assert!(stderr.contains(step), "no {step:?} in:\n{stderr}");

@@ -135,6 +135,11 @@ async fn roll_back(ctx: &JobCtx, host: &HostCtx, target: &str) -> String {
         .as_ref()
         .and_then(|v| v.current.clone())
         .unwrap_or_else(|| "the previous version".into());
+    // A node that stays on its version (a configuration or certificate change, a CA rotation)
+    // has nothing to switch back to: its previous version is older than what it ran.
+    if host.versions.as_ref().and_then(|v| v.current.as_deref()) == Some(target) {
+        return format!("not switched back: the node was already on {target}");
+    }
     match installed_version(h).await {
         Ok(Some(now)) if now == target => {}
         Ok(now) => {
