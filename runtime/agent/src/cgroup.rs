@@ -14,15 +14,18 @@ pub struct SelfCgroup {
     pub memory_v1: Option<String>,
 }
 
+/// The `hierarchy-id:controllers:path` lines of a `/proc/<pid>/cgroup`.
+fn cgroup_lines(text: &str) -> impl Iterator<Item = (&str, &str, &str)> {
+    text.lines().filter_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        Some((parts.next()?, parts.next()?, parts.next()?))
+    })
+}
+
 /// Parses `/proc/self/cgroup` (`hierarchy-id:controllers:path` per line).
 pub fn parse_self_cgroup(text: &str) -> SelfCgroup {
     let mut out = SelfCgroup::default();
-    for line in text.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
+    for (id, controllers, path) in cgroup_lines(text) {
         if id == "0" && controllers.is_empty() {
             out.unified = Some(path.to_string());
         } else if controllers.split(',').any(|c| c == "memory") {
@@ -129,12 +132,7 @@ fn parse_mounts(mountinfo: &str) -> Vec<Mount> {
 pub fn procs_files(proc_cgroup: &str, mountinfo: &str) -> Vec<PathBuf> {
     let mounts = parse_mounts(mountinfo);
     let mut files = Vec::new();
-    for line in proc_cgroup.lines() {
-        let mut parts = line.splitn(3, ':');
-        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
-        else {
-            continue;
-        };
+    for (id, controllers, path) in cgroup_lines(proc_cgroup) {
         let mount = mounts.iter().find(|m| match &m.v1 {
             None => id == "0" && controllers.is_empty(),
             Some(options) => {

@@ -123,6 +123,31 @@ fn strip_host(host: &HostCtx, e: &PhaseError) -> String {
         .unwrap_or(text)
 }
 
+/// Runs `upgrade.sh --rollback` on the node (current and previous swapped, the unit restarted)
+/// and drops its deploy marker, so the next deploy or upgrade installs it again. `Err` says why
+/// it could not.
+async fn switch_back(ctx: &JobCtx, h: &Host) -> Result<(), String> {
+    let applied = h
+        .apply(Change::Exec {
+            command: format!("{ROLLBACK} && rm -f {DEPLOYED_MARKER}"),
+            opts: ExecOptions {
+                sudo: true,
+                timeout: Some(UPGRADE_GATE_TIMEOUT.max(gate_timeout(ctx))),
+                deadline: Some(ctx.deadline),
+                ..ExecOptions::default()
+            },
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    match applied {
+        Applied::Ran(out) if !out.success() => Err(format!(
+            "upgrade.sh --rollback failed: {}",
+            out.stderr_text().lines().last().unwrap_or("").trim()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Switches the node back to its previous version, if it was switched to `target` at all, and
 /// forgets that it was deployed, so the next deploy or upgrade installs it again. Returns what
 /// happened, for the error.
@@ -150,26 +175,8 @@ async fn roll_back(ctx: &JobCtx, host: &HostCtx, target: &str) -> String {
         }
         Err(e) => return format!("not rolled back: {e}"),
     }
-    let switched = h
-        .apply(Change::Exec {
-            command: format!("{ROLLBACK} && rm -f {DEPLOYED_MARKER}"),
-            opts: ExecOptions {
-                sudo: true,
-                timeout: Some(UPGRADE_GATE_TIMEOUT.max(gate_timeout(ctx))),
-                deadline: Some(ctx.deadline),
-                ..ExecOptions::default()
-            },
-        })
-        .await;
-    match switched {
-        Ok(Applied::Ran(out)) if !out.success() => {
-            return format!(
-                "rolling back failed too: {}",
-                out.stderr_text().lines().last().unwrap_or("").trim()
-            )
-        }
-        Err(e) => return format!("rolling back failed too: {e}"),
-        _ => {}
+    if let Err(why) = switch_back(ctx, h).await {
+        return format!("rolling back failed too: {why}");
     }
     match wait_until_healthy(ctx, h, host.name(), host.role, gate_timeout(ctx)).await {
         Ok(how) => format!("rolled back to {previous} ({how})"),
@@ -231,26 +238,9 @@ impl Phase for UpgradeNodes {
                 .as_ref()
                 .and_then(|v| v.previous.clone())
                 .ok_or_else(|| PhaseError::failed(&name, "no previous version to roll back to"))?;
-            let h = host.host()?;
-            let applied = h
-                .apply(Change::Exec {
-                    command: format!("{ROLLBACK} && rm -f {DEPLOYED_MARKER}"),
-                    opts: ExecOptions {
-                        sudo: true,
-                        timeout: Some(UPGRADE_GATE_TIMEOUT.max(gate_timeout(ctx))),
-                        deadline: Some(ctx.deadline),
-                        ..ExecOptions::default()
-                    },
-                })
-                .await?;
-            if let Applied::Ran(out) = &applied {
-                if !out.success() {
-                    return Err(PhaseError::failed(
-                        &name,
-                        format!("upgrade.sh --rollback failed: {}", out.stderr_text().trim()),
-                    ));
-                }
-            }
+            switch_back(ctx, host.host()?)
+                .await
+                .map_err(|why| PhaseError::failed(&name, why))?;
             (
                 previous,
                 Outcome::changed(format!("switched back from {from}")),
