@@ -21,6 +21,8 @@ struct Versions {
     broken: bool,
     /// `install.sh` breaks the node (a bad configuration on the version it already runs).
     breaks_on_install: bool,
+    /// On the target version this master never sees the agents register again.
+    loses_agents: bool,
 }
 
 #[derive(Debug)]
@@ -55,58 +57,62 @@ impl Transport for Node {
             out.stdout = view.to_string().into_bytes();
             return Ok(out);
         }
-        let mut v = self.versions.lock().expect("versions");
-        let note = |what: &str| {
-            self.log
-                .lock()
-                .expect("log")
-                .push(format!("{} {what}", self.name))
-        };
-        if command.starts_with("cat /opt/strato/current/VERSION") {
-            return Ok(reply(if command.contains("--") {
-                format!(
-                    "{}\n--\n{}",
-                    v.current,
-                    v.previous.clone().unwrap_or_default()
-                )
-            } else {
-                format!("{}\n", v.current)
-            }));
-        }
-        if command.starts_with("sh /opt/strato/tmp/install.sh") {
-            note("install");
-            v.broken |= v.breaks_on_install;
-            if v.current != v.target {
-                let target = v.target.clone();
-                v.previous = Some(std::mem::replace(&mut v.current, target));
+        {
+            let mut v = self.versions.lock().expect("versions");
+            let note = |what: &str| {
+                self.log
+                    .lock()
+                    .expect("log")
+                    .push(format!("{} {what}", self.name))
+            };
+            if command.starts_with("cat /opt/strato/current/VERSION") {
+                return Ok(reply(if command.contains("--") {
+                    format!(
+                        "{}\n--\n{}",
+                        v.current,
+                        v.previous.clone().unwrap_or_default()
+                    )
+                } else {
+                    format!("{}\n", v.current)
+                }));
             }
-            return Ok(ExecOutput::default());
-        }
-        if command.contains("upgrade.sh --rollback") {
-            // The engine forgets the deploy marker with it, so the next deploy reinstalls.
-            note(if command.contains("rm -f /opt/strato/etc/deployed") {
-                "rollback"
-            } else {
-                "rollback keeping the deploy marker"
-            });
-            let previous = v.previous.take().expect("a previous version");
-            v.previous = Some(std::mem::replace(&mut v.current, previous));
-            return Ok(ExecOutput::default());
-        }
-        if command.starts_with("systemctl is-active --quiet") {
-            if v.broken && v.current == v.target {
-                return Ok(ExecOutput {
-                    exit_status: 3,
-                    ..ExecOutput::default()
+            if command.starts_with("sh /opt/strato/tmp/install.sh") {
+                note("install");
+                v.broken |= v.breaks_on_install;
+                if v.current != v.target {
+                    let target = v.target.clone();
+                    v.previous = Some(std::mem::replace(&mut v.current, target));
+                }
+                return Ok(ExecOutput::default());
+            }
+            if command.contains("upgrade.sh --rollback") {
+                // The engine forgets the deploy marker with it, so the next deploy reinstalls.
+                note(if command.contains("rm -f /opt/strato/etc/deployed") {
+                    "rollback"
+                } else {
+                    "rollback keeping the deploy marker"
                 });
+                let previous = v.previous.take().expect("a previous version");
+                v.previous = Some(std::mem::replace(&mut v.current, previous));
+                return Ok(ExecOutput::default());
             }
-            note("healthy");
-            return Ok(ExecOutput::default());
+            if command.contains("/master/slaves") && v.loses_agents && v.current == v.target {
+                return Ok(reply(r#"{"slaves":[]}"#.into()));
+            }
+            if command.starts_with("systemctl is-active --quiet") {
+                if v.broken && v.current == v.target {
+                    return Ok(ExecOutput {
+                        exit_status: 3,
+                        ..ExecOutput::default()
+                    });
+                }
+                note("healthy");
+                return Ok(ExecOutput::default());
+            }
+            if command.starts_with("journalctl") {
+                return Ok(reply("strato-master: cannot start: exit 1\n".into()));
+            }
         }
-        if command.starts_with("journalctl") {
-            return Ok(reply("strato-master: cannot start: exit 1\n".into()));
-        }
-        drop(v);
         self.inner.exec(command, opts).await
     }
 
@@ -194,6 +200,7 @@ impl Cluster {
                         target: target.to_string(),
                         broken: false,
                         breaks_on_install: false,
+                        loses_agents: false,
                     }),
                     log: log.clone(),
                 };
@@ -576,4 +583,35 @@ async fn a_node_on_its_version_failing_its_gate_is_not_switched_to_an_older_one(
         c.log()
     );
     assert_eq!(c.node(AGENT_1).versions.lock().expect("v").current, "0.2.0");
+}
+
+#[tokio::test]
+async fn a_master_the_agents_do_not_register_with_again_is_rolled_back() {
+    let (_d, dir) = tempdir();
+    let yaml = small_cluster();
+    let serve = tree_with_bundle(&dir, &yaml, "0.2.0");
+    let c = Cluster::new(
+        &[(MASTER, "0.1.0"), (AGENT_1, "0.1.0"), (AGENT_2, "0.1.0")],
+        "0.2.0",
+        MASTER,
+    );
+    c.node(MASTER).versions.lock().expect("v").loses_agents = true;
+    let r = runner(&dir, &serve, &c.transports());
+    let job = run(&r, request(JobKind::Upgrade, &yaml, options(0))).await;
+    assert_eq!(job.state, JobState::Failed);
+    let master = job.hosts.iter().find(|h| h.host == MASTER).expect("master");
+    assert!(
+        master
+            .message
+            .contains("gate \"agents re-registered\" failed: 0 of 2 agents registered")
+            && master.message.contains("rolled back to 0.1.0"),
+        "{}",
+        master.message
+    );
+    assert_eq!(c.node(MASTER).versions.lock().expect("v").current, "0.1.0");
+    assert_eq!(
+        c.installs(),
+        vec![format!("{MASTER} install")],
+        "no agent touched"
+    );
 }

@@ -16,7 +16,7 @@ use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT, POSTFLIGHT_TIM
 pub struct CheckCluster;
 
 /// Registered agents' addresses (`hostname` of each entry in `/master/slaves`).
-fn registered(slaves_json: &str) -> Option<Vec<String>> {
+pub(crate) fn registered(slaves_json: &str) -> Option<Vec<String>> {
     let v: serde_json::Value = serde_json::from_str(slaves_json).ok()?;
     let list = v.get("slaves")?.as_array()?;
     Some(

@@ -1,6 +1,6 @@
 //! The phases, one file each. Titles are unique so `grep` from output lands on one file.
 
-mod check_cluster;
+pub(crate) mod check_cluster;
 mod check_leader;
 mod connect;
 mod detect_os;

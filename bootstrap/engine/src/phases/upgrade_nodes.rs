@@ -1,7 +1,7 @@
 //! Upgrade masters / agents / public agents: install the serve tree's version on one node (as
 //! deploy does, `install.sh` switching `/opt/strato/current` to the new version's directory),
 //! then gate it: its units healthy, the node on the target version and, for a master, its
-//! process reporting it. A node that does not pass its gate within [`UPGRADE_GATE_TIMEOUT`] is switched back to
+//! process reporting it and every agent registered again. A node that does not pass its gate within [`UPGRADE_GATE_TIMEOUT`] is switched back to
 //! its previous version (`upgrade.sh --rollback`) and the upgrade stops, naming the node, the
 //! gate and the unit's last log lines.
 //!
@@ -112,8 +112,44 @@ async fn gate(ctx: &JobCtx, host: &HostCtx, target: &str) -> Result<String, Stri
             }
             tokio::time::sleep(HEALTH_POLL_INTERVAL).await;
         }
+        agents_registered(ctx, h, until).await?;
     }
     Ok(healthy)
+}
+
+/// A master's last gate: every agent of cluster.yaml registered with the cluster again, as this
+/// master sees it (`/master/slaves` on its loopback), before the next master restarts.
+async fn agents_registered(ctx: &JobCtx, h: &Host, until: Instant) -> Result<(), String> {
+    let expected = ctx.cluster.agents.len() + ctx.cluster.public_agents.len();
+    if expected == 0 {
+        return Ok(());
+    }
+    loop {
+        let opts = ExecOptions {
+            timeout: Some(HEALTH_PROBE_TIMEOUT),
+            deadline: Some(ctx.deadline),
+            ..ExecOptions::default()
+        };
+        let out = h
+            .read(
+                "curl -fsS --max-time 5 http://127.0.0.1:5050/master/slaves",
+                opts,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        let seen = crate::phases::check_cluster::registered(&out.stdout_text()).unwrap_or_default();
+        if seen.len() >= expected {
+            return Ok(());
+        }
+        if Instant::now() + HEALTH_POLL_INTERVAL >= until.min(ctx.deadline) {
+            return Err(format!(
+                "gate \"agents re-registered\" failed: {} of {expected} agents registered ({})",
+                seen.len(),
+                seen.join(", ")
+            ));
+        }
+        tokio::time::sleep(HEALTH_POLL_INTERVAL).await;
+    }
 }
 
 fn strip_host(host: &HostCtx, e: &PhaseError) -> String {
