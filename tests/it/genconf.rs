@@ -277,6 +277,7 @@ fn every_rendered_script_passes_shellcheck() {
 /// install.sh as a node runs it (Unix: the scripts are POSIX sh).
 #[cfg(unix)]
 mod node;
+mod versions;
 
 #[test]
 fn genconf_of_three_masters_refuses_a_bundle_without_etcd_naming_the_flag() {
