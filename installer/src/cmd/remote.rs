@@ -256,12 +256,19 @@ pub async fn prepare(
     // there is none) and stops while another job runs: that job's nodes fetch from the serve
     // tree this command would rewrite, from the server this command might restart (review M-4).
     if serve != Serve::Unchanged && !args.dry_run {
-        let server_only: Vec<BootstrapFile> =
-            bootstrap_files(loaded, args, addr, Serve::Unchanged)?
-                .0
-                .into_iter()
-                .filter(|f| f.keep_installed)
-                .collect();
+        // The server's own files (those whose change restarts it), as a read-only command
+        // installs them: only where there are none.
+        let server_only: Vec<BootstrapFile> = files
+            .iter()
+            .filter(|f| f.restarts)
+            .map(|f| BootstrapFile {
+                path: f.path.clone(),
+                data: f.data.clone(),
+                mode: f.mode,
+                restarts: true,
+                keep_installed: true,
+            })
+            .collect();
         let setup = set_up_bootstrap_host(&host, &server_only, PORT)
             .await
             .map_err(other)?;
