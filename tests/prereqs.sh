@@ -50,6 +50,52 @@ need_moto() {
     .venv/bin/python -m pip install --quiet --disable-pip-version-check 'moto[server]==5.2.1'
 }
 
+# The real DC/OS CLI from PyPI (dcos/dcoscli 0.6.1, the last release, 2018), as .venv/bin/dcos,
+# for the Admin Router tests (tests/python/dcos_cli_requests.md). Its old pins (cryptography 2.0.2,
+# jsonschema<3, ...) do not install on Python 3.11, so the CLI and its small pure-Python
+# dependencies go with --no-deps into .venv/dcos-cli, apart from the rest of the venv, and use the
+# venv's requests, six, jsonschema and cryptography. The wrapper puts that folder first on sys.path
+# and imports tests/python/dcos_shims (collections.Mapping etc.) before dcoscli. Makes the venv only
+# when it is missing and installs only what does not import yet.
+need_dcos_venv() {
+    if [ ! -x .venv/bin/python ]; then
+        if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+            apt_install python3 python3-venv
+        fi
+        python3 -m venv .venv
+    fi
+    local pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+    local shared=() mod pin
+    for pin in requests:requests==2.34.2 six:six==1.17.0 jsonschema:jsonschema==4.26.0 \
+        cryptography.x509:cryptography==50.0.2 pkg_resources,distutils.version:setuptools==80.9.0; do
+        mod=${pin%%:*}
+        .venv/bin/python -c "import $mod" >/dev/null 2>&1 || shared+=("${pin#*:}")
+    done
+    [ "${#shared[@]}" = 0 ] || "${pip[@]}" "${shared[@]}"
+    local cli=.venv/dcos-cli
+    if ! PYTHONPATH=$cli .venv/bin/python -c 'import dcos, dcoscli, docopt, toml, retrying, sseclient, pager, prettytable, jwt, pygments; assert dcoscli.version == "0.6.1"' >/dev/null 2>&1; then
+        rm -rf "$cli"
+        "${pip[@]}" --no-deps --target "$cli" dcos==0.6.1 dcoscli==0.6.1 docopt==0.6.2 toml==0.10.2 \
+            retrying==1.3.3 sseclient==0.0.19 pager==3.3 prettytable==0.7.2 PyJWT==1.4.2 pygments==2.19.2
+    fi
+    cmp -s tests/python/dcos_shims/__init__.py "$cli/dcos_shims/__init__.py" || {
+        mkdir -p "$cli/dcos_shims"
+        cp tests/python/dcos_shims/__init__.py "$cli/dcos_shims/__init__.py"
+    }
+    local wrapper
+    wrapper=$(printf '%s\n' "#!$PWD/.venv/bin/python" \
+        '# Written by need_dcos_venv (tests/prereqs.sh): the DC/OS CLI in ../dcos-cli, with its shims.' \
+        'import os, sys' \
+        'sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "dcos-cli"))' \
+        'import dcos_shims  # noqa: E402,F401' \
+        'from dcoscli.main import main  # noqa: E402' \
+        'sys.exit(main())')
+    if [ "$(cat .venv/bin/dcos 2>/dev/null)" != "$wrapper" ]; then
+        printf '%s\n' "$wrapper" >.venv/bin/dcos
+        chmod 755 .venv/bin/dcos
+    fi
+}
+
 # cargo-deny for tests/advisories.sh, from crates.io (a cold build took 4 min of CPU time,
 # 13 min wall clock on a busy 2-core machine).
 need_cargo_deny() {
@@ -59,6 +105,24 @@ need_cargo_deny() {
 # Headless Chromium for the dashboard test (Debian's package; no browser downloads).
 need_chromium() {
     command -v chromium >/dev/null 2>&1 || apt_install chromium fonts-dejavu-core
+}
+
+# playwright-core from the npm registry (tests/browser/package-lock.json) for the dashboard login
+# driver tests/browser/login.mjs, which drives need_chromium's browser (nothing downloads one).
+# Node.js comes from Debian only where it is missing: bookworm's is 18, which the pinned
+# playwright-core 1.61 still supports (1.62 and later want 20). Installs only when the pinned
+# version is not in tests/browser/node_modules yet.
+need_playwright() {
+    local missing=()
+    command -v node >/dev/null 2>&1 || missing+=(nodejs)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
+    [ "${#missing[@]}" = 0 ] || apt_install "${missing[@]}"
+    local want have
+    want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' tests/browser/package.json)
+    have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
+        tests/browser/node_modules/playwright-core/package.json 2>/dev/null)
+    [ -n "$have" ] && [ "$have" = "$want" ] && return 0
+    (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
 # OpenSSH's sshd for strato-ssh's tests, which start their own sshd on 127.0.0.1. The package's
@@ -101,9 +165,11 @@ ensure_prereqs() {
     need_curl
     need_openssl
     need_marathon_venv
+    need_dcos_venv
     need_moto
     need_cargo_deny
     need_chromium
+    need_playwright
     need_bundle_tools
     need_etcd
     need_docker

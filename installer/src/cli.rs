@@ -90,6 +90,13 @@ pub enum Command {
     /// The cluster CA: rotate it with rolling deploys that keep every task running.
     #[command(subcommand)]
     Ca(cmd::ca::CaCommand),
+    /// Print an argon2 hash of a password for cluster.yaml's `gateway.users`.
+    Passwd(cmd::passwd::PasswdArgs),
+    /// Log in to the cluster's gateway (HTTPS on the masters) and keep the token for later commands.
+    Login(cmd::login::LoginArgs),
+    /// Gateway tokens: revoke one before it expires, or every token of a user.
+    #[command(subcommand)]
+    Token(cmd::token::TokenCommand),
     /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section: create, status, destroy, terraform.
     /// Runs the separate strato-cloud program (`strato cloud --help` lists its commands).
     #[command(disable_help_flag = true, disable_version_flag = true)]

@@ -50,12 +50,26 @@ pub fn ensure(base: &Path, cluster_name: &str) -> Result<ClusterCa, CliError> {
         write(&key, issued.key_pem.as_bytes(), 0o600)?;
         write(&cert, issued.cert_pem.as_bytes(), 0o644)?;
     }
+    ensure_gateway_secrets(&dir)?;
     // PKI directories made before CA rotation existed have no trust bundle yet.
     if !dir.join(strato_tls::TRUST_BUNDLE).exists() {
         strato_tls::rotation::write_trust_bundle(&dir).map_err(pki_error)?;
         return ClusterCa::load(&dir).map_err(pki_error);
     }
     Ok(ca)
+}
+
+/// The gateway's token secret, and the `admin` password used when cluster.yaml lists no gateway
+/// users (as openshift-install's kubeadmin password: generated once, kept 0600 for the operator).
+fn ensure_gateway_secrets(dir: &Path) -> Result<(), CliError> {
+    strato_tls::ensure_token_secret(dir).map_err(pki_error)?;
+    if !dir.join(strato_tls::GATEWAY_ADMIN_HASH).exists() {
+        let password = strato_tls::random_password(20).map_err(pki_error)?;
+        let hash = strato_gateway::hash_password(&password)
+            .map_err(|e| CliError::Other(anyhow::anyhow!("hashing the admin password: {e}")))?;
+        strato_tls::write_admin_password(dir, &password, &hash).map_err(pki_error)?;
+    }
+    Ok(())
 }
 
 /// A new operator certificate from the CA that issues now (after a CA switch).

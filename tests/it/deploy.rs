@@ -19,6 +19,7 @@ use strato_ssh::{AuthMethod, ConnectOptions, HostKeyPolicy, SshError, Target};
 
 use crate::common::nodes::{Node, NodeSpec, Nodes};
 
+mod gateway;
 mod ha;
 mod recovery;
 mod rotation;
@@ -674,6 +675,8 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
         "mem": 32,
         "portDefinitions": [{"port": 0}],
         "constraints": [["hostname", "UNIQUE"]],
+        // The gateway routes /service/web/ here.
+        "labels": {"DCOS_SERVICE_NAME": "web"},
     });
     let resp = http
         .post(format!("https://{master}:8080/v2/apps"))
@@ -728,6 +731,9 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
             },
         );
     }
+
+    // The gateway: logins, tokens, the Marathon API and /service/web/ for DC/OS's tools.
+    gateway::check_the_gateway(dir.path(), &config, &nodes);
 
     // Tasks are not root: /web runs as the cluster's task user, an app naming a user as that.
     let resp = http

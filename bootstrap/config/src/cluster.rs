@@ -4,7 +4,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::{Cloud, Hardware, Host, Network, Runtime, Ssh};
+use crate::{Cloud, Gateway, Hardware, Host, Network, Runtime, Ssh};
 
 /// One cluster, as described by `cluster.yaml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -36,6 +36,9 @@ pub struct Cluster {
     pub network: Network,
     #[serde(default, skip_serializing_if = "Runtime::is_unset")]
     pub runtime: Runtime,
+    /// The gateway (Admin Router) on every master: HTTPS with a login.
+    #[serde(default, skip_serializing_if = "Gateway::is_default")]
+    pub gateway: Gateway,
     /// Cloud machines for `strato cloud create`; absent for machines you already have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud: Option<Cloud>,

@@ -65,6 +65,9 @@ pub struct JobCtx {
     pub etcd_ca: Option<Arc<ClusterCa>>,
     /// The serve tree's public signing key (PEM), for a deploy: nodes verify the tree with it.
     pub signing_pub: Option<String>,
+    /// The cluster's gateway token key (from the PKI's token secret), for postflight's check of
+    /// the gateway with a short-lived token of its own.
+    pub gateway_key: Option<strato_gateway::TokenKey>,
     pub connector: Arc<dyn Connector>,
     pub events: Arc<EventBus>,
     /// The whole job's deadline (`ssh.job_timeout_seconds`).

@@ -281,10 +281,13 @@ impl Runner {
         // loading once here keeps parallel hosts from racing to make the CA.
         let installs = matches!(request.kind, JobKind::Deploy | JobKind::Upgrade);
         let ca = match installs {
-            true => Some(Arc::new(
-                ClusterCa::load_or_create(&self.env.pki_dir, &cluster.cluster_name)
-                    .map_err(EngineError::Pki)?,
-            )),
+            true => {
+                let ca = ClusterCa::load_or_create(&self.env.pki_dir, &cluster.cluster_name)
+                    .map_err(EngineError::Pki)?;
+                // `strato` makes it with the CA; a server given an older PKI makes its own.
+                strato_tls::ensure_token_secret(&self.env.pki_dir).map_err(EngineError::Pki)?;
+                Some(Arc::new(ca))
+            }
             false => None,
         };
         let etcd_ca = match installs {
@@ -301,8 +304,14 @@ impl Runner {
             true => Some(read_signing_pub(&self.env.pki_dir)?),
             false => None,
         };
+        let gateway_key = std::fs::read(self.env.pki_dir.join(strato_tls::GATEWAY_TOKEN_SECRET))
+            .ok()
+            .and_then(|secret| {
+                strato_gateway::TokenKey::new(secret.trim_ascii(), &cluster.cluster_name).ok()
+            });
         let ctx = Arc::new(JobCtx {
             id: record.job.id.clone(),
+            gateway_key,
             ca,
             etcd_ca,
             signing_pub,

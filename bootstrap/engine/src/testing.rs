@@ -79,7 +79,13 @@ pub fn fresh_node(ip: &str, n: usize) -> FakeTransport {
                 ..ExecOutput::default()
             }),
         )
-        .on_prefix("systemctl is-active --quiet", FakeReply::ok(""));
+        .on_prefix("systemctl is-active --quiet", FakeReply::ok(""))
+        // A running gateway: 401 without a token, Marathon's info with one.
+        .on_contains("-w '%{http_code}' https://", FakeReply::ok("401"))
+        .on_contains(
+            "-H @- https://",
+            FakeReply::ok(r#"{"name":"marathon","version":"1.11.0"}"#),
+        );
     fake
 }
 
@@ -156,12 +162,19 @@ pub fn deployed_marker(dir: &Path, serve: &ServeTree, role: &str) -> String {
     let pki = dir.join("pki");
     let ca = strato_tls::ClusterCa::load_or_create(&pki, "test").expect("CA");
     let public = std::fs::read(pki.join(strato_tls::SIGNING_PUB)).expect("signing key");
-    format!(
+    let marker = format!(
         "{} {role} {} {}",
         digest(serve),
         crate::phases::ca_fingerprint(&ca),
         &strato_render::sha256_hex(&public)[..16]
-    )
+    );
+    if role != "master" {
+        return marker;
+    }
+    strato_tls::ensure_token_secret(&pki).expect("token secret");
+    let (_, gateway) = crate::phases::gateway_files(&pki, &strato_config::Gateway::default(), dir)
+        .expect("gateway files");
+    format!("{marker} gw:{gateway}")
 }
 
 /// The marker of a master of a 3+ master cluster: [`deployed_marker`] and its etcd CA.

@@ -371,6 +371,7 @@ async fn at_most_parallelism_hosts_run_a_phase_at_once() {
         }
     }
     let ctx = Arc::new(JobCtx {
+        gateway_key: None,
         id: "job".into(),
         kind: JobKind::Deploy,
         parallelism: cluster.ssh.parallelism,

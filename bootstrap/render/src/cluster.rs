@@ -2,7 +2,7 @@
 use strato_config::{Bootstrap, Cluster};
 
 use crate::error::RenderError;
-use crate::input::{IpDetect, LabelledAgent, RenderInput, RenderOptions};
+use crate::input::{GatewayInput, IpDetect, LabelledAgent, RenderInput, RenderOptions};
 use crate::tree::{render_input, RenderedTree};
 
 /// The port `strato-bootstrap` serves the tree on; nodes' default URL is `http://<bootstrap>:8090`.
@@ -42,6 +42,12 @@ impl RenderInput {
             bootstrap_url: bootstrap_url(cluster),
             labelled_agents: labelled_agents(cluster),
             task_user: cluster.runtime.task_user().to_string(),
+            gateway: GatewayInput {
+                https_port: cluster.gateway.https_port,
+                http_port: cluster.gateway.http_port,
+                token_ttl_seconds: cluster.gateway.token_ttl_hours * 3600,
+                own_cert: cluster.gateway.tls_cert.is_some(),
+            },
         }
     }
 }

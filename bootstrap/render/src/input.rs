@@ -35,6 +35,30 @@ pub struct RenderInput {
     pub labelled_agents: Vec<LabelledAgent>,
     /// The Unix user tasks run as unless their app names one (`runtime.task_user`).
     pub task_user: String,
+    /// The gateway on every master (`gateway:` in cluster.yaml).
+    pub gateway: GatewayInput,
+}
+
+/// master.toml's gateway keys.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GatewayInput {
+    pub https_port: u16,
+    /// 0: no plain-HTTP redirect.
+    pub http_port: u16,
+    pub token_ttl_seconds: u64,
+    /// The operator named a certificate (`gateway.tls_cert`): the install writes it.
+    pub own_cert: bool,
+}
+
+impl Default for GatewayInput {
+    fn default() -> Self {
+        Self {
+            https_port: 443,
+            http_port: 80,
+            token_ttl_seconds: 120 * 3600,
+            own_cert: false,
+        }
+    }
 }
 
 /// An agent whose cluster.yaml entry has labels.

@@ -28,8 +28,8 @@ pub use cloud_init::{render_cloud_init, CloudInitInput};
 pub use cluster::{bootstrap_url, render_tree, BOOTSTRAP_HTTP_PORT};
 pub use error::RenderError;
 pub use input::{
-    BundleRef, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT, ETCD_CLIENT_PORT,
-    ETCD_MIN_MASTERS, ETCD_PEER_PORT, MARATHON_PORT, MESOS_PORT,
+    BundleRef, GatewayInput, IpDetect, LabelledAgent, RenderInput, RenderOptions, DNS_PORT,
+    ETCD_CLIENT_PORT, ETCD_MIN_MASTERS, ETCD_PEER_PORT, MARATHON_PORT, MESOS_PORT,
 };
 pub use manifest::{sha256_hex, Manifest, ManifestEntry, MANIFEST_PATH, SHA256SUMS_PATH};
 pub use signature::SIGNATURE_PATH;

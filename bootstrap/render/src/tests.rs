@@ -11,6 +11,7 @@ fn example() -> RenderInput {
         bootstrap_url: Some("http://10.0.0.5:8090".into()),
         labelled_agents: Vec::new(),
         task_user: "strato-task".into(),
+        gateway: GatewayInput::default(),
     }
 }
 

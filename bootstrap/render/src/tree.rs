@@ -59,6 +59,7 @@ struct TemplateContext<'a> {
     etcd_endpoints: Vec<String>,
     etcd_client_port: u16,
     etcd_peer_port: u16,
+    gateway: &'a crate::input::GatewayInput,
 }
 
 /// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
@@ -135,6 +136,7 @@ pub fn render_input(
             .collect(),
         etcd_client_port: ETCD_CLIENT_PORT,
         etcd_peer_port: ETCD_PEER_PORT,
+        gateway: &input.gateway,
     };
     let context = |ctx: &TemplateContext| {
         Context::from_serialize(ctx).expect("the template context is a plain struct")

@@ -205,6 +205,8 @@ pub fn rewrite_files(
     {
         fix(&mut h.key_path)?;
     }
+    fix(&mut c.gateway.tls_cert)?;
+    fix(&mut c.gateway.tls_key)?;
     if let strato_config::IpDetect::Script(path) = &c.network.ip_detect {
         let mapped = map(&resolve(path, base, home.as_deref()))?;
         c.network.ip_detect = strato_config::IpDetect::Script(mapped);
@@ -516,7 +518,30 @@ async fn run_async(kind: JobKind, args: &JobArgs, purge: bool) -> Result<Exit, C
     let mut progress = Progress::new(mode);
     let job = follow(&boot.client, &job.id, &mut progress).await;
     boot.forget_secrets().await;
-    Ok(report_job(&job?, args.output, &progress))
+    let exit = report_job(&job?, args.output, &progress);
+    if kind == JobKind::Deploy
+        && !args.dry_run
+        && args.output == Output::Table
+        && exit == Exit::Success
+    {
+        print_gateway(&loaded);
+    }
+    Ok(exit)
+}
+
+/// Where to log in after a deploy, and with what.
+fn print_gateway(loaded: &Loaded) {
+    let Some(url) = super::login::gateway_urls(loaded).into_iter().next() else {
+        return;
+    };
+    println!("Gateway (dashboard, Marathon at /service/marathon, DC/OS CLI): {url}/");
+    if loaded.cluster.gateway.users.is_empty() {
+        let file = crate::pki::pki_dir(&loaded.base).join(strato_tls::GATEWAY_ADMIN_PASSWORD);
+        println!(
+            "  log in as admin with the password in {} (`strato login` keeps a token)",
+            file.display()
+        );
+    }
 }
 
 #[cfg(test)]

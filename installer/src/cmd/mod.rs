@@ -9,12 +9,15 @@ pub mod external;
 pub mod genconf;
 pub mod init;
 pub mod job;
+pub mod login;
 pub mod man;
 pub mod master_link;
+pub mod passwd;
 pub mod postflight;
 pub mod preflight;
 pub mod remote;
 pub mod status;
+pub mod token;
 pub mod uninstall;
 pub mod up;
 pub mod upgrade;
@@ -41,6 +44,9 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Backup(args) => backup::backup(args),
         Command::Restore(args) => backup::restore(args),
         Command::Ca(command) => ca::run(command),
+        Command::Passwd(args) => passwd::run(args),
+        Command::Login(args) => login::run(args),
+        Command::Token(command) => token::run(command),
         Command::Cloud(args) => external::run_cloud(&[], args),
         Command::Completion(args) => completion::run(args),
         Command::GenerateMan(args) => man::run(args),

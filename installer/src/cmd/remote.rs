@@ -150,6 +150,9 @@ fn bootstrap_files(
         (strato_tls::CA_KEY, 0o600, true),
         (strato_tls::TRUST_BUNDLE, 0o644, true),
         (strato_tls::SIGNING_PUB, 0o644, false),
+        // The gateway's: masters get the token secret and the admin password's hash.
+        (strato_tls::GATEWAY_TOKEN_SECRET, 0o600, false),
+        (strato_tls::GATEWAY_ADMIN_HASH, 0o600, false),
     ] {
         files.push(BootstrapFile {
             path: format!("{BOOTSTRAP_DATA_DIR}/pki/{name}"),

@@ -10,6 +10,7 @@
 mod error;
 mod forward;
 mod handler;
+pub mod http_api;
 pub mod names;
 pub mod probe;
 mod records;

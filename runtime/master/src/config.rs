@@ -47,6 +47,21 @@ pub struct MasterConfig {
     /// How long a leader that stopped answering keeps leadership, in seconds (etcd raises it to
     /// 1.5 × its election timeout if lower: 0.75 s as strato-etcd.service runs it).
     pub election_ttl_seconds: u64,
+    /// The gateway (Admin Router): HTTPS on this port with a token on every route but health,
+    /// metadata and login (`runtime/gateway`); unset (the default) runs none. Needs the `tls_*`
+    /// files or `gateway_cert`/`gateway_key`.
+    pub gateway_port: Option<u16>,
+    /// Plain HTTP that redirects to the gateway; unset: none.
+    pub gateway_http_port: Option<u16>,
+    /// Users and service accounts (JSON, `strato deploy` writes it from cluster.yaml).
+    pub gateway_accounts: Option<PathBuf>,
+    /// The cluster's token secret, the same on every master (at least 32 bytes).
+    pub gateway_token_secret: Option<PathBuf>,
+    /// A certificate and key the operator supplies for the gateway; unset: the master's own.
+    pub gateway_cert: Option<PathBuf>,
+    pub gateway_key: Option<PathBuf>,
+    /// How long a login's token lasts.
+    pub gateway_token_ttl_seconds: u64,
 }
 
 impl Default for MasterConfig {
@@ -75,6 +90,13 @@ impl Default for MasterConfig {
             etcd_cert: None,
             etcd_key: None,
             election_ttl_seconds: 1,
+            gateway_port: None,
+            gateway_http_port: None,
+            gateway_accounts: None,
+            gateway_token_secret: None,
+            gateway_cert: None,
+            gateway_key: None,
+            gateway_token_ttl_seconds: 5 * 24 * 3600,
         }
     }
 }

@@ -12,6 +12,7 @@ mod config;
 mod dns_view;
 mod error;
 mod events;
+mod gateway;
 #[cfg(feature = "etcd")]
 mod ha;
 mod http;
@@ -54,6 +55,23 @@ pub struct Listeners {
     pub dns: Option<strato_dns::DnsServer>,
     /// The TLS configuration of `mesos` and `marathon`; `None` serves them plain (loopback only).
     pub tls: Option<Arc<strato_tls::rustls::ServerConfig>>,
+    /// The gateway, when `gateway_port` is set.
+    pub gateway: Option<GatewayListeners>,
+}
+
+/// The gateway's sockets and what it needs to start (`runtime/gateway`).
+pub struct GatewayListeners {
+    pub https: TcpListener,
+    /// Plain HTTP that redirects to HTTPS.
+    pub http: Option<TcpListener>,
+    pub tls: Arc<strato_tls::rustls::ServerConfig>,
+    pub settings: strato_gateway::Settings,
+}
+
+impl GatewayListeners {
+    pub fn https_addr(&self) -> Option<SocketAddr> {
+        self.https.local_addr().ok()
+    }
 }
 
 impl Listeners {
@@ -228,13 +246,116 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
         };
         Some(strato_dns::DnsServer::bind(dns_config).await?)
     };
+    let gateway = if let Some(port) = config.gateway_port {
+        let settings = gateway_settings(config)?;
+        let https = listen(ip, port, "gateway port").await?;
+        let http = match config.gateway_http_port {
+            None => None,
+            Some(port) => Some(listen(ip, port, "gateway http port").await?),
+        };
+        let (tls, settings) = settings;
+        Some(GatewayListeners {
+            https,
+            http,
+            tls,
+            settings,
+        })
+    } else {
+        None
+    };
     Ok(Listeners {
         mesos,
         marathon,
         loopback,
         dns,
         tls,
+        gateway,
     })
+}
+
+/// The gateway's certificate, accounts and token secret, from the files master.toml names.
+fn gateway_settings(
+    config: &MasterConfig,
+) -> Result<
+    (
+        Arc<strato_tls::rustls::ServerConfig>,
+        strato_gateway::Settings,
+    ),
+    MasterError,
+> {
+    let bad = |message: String| MasterError::Config { message };
+    let identity =
+        match (&config.gateway_cert, &config.gateway_key) {
+            (Some(cert), Some(key)) => strato_tls::ServerIdentity::load(cert, key)
+                .map_err(|e| bad(strato_tls_chain(&e)))?,
+            (None, None) => {
+                let member = load_tls(config)?.ok_or_else(|| {
+                bad("gateway_port is set but no certificate is: set tls_ca, tls_cert and tls_key \
+                     (strato deploy does), or gateway_cert and gateway_key"
+                    .into())
+            })?;
+                strato_tls::ServerIdentity::of_member(&member)
+            }
+            _ => {
+                return Err(bad(
+                    "gateway_cert and gateway_key go together: set both or neither".into(),
+                ))
+            }
+        };
+    let tls = strato_tls::public_server_config(&identity).map_err(|e| bad(strato_tls_chain(&e)))?;
+    let accounts = match &config.gateway_accounts {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                bad(format!(
+                    "cannot read gateway_accounts {}: {e}",
+                    path.display()
+                ))
+            })?;
+            serde_json::from_str::<strato_gateway::Accounts>(&text)
+                .map_err(|e| bad(format!("gateway_accounts {}: {e}", path.display())))?
+        }
+        None => strato_gateway::Accounts::default(),
+    };
+    let secret_path = config.gateway_token_secret.as_ref().ok_or_else(|| {
+        bad("gateway_port is set but gateway_token_secret is not (strato deploy writes it)".into())
+    })?;
+    let secret = std::fs::read(secret_path).map_err(|e| {
+        bad(format!(
+            "cannot read gateway_token_secret {}: {e}",
+            secret_path.display()
+        ))
+    })?;
+    let key =
+        strato_gateway::TokenKey::new(trim_ascii(&secret), &config.cluster_name).map_err(|e| {
+            bad(format!(
+                "gateway_token_secret {}: {e}",
+                secret_path.display()
+            ))
+        })?;
+    // Served to DC/OS tools that pin it; the operator's own certificate has its own issuer.
+    let ca_pem = match (&config.gateway_cert, &config.tls_ca) {
+        (None, Some(ca)) => std::fs::read_to_string(ca).ok(),
+        _ => None,
+    };
+    let settings = strato_gateway::Settings {
+        accounts,
+        key,
+        token_ttl: std::time::Duration::from_secs(config.gateway_token_ttl_seconds.max(60)),
+        ca_pem,
+    };
+    Ok((tls, settings))
+}
+
+fn trim_ascii(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
+    &bytes[start..end]
 }
 
 /// A loopback listener (`strato up --local`) also checks `Host`/`Origin` (http::loopback_only).
@@ -302,6 +423,31 @@ pub async fn serve(
             limits,
             stopped(stop_rx.clone()),
         )));
+    }
+    if let Some(gateway) = listeners.gateway {
+        let upstream = router(Arc::clone(&master)).merge(strato_dashboard::router());
+        let https_port = gateway.https_addr().map_or(443, |a| a.port());
+        let front = strato_gateway::Gateway::new(
+            gateway.settings,
+            gateway::MasterDirectory::shared(&master),
+            upstream,
+        );
+        servers.push(tokio::spawn(strato_tls::serve(
+            gateway.https,
+            strato_gateway::router(front),
+            Some(gateway.tls),
+            limits,
+            stopped(stop_rx.clone()),
+        )));
+        if let Some(http) = gateway.http {
+            servers.push(tokio::spawn(strato_tls::serve(
+                http,
+                strato_gateway::redirect_router(https_port),
+                None,
+                limits,
+                stopped(stop_rx.clone()),
+            )));
+        }
     }
     tracing::info!("master serving");
     let mut result = Ok(());

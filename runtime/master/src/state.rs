@@ -24,6 +24,16 @@ pub struct AgentEntry {
     pub active: bool,
 }
 
+/// Revoked gateway tokens: by id until they would have expired, and per user every token issued
+/// up to a time. Stored whole under one key (`meta/revocations`), so HA and backups carry it.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Revocations {
+    /// Token id → its expiry (Unix seconds); dropped once past it.
+    pub tokens: BTreeMap<String, u64>,
+    /// User → tokens issued at or before this time (Unix seconds) are revoked.
+    pub users: BTreeMap<String, u64>,
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct State {
     pub framework_id: String,
@@ -45,6 +55,8 @@ pub struct State {
     pub waiting: BTreeMap<String, (u32, u64)>,
     /// Readiness-check results by task id (memory only).
     pub readiness: BTreeMap<String, crate::readiness::TaskReadiness>,
+    /// Gateway tokens revoked before they expire (`strato token revoke`).
+    pub revocations: Revocations,
     pub started_at: u64,
     /// When this copy was read from the store (a standby's copy is at most a refresh old).
     pub loaded_at: u64,
@@ -101,6 +113,9 @@ impl State {
         }
         if let Some(failures) = store.get_json(Table::Meta, "failures").await? {
             state.failures = failures;
+        }
+        if let Some(revocations) = store.get_json(Table::Meta, "revocations").await? {
+            state.revocations = revocations;
         }
         Ok(state)
     }

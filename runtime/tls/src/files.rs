@@ -161,3 +161,40 @@ impl MemberTls {
         &self.roles
     }
 }
+
+/// A server identity for a public listener (the gateway): a certificate chain and its key, from
+/// the master's own certificate or files the operator names. No client certificate is asked for.
+pub struct ServerIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl std::fmt::Debug for ServerIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerIdentity")
+            .field("chain", &self.chain.len())
+            .field("key", &"<redacted>")
+            .finish()
+    }
+}
+
+impl ServerIdentity {
+    pub fn load(cert: &Path, key: &Path) -> Result<Self, TlsError> {
+        let chain = certificates(cert, &read(cert)?)?;
+        let key_der = PrivateKeyDer::from_pem_slice(&read(key)?).map_err(|_| TlsError::Pem {
+            path: key.to_path_buf(),
+            what: "not a PEM private key".into(),
+        })?;
+        Ok(Self {
+            chain,
+            key: key_der,
+        })
+    }
+
+    pub fn of_member(member: &MemberTls) -> Self {
+        Self {
+            chain: member.chain.clone(),
+            key: member.key.clone_key(),
+        }
+    }
+}

@@ -9,6 +9,8 @@
 
 mod error;
 mod files;
+#[cfg(feature = "issue")]
+mod gateway_secret;
 mod http_client;
 #[cfg(feature = "issue")]
 mod issue;
@@ -21,7 +23,12 @@ mod signing;
 mod verify;
 
 pub use error::TlsError;
-pub use files::{MemberTls, TlsFiles};
+pub use files::{MemberTls, ServerIdentity, TlsFiles};
+#[cfg(feature = "issue")]
+pub use gateway_secret::{
+    ensure_token_secret, random_bytes, random_password, write_admin_password, GATEWAY_ADMIN_HASH,
+    GATEWAY_ADMIN_PASSWORD, GATEWAY_TOKEN_SECRET,
+};
 #[cfg(feature = "blocking")]
 pub use http_client::{blocking_client_builder, blocking_member_client_builder};
 pub use http_client::{client, client_builder, install_crypto_provider, member_client_builder};
@@ -32,6 +39,6 @@ pub use role::{peer_ips, peer_roles, MemberRole};
 pub use rotation::{RotationStep, TRUST_BUNDLE};
 /// The rustls this crate builds on, for callers that hold its configurations.
 pub use rustls;
-pub use server::{serve, server_config, ClientAuth, Limits, Peer};
+pub use server::{public_server_config, serve, server_config, ClientAuth, Limits, Peer};
 #[cfg(feature = "issue")]
 pub use signing::{TreeSigner, SIGNING_KEY, SIGNING_PUB};

@@ -18,7 +18,7 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
 use crate::error::TlsError;
-use crate::files::MemberTls;
+use crate::files::{MemberTls, ServerIdentity};
 use crate::role::{peer_ips, peer_roles, MemberRole};
 use crate::verify::RoleClientVerifier;
 
@@ -127,6 +127,26 @@ pub fn server_config(tls: &MemberTls, auth: ClientAuth) -> Result<Arc<ServerConf
         .with_single_cert(tls.chain.clone(), tls.key.clone_key())
         .map_err(|e| TlsError::Config {
             path: "<member certificate>".into(),
+            message: e.to_string(),
+        })?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
+/// The rustls server configuration of a public listener (the gateway on 443): server
+/// authentication only, so browsers and DC/OS tools connect without a client certificate.
+pub fn public_server_config(identity: &ServerIdentity) -> Result<Arc<ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| TlsError::Config {
+            path: "<tls>".into(),
+            message: e.to_string(),
+        })?
+        .with_no_client_auth()
+        .with_single_cert(identity.chain.clone(), identity.key.clone_key())
+        .map_err(|e| TlsError::Config {
+            path: "<gateway certificate>".into(),
             message: e.to_string(),
         })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];

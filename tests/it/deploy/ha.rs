@@ -335,6 +335,12 @@ fn three_masters_fail_over_keep_tasks_survive_quorum_loss_and_restore_a_backup()
         answers(&plain, &before).then_some(())
     });
     let (_, versions) = api.get(&leader, "/v2/apps/web/versions").expect("versions");
+    // A standby's gateway serves the same: a login there, the leader's Marathon behind it.
+    super::gateway::a_standby_serves_the_same(
+        dir.path(),
+        &nodes.node(standby).ip,
+        &nodes.node(&leader).ip,
+    );
 
     // The leader's node dies. Another master accepts writes; the tasks stay the same.
     let leader_node = nodes.node(&leader);

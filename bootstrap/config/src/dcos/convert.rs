@@ -53,6 +53,7 @@ pub(super) fn convert(c: &mut Config, cwd: &Path, files: &dyn Files) -> Option<C
         hardware: Default::default(),
         network: Default::default(),
         runtime: Default::default(),
+        gateway: Default::default(),
         cloud: None,
     };
     if let Some(resolvers) = c.list_quiet("resolvers") {

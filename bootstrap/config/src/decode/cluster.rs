@@ -1,7 +1,7 @@
 //! Decode the top level of cluster.yaml.
-use super::{cloud, host, sections, Decoder};
+use super::{cloud, gateway, host, sections, Decoder};
 use crate::yaml::{Node, Value};
-use crate::{Bootstrap, Cluster, Hardware, Network, Runtime, Ssh};
+use crate::{Bootstrap, Cluster, Gateway, Hardware, Network, Runtime, Ssh};
 
 const KEYS: &[&str] = &[
     "cluster_name",
@@ -13,6 +13,7 @@ const KEYS: &[&str] = &[
     "hardware",
     "network",
     "runtime",
+    "gateway",
     "cloud",
 ];
 
@@ -97,6 +98,9 @@ pub(crate) fn cluster(d: &mut Decoder, root: &Node) -> Option<Cluster> {
         runtime: f
             .get("runtime")
             .map_or_else(Runtime::default, |n| sections::runtime(d, n, "runtime")),
+        gateway: f
+            .get("gateway")
+            .map_or_else(Gateway::default, |n| gateway::decode(d, n, "gateway")),
         cloud,
     })
 }

@@ -3,6 +3,7 @@
 //! Values that fail to decode fall back to their defaults, so later checks still run.
 mod cloud;
 mod cluster;
+mod gateway;
 mod host;
 mod sections;
 

@@ -2,6 +2,7 @@
 //! count, an address in two roles, unreachable key files…). They work on any `Cluster`, including
 //! one built by the wizard or the DC/OS import, where there are no positions.
 mod cloud;
+mod gateway;
 mod hosts;
 mod network;
 mod ssh;
@@ -37,6 +38,7 @@ pub(crate) fn run(cluster: &Cluster, ctx: &mut Ctx) {
     hosts::check(cluster, ctx);
     ssh::check(cluster, ctx);
     network::check(cluster, ctx);
+    gateway::check(cluster, ctx);
     if let Some(cloud) = &cluster.cloud {
         cloud::check(cloud, cluster, ctx);
     }

@@ -11,6 +11,7 @@ use strato_host::{ExecOptions, Host};
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase, MASTER_ROLES};
+use crate::phases::member_cert::TLS_DIR;
 use crate::timeouts::{HEALTH_POLL_INTERVAL, HEALTH_PROBE_TIMEOUT, POSTFLIGHT_TIMEOUT};
 
 pub struct CheckCluster;
@@ -75,10 +76,90 @@ async fn check_once(ctx: &JobCtx, h: &Host) -> Result<Result<String, String>, Ph
             agents.join(", ")
         )));
     }
+    let gateway = match gateway_check(ctx, h).await? {
+        Ok(summary) => summary,
+        Err(missing) => return Ok(Err(missing)),
+    };
     Ok(Ok(format!(
-        "leader elected, {} agents registered, Marathon API answering",
+        "leader elected, {} agents registered, Marathon API answering{gateway}",
         agents.len()
     )))
+}
+
+/// The gateway on this master: refuses a request without a token, and serves the Marathon API to
+/// a token of the cluster's (minted here for two minutes from the PKI's secret, and sent on
+/// curl's stdin so it shows in no command line or log).
+async fn gateway_check(ctx: &JobCtx, h: &Host) -> Result<Result<String, String>, PhaseError> {
+    let Some(key) = &ctx.gateway_key else {
+        return Ok(Ok(String::new()));
+    };
+    let Some(address) = ctx.cluster.masters.first().map(|m| m.address.as_str()) else {
+        return Ok(Ok(String::new()));
+    };
+    let gateway = &ctx.cluster.gateway;
+    let host = if address.contains(':') {
+        format!("[{address}]")
+    } else {
+        address.to_string()
+    };
+    let url = format!(
+        "https://{host}:{}/service/marathon/v2/info",
+        gateway.https_port
+    );
+    // The master's certificate comes from the cluster CA; an operator's own one may not.
+    let trust = if gateway.tls_cert.is_some() {
+        "-k".to_string()
+    } else {
+        format!("--cacert {TLS_DIR}/ca.crt")
+    };
+    let opts = |stdin: Option<Vec<u8>>| ExecOptions {
+        stdin,
+        timeout: Some(HEALTH_PROBE_TIMEOUT),
+        deadline: Some(ctx.deadline),
+        ..ExecOptions::default()
+    };
+    let anonymous = h
+        .read(
+            &format!("curl -sS {trust} --max-time 5 -o /dev/null -w '%{{http_code}}' {url}"),
+            opts(None),
+        )
+        .await?;
+    let code = anonymous.stdout_text();
+    if code.trim() != "401" {
+        return Ok(Err(format!(
+            "the gateway at {url} answered {} without a token (want 401)",
+            if code.trim().is_empty() {
+                "nothing".to_string()
+            } else {
+                code.trim().to_string()
+            }
+        )));
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (token, _) = key.issue(
+        "strato-postflight",
+        std::time::Duration::from_secs(120),
+        now,
+    );
+    let header = format!("Authorization: token={token}\n").into_bytes();
+    let with_token = h
+        .read(
+            &format!("curl -fsS {trust} --max-time 5 -H @- {url}"),
+            opts(Some(header)),
+        )
+        .await?;
+    let answered = with_token.success()
+        && serde_json::from_str::<serde_json::Value>(&with_token.stdout_text())
+            .is_ok_and(|v| v.get("name").is_some());
+    if !answered {
+        return Ok(Err(format!(
+            "the gateway at {url} refused a token of this cluster: {}",
+            with_token.stderr_text().trim()
+        )));
+    }
+    Ok(Ok(", gateway (HTTPS, login) answering".to_string()))
 }
 
 #[async_trait]

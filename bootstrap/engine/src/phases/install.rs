@@ -18,6 +18,7 @@ use strato_text::shell_quote;
 use crate::ctx::{HostCtx, JobCtx};
 use crate::error::PhaseError;
 use crate::phase::{Outcome, Phase};
+use crate::phases::gateway_files::gateway_changes;
 use crate::phases::member_cert::{ca_fingerprint, etcd_tls_changes, tls_changes, TLS_DIR};
 use crate::phases::wait_healthy::wait_until_healthy;
 use crate::timeouts::{INSTALL_TIMEOUT, SERVICE_HEALTHY_TIMEOUT};
@@ -117,6 +118,15 @@ impl Phase for InstallNodes {
             want.push(' ');
             want.push_str(&strato_render::sha256_hex(public.as_bytes())[..16]);
         }
+        // A master's gateway files: a changed account or secret reinstalls it.
+        let gateway = match &ctx.ca {
+            Some(ca) => gateway_changes(ctx, ca, host)?,
+            None => (Vec::new(), String::new()),
+        };
+        if !gateway.1.is_empty() {
+            want.push_str(" gw:");
+            want.push_str(&gateway.1);
+        }
         // A master installed before it had an etcd certificate is reinstalled to get one.
         if let Some(etcd_ca) = ctx.etcd_ca.as_ref().filter(|_| ctx.uses_etcd()) {
             if host.role == Role::Master {
@@ -160,6 +170,9 @@ impl Phase for InstallNodes {
             for change in etcd_tls_changes(etcd_ca, host)? {
                 h.apply_ok(change).await?;
             }
+        }
+        for change in gateway.0 {
+            h.apply_ok(change).await?;
         }
         if let Some(public) = &ctx.signing_pub {
             h.apply_ok(Change::upload_sudo(

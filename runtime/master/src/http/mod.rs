@@ -11,11 +11,15 @@ mod marathon;
 mod mesos;
 mod metrics;
 mod query;
+mod tokens;
 
 use std::sync::Arc;
 
+use axum::extract::Request;
 use axum::http::Uri;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
+use tower::ServiceExt;
 
 use crate::error::ApiError;
 use crate::master::Master;
@@ -23,21 +27,45 @@ use crate::master::Master;
 /// Every route of the master, without the dashboard. Write bodies must be JSON
 /// (`guard::json_bodies_only`).
 pub fn router(master: Arc<Master>) -> Router {
-    Router::new()
+    let routes = Router::new()
         .merge(agent_api::routes().layer(axum::middleware::from_fn(guard::agents_only)))
         .merge(mesos::routes())
         .merge(metrics::routes())
         .merge(marathon::routes())
         .merge(ha::routes())
         .merge(backup::routes())
-        .fallback(not_found)
+        .merge(tokens::routes())
+        .with_state(Arc::clone(&master));
+    // Marathon answers `/v2/apps/` as `/v2/apps` (the DC/OS CLI posts there): a path no route
+    // matches is tried once more without its trailing slash.
+    let retry = routes.clone().fallback(not_found);
+    routes
+        .fallback(move |request: Request| without_trailing_slash(retry.clone(), request))
         .layer(axum::middleware::from_fn_with_state(
             Arc::clone(&master),
             follow::follow_leader,
         ))
         .layer(axum::middleware::from_fn(guard::json_bodies_only))
         .layer(axum::middleware::from_fn(guard::members_only))
-        .with_state(master)
+}
+
+async fn without_trailing_slash(routes: Router, mut request: Request) -> Response {
+    let path = request.uri().path();
+    if path.len() > 1 && path.ends_with('/') {
+        let trimmed = path.trim_end_matches('/');
+        let with_query = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(uri) = with_query.parse::<Uri>() {
+            *request.uri_mut() = uri;
+            return match routes.oneshot(request).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+        }
+    }
+    not_found(request.uri().clone()).await.into_response()
 }
 
 /// `router` for a listener on loopback: requests must also name a loopback host

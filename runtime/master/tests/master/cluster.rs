@@ -18,6 +18,8 @@ use crate::agents::FakeAgents;
 pub struct Cluster {
     pub mesos: String,
     pub marathon: String,
+    /// `https://127.0.0.1:<port>` when the config asks for the gateway.
+    pub gateway: Option<String>,
     pub http: reqwest::Client,
     pub agents: Arc<FakeAgents>,
     stop: Option<oneshot::Sender<()>>,
@@ -60,6 +62,11 @@ impl Cluster {
             "http://{}",
             listeners.marathon_addr().expect("marathon addr")
         );
+        let gateway = listeners
+            .gateway
+            .as_ref()
+            .and_then(|g| g.https_addr())
+            .map(|addr| format!("https://{addr}"));
         agents.set_master(&mesos);
         let master = Master::new(config, store, agents.clone())
             .await
@@ -75,6 +82,7 @@ impl Cluster {
         Cluster {
             mesos,
             marathon,
+            gateway,
             http: strato_tls::client(),
             agents,
             stop: Some(stop),

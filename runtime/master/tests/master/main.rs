@@ -5,6 +5,7 @@ mod agents;
 mod api;
 mod backup;
 mod cluster;
+mod gateway;
 mod lifecycle;
 mod readiness;
 mod trust;
