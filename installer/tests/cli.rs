@@ -486,3 +486,38 @@ fn upgrade_refuses_a_broken_or_incomplete_bundle_before_anything_changes() {
         "the bootstrap host was contacted: {said}"
     );
 }
+
+#[test]
+fn passwd_prints_an_argon2_hash_that_the_gateway_accepts_and_refuses_short_passwords() {
+    let out = strato()
+        .args(["passwd", "--stdin"])
+        .write_stdin("correct horse battery\n")
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hash = String::from_utf8(out.stdout).expect("utf-8");
+    let hash = hash.trim();
+    assert!(hash.starts_with("$argon2id$"), "{hash}");
+    assert!(!hash.contains("correct horse"), "{hash}");
+    strato_gateway::check_password_hash(hash).expect("a hash the masters accept");
+    let accounts = strato_gateway::Accounts {
+        users: vec![strato_gateway::User {
+            name: "alice".into(),
+            password_hash: hash.to_string(),
+        }],
+        service_accounts: Vec::new(),
+    };
+    assert!(accounts.password_matches("alice", "correct horse battery"));
+    assert!(!accounts.password_matches("alice", "correct horse"));
+    let short = strato()
+        .args(["passwd", "--stdin"])
+        .write_stdin("short\n")
+        .output()
+        .expect("run");
+    assert_eq!(short.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 8 characters"));
+}

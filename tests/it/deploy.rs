@@ -509,6 +509,17 @@ fn no_secret_leaked(dir: &std::path::Path, nodes: &Nodes, printed: &str) {
                 .map(str::to_string),
         );
     }
+    // The gateway's: its token secret, the generated admin password and its hash.
+    for file in [
+        "gateway-token.secret",
+        "admin-password",
+        "admin-password.hash",
+    ] {
+        let text =
+            std::fs::read_to_string(pki.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert!(text.trim().len() >= 16, "{file} holds a secret");
+        secrets.push(text.trim().to_string());
+    }
     let mut places = vec![
         ("the CLI's output".to_string(), printed.to_string()),
         (

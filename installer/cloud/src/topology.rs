@@ -397,6 +397,18 @@ mod tests {
                 Target::AllNodes
             )
         );
+        // From outside the cluster's network a master opens SSH and the gateway (HTTPS 443,
+        // HTTP 80 redirecting), to admins only: nothing else of the control plane.
+        let mut outside: Vec<(u16, u16)> = plan
+            .rules
+            .iter()
+            .filter(|r| r.sources != vec![plan.spec.network_cidr.clone()])
+            .filter(|r| matches!(r.target, Target::AllNodes | Target::Role(Role::Master)))
+            .inspect(|r| assert_eq!(r.sources, vec!["203.0.113.0/24".to_string()], "{r:?}"))
+            .flat_map(|r| r.ports.clone())
+            .collect();
+        outside.sort_unstable();
+        assert_eq!(outside, vec![(22, 22), (80, 80), (443, 443)]);
         assert_eq!(plan.targets_for(Role::Agent), vec![Target::AllNodes]);
         assert_eq!(
             plan.targets_for(Role::PublicAgent),

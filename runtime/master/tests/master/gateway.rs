@@ -13,6 +13,9 @@ use crate::cluster::{eventually, test_config, Cluster};
 
 const SECRET: &str = "a-test-token-secret-of-more-than-32-bytes";
 const PASSWORD: &str = "correct horse battery staple";
+/// The service account `ci`'s key pair (Ed25519, made for this test).
+const ED_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEO/FVR42bqY7W1egPmhzWBiHkfk4PhtYnZLb8NEve74\n-----END PRIVATE KEY-----\n";
+const ED_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEABli16BTHgOoYfSt1s+v+2+O3YYIfnYrLdRpACKg6IUs=\n-----END PUBLIC KEY-----\n";
 
 /// A master with the gateway on 127.0.0.1 (a certificate from a test CA), one user `alice`.
 async fn cluster(dir: &std::path::Path) -> (Cluster, reqwest::Client) {
@@ -28,10 +31,13 @@ async fn cluster(dir: &std::path::Path) -> (Cluster, reqwest::Client) {
     std::fs::write(dir.join("gw.crt"), &issued.cert_pem).expect("cert");
     std::fs::write(dir.join("gw.key"), &issued.key_pem).expect("key");
     std::fs::write(dir.join("secret"), SECRET).expect("secret");
-    let accounts = json!({"users": [{
-        "name": "alice",
-        "password_hash": strato_gateway::hash_password(PASSWORD).expect("hash"),
-    }]});
+    let accounts = json!({
+        "users": [{
+            "name": "alice",
+            "password_hash": strato_gateway::hash_password(PASSWORD).expect("hash"),
+        }],
+        "service_accounts": [{"name": "ci", "public_key": ED_PUBLIC}],
+    });
     std::fs::write(dir.join("accounts.json"), accounts.to_string()).expect("accounts");
     let data = dir.join("data");
     let mut config = test_config(&data);
@@ -399,5 +405,56 @@ async fn bad_tokens_long_headers_and_guessing_get_clear_answers_and_the_gateway_
         .await
         .expect("alive");
     assert_eq!(alive.status(), StatusCode::OK);
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn a_service_account_logs_in_with_a_jwt_its_key_signed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (cluster, client) = cluster(dir.path()).await;
+    let gw = cluster.gateway.clone().expect("gateway");
+    let sign = |uid: &str, exp: u64| {
+        let key = jsonwebtoken::EncodingKey::from_ed_pem(ED_PRIVATE.as_bytes()).expect("key");
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA),
+            &json!({"uid": uid, "exp": exp}),
+            &key,
+        )
+        .expect("sign")
+    };
+    let later = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs()
+        + 300;
+    let login = |body: Value| {
+        let (client, gw) = (client.clone(), gw.clone());
+        async move {
+            client
+                .post(format!("{gw}/acs/api/v1/auth/login"))
+                .json(&body)
+                .send()
+                .await
+                .expect("login")
+        }
+    };
+    // Signed for another uid, or the account's key claiming to be alice: refused.
+    let wrong = login(json!({"uid": "ci", "token": sign("alice", later)})).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let posing = login(json!({"uid": "alice", "token": sign("alice", later)})).await;
+    assert_eq!(posing.status(), StatusCode::UNAUTHORIZED);
+    let answer = login(json!({"uid": "ci", "token": sign("ci", later)})).await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let token = answer.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let apps = client
+        .get(format!("{gw}/service/marathon/v2/apps"))
+        .header("Authorization", format!("token={token}"))
+        .send()
+        .await
+        .expect("apps");
+    assert_eq!(apps.status(), StatusCode::OK);
     cluster.stop().await;
 }
