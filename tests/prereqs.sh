@@ -159,6 +159,11 @@ need_openssl() {
     command -v openssl >/dev/null 2>&1 || apt_install openssl
 }
 
+# Debian's static busybox: the container tests import it as a tiny image (no registry reachable).
+need_busybox() {
+    [ -x /bin/busybox ] || apt_install busybox-static
+}
+
 ensure_prereqs() {
     need_sshd
     need_shellcheck
@@ -173,6 +178,7 @@ ensure_prereqs() {
     need_bundle_tools
     need_etcd
     need_docker
+    need_busybox
 }
 
 # `strato bundle` links node binaries against glibc 2.28 with cargo-zigbuild and zig (both wheels
