@@ -6,6 +6,7 @@
 mod backoff;
 mod chromium;
 mod cli;
+mod containers;
 mod dashboard;
 pub(crate) mod dns;
 mod examples;

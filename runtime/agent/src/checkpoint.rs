@@ -124,6 +124,7 @@ mod tests {
             health_checks: vec![],
             kill_grace_period_seconds: 3,
             docker_image: None,
+            container: None,
             user: None,
         }
     }

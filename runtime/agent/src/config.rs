@@ -48,6 +48,9 @@ pub struct AgentConfig {
     /// Tasks whose app names no `user` run as this Unix user (cluster.yaml's
     /// `runtime.task_user`; install.sh makes it). `None`: as the agent itself.
     pub task_user: Option<String>,
+    /// The container engine for apps with a Docker image: `auto` (the default: the Docker socket,
+    /// else Podman's, whichever answers), `none`, or the path of an engine's API socket.
+    pub container_engine: String,
 }
 
 impl Default for AgentConfig {
@@ -69,6 +72,7 @@ impl Default for AgentConfig {
             tls_cert: None,
             tls_key: None,
             task_user: None,
+            container_engine: "auto".to_string(),
         }
     }
 }

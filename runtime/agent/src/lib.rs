@@ -31,8 +31,10 @@ use tokio::task::JoinHandle;
 
 pub use config::{AgentConfig, LauncherChoice};
 pub use error::{AgentError, ConfigError};
+use executor::docker::DockerLauncher;
 use executor::launcher::Launcher;
 use executor::process::ProcessLauncher;
+use executor::routed::Routed;
 use executor::systemd::SystemdLauncher;
 use executor::Executor;
 
@@ -45,6 +47,22 @@ pub struct Agent {
     stop_tx: watch::Sender<bool>,
     server: JoinHandle<()>,
     link: JoinHandle<()>,
+}
+
+/// The container engine `choice` names (`auto`, `none` or a socket path), if it answers.
+async fn container_engine(choice: &str) -> Option<Arc<DockerLauncher>> {
+    let found = match choice.trim() {
+        "none" => return None,
+        "auto" | "" => DockerLauncher::connect(None).await,
+        socket => DockerLauncher::connect(Some(std::path::Path::new(socket))).await,
+    };
+    if found.is_none() && choice.trim() != "auto" {
+        tracing::warn!(
+            socket = choice,
+            "no container engine answers: container apps will not run here"
+        );
+    }
+    found.map(Arc::new)
 }
 
 async fn pick_launcher(choice: LauncherChoice) -> Arc<dyn Launcher> {
@@ -110,7 +128,12 @@ impl Agent {
         let (updates_tx, updates_rx) = mpsc::channel(UPDATE_QUEUE);
         let health_http =
             health::http_client().map_err(|source| AgentError::HttpClient { source })?;
-        let launcher = pick_launcher(config.launcher).await;
+        let containers = container_engine(&config.container_engine).await;
+        let engine = containers.as_ref().map(|c| c.engine().to_string());
+        let launcher: Arc<dyn Launcher> = Arc::new(Routed {
+            host: pick_launcher(config.launcher).await,
+            containers,
+        });
         let exec = Executor::new(
             launcher,
             work_dir.clone(),
@@ -154,6 +177,7 @@ impl Agent {
             }
             .to_string(),
             version: strato_runtime_types::version::runtime_version(),
+            container_engine: engine,
         };
         tracing::info!(
             agent_id = %id,

@@ -201,6 +201,7 @@ async fn measure(etcd: Option<String>) -> Figures {
             attributes: Default::default(),
             role: "*".into(),
             version: "bench".into(),
+            container_engine: None,
         };
         http.post(format!("{mesos}{}", strato_proto::PATH_REGISTER))
             .json(&RegisterAgent {

@@ -332,6 +332,7 @@ mod tests {
                     attributes: Default::default(),
                     role: "*".into(),
                     version: "test".into(),
+                    container_engine: None,
                 },
                 registered_at: 0,
                 last_seen: 0,

@@ -104,6 +104,7 @@ impl PlanSnapshot {
                     attributes: a.info.attributes.clone(),
                     resources: a.info.resources.clone(),
                     active: a.active,
+                    containers: a.info.container_engine.is_some(),
                 })
                 .collect(),
             apps: state
@@ -361,6 +362,7 @@ impl Master {
             kill_grace_period_seconds: app.task_kill_grace_period_seconds.unwrap_or(3),
             docker_image: app.docker_image(),
             user: app.user.clone(),
+            container: app.container_spec(&ports),
         };
         Some(AgentCall::Launch {
             url: agent_url(&agent),
@@ -463,6 +465,7 @@ mod tests {
                 attributes: Default::default(),
                 role: "*".into(),
                 version: "test".into(),
+                container_engine: None,
             },
             tasks: Vec::new(),
         });

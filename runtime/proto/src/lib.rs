@@ -16,6 +16,9 @@
 //!
 //! Paths are constants here so that neither side spells them twice.
 
+mod container;
+pub use container::{ContainerNetwork, ContainerPortMapping, ContainerSpec};
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
@@ -68,6 +71,10 @@ pub struct AgentInfo {
     /// The Strato version the agent runs: its bundle's `VERSION` file, else its crate version
     /// (`strato_runtime_types::version::runtime_version`). The master shows it as `strato_version`.
     pub version: String,
+    /// The container engine the agent runs container tasks with (`docker 28.2.2`, `podman 4.3.1`);
+    /// `None`: it runs none, and the master places no container app on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_engine: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,6 +257,10 @@ pub struct LaunchTask {
     /// Absent from older masters' messages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    /// The container to run the task in (Marathon's DOCKER container, host ports resolved).
+    /// Absent from older masters' messages, which sent only `docker_image`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<ContainerSpec>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

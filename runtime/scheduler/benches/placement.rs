@@ -19,6 +19,7 @@ fn agents() -> Vec<AgentView> {
             id: format!("agent-{i}"),
             hostname: format!("node-{i}.example"),
             role: "*".into(),
+            containers: false,
             attributes: BTreeMap::from([("rack".to_string(), format!("r{}", i % 20))]),
             resources: Resources {
                 cpus: 32.0,

@@ -35,6 +35,8 @@ pub struct AgentView {
     pub resources: Resources,
     /// Registered and heartbeating; inactive agents get no launches.
     pub active: bool,
+    /// It runs a container engine: only such agents get tasks of apps with a Docker image.
+    pub containers: bool,
 }
 
 /// One app and what gates its launches.

@@ -25,6 +25,8 @@ pub struct AgentSlot {
     pub used_ports: BTreeSet<u16>,
     /// Active tasks per app id on this agent.
     pub tasks_per_app: BTreeMap<String, usize>,
+    /// It runs a container engine.
+    pub containers: bool,
 }
 
 impl AgentSlot {
@@ -44,6 +46,7 @@ impl AgentSlot {
             }],
             used_ports: BTreeSet::new(),
             tasks_per_app: BTreeMap::new(),
+            containers: false,
         }
     }
 }
@@ -64,6 +67,7 @@ pub fn slots(agents: &[AgentView], tasks: &[&TaskRecord]) -> Vec<AgentSlot> {
             port_ranges: a.resources.ports.clone(),
             used_ports: BTreeSet::new(),
             tasks_per_app: BTreeMap::new(),
+            containers: a.containers,
         })
         .collect();
     let index: BTreeMap<String, usize> = slots
@@ -93,6 +97,7 @@ pub fn place(
     app_tasks: &[&TaskRecord],
 ) -> Vec<(String, Vec<u16>)> {
     let roles = app.accepted_roles();
+    let needs_containers = app.docker_image().is_some();
     let requested = app.requested_host_ports();
     let constraints: Vec<Prepared> = app
         .constraints
@@ -143,6 +148,7 @@ pub fn place(
         let mut best: Option<(usize, Vec<u16>)> = None;
         for (i, slot) in slots.iter().enumerate() {
             if !roles.contains(&slot.role)
+                || (needs_containers && !slot.containers)
                 || slot.cpus + 1e-9 < app.cpus
                 || slot.mem + 1e-9 < app.mem
                 || slot.disk + 1e-9 < app.disk

@@ -4,6 +4,7 @@
 //! Also the Strato version every runtime binary reports ([`version::runtime_version`]).
 
 pub mod app;
+mod container_spec;
 pub mod deployment;
 pub mod health;
 pub mod normalize;

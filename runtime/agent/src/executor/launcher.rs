@@ -17,6 +17,8 @@ pub enum TaskHandle {
     Process { pid: i32, start_time: u64 },
     /// A systemd transient service.
     Unit { name: String },
+    /// A container of the container engine (`executor/docker.rs`).
+    Container { name: String },
 }
 
 /// What to start, fully resolved.
@@ -34,6 +36,16 @@ pub struct LaunchSpec {
     pub mem: f64,
     /// The user to run as; `None` runs as the agent.
     pub user: Option<super::run_as::RunAs>,
+    /// A container to run `argv` in (`None`: on the host).
+    pub container: Option<ContainerLaunch>,
+}
+
+/// A task's container, and whether `argv` is `/bin/sh -c <cmd>` (which replaces the image's
+/// entrypoint, as Mesos does for a shell command) or Marathon's `args` (given to it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerLaunch {
+    pub spec: strato_proto::ContainerSpec,
+    pub shell: bool,
 }
 
 /// How a task's process ended.
@@ -82,6 +94,8 @@ pub enum LaunchError {
     },
     #[error("systemd-run failed for unit {unit}: {stderr}")]
     SystemdRun { unit: String, stderr: String },
+    #[error("container of task {task}: {message}")]
+    Container { task: String, message: String },
     #[error("cannot signal task {task}")]
     Signal {
         task: String,

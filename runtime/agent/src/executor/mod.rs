@@ -5,7 +5,8 @@
 //! - `TASK_STAGING` when the launch is accepted, `TASK_STARTING` once its sandbox exists,
 //!   `TASK_RUNNING` once its process (or unit) started;
 //! - `TASK_FINISHED` on exit 0, `TASK_FAILED` on any other exit, a signal the agent did not send,
-//!   a launch error, a Docker image (no container runtime), or a process that ended while no
+//!   a launch error (a Docker image on an agent without a container engine, an image that cannot
+//!   be pulled: the engine's reason), or a process that ended while no
 //!   agent ran (message says the exit code is unknown); `TASK_ERROR` with neither `cmd` nor
 //!   `args`;
 //! - `TASK_KILLING` when a kill is asked, then `TASK_KILLED` when the process is gone;
@@ -14,10 +15,12 @@
 //! The message follows Mesos: `Command exited with status 3`,
 //! `Command terminated with signal SIGKILL`.
 
+pub mod docker;
 pub mod launcher;
 pub mod process;
 pub mod procfs;
 mod recover;
+pub mod routed;
 pub mod run_as;
 pub mod sandbox;
 mod supervise;

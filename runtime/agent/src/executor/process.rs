@@ -32,7 +32,7 @@ impl Launcher for ProcessLauncher {
         Box::pin(async move {
             match handle {
                 TaskHandle::Process { pid, start_time } => attach_pid(*pid, *start_time),
-                TaskHandle::Unit { .. } => None,
+                TaskHandle::Unit { .. } | TaskHandle::Container { .. } => None,
             }
         })
     }
@@ -45,7 +45,7 @@ impl Launcher for ProcessLauncher {
         Box::pin(async move {
             match handle {
                 TaskHandle::Process { pid, start_time } => signal_group(*pid, *start_time, signal),
-                TaskHandle::Unit { .. } => Ok(()),
+                TaskHandle::Unit { .. } | TaskHandle::Container { .. } => Ok(()),
             }
         })
     }
@@ -165,6 +165,7 @@ mod env_tests {
         std::env::set_var("STRATO_SSH_PASSPHRASE", "planted-passphrase");
         let dir = tempfile::tempdir().expect("tmp");
         let spec = LaunchSpec {
+            container: None,
             task_id: "t1".into(),
             argv: vec!["sh".into(), "-c".into(), "env > env.txt".into()],
             env: [("PORT0".to_string(), "31000".to_string())].into(),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use nix::sys::signal::Signal;
 use strato_proto::{LaunchTask, TaskState};
 
-use super::launcher::{Exit, ExitFuture, LaunchSpec};
+use super::launcher::{ContainerLaunch, Exit, ExitFuture, LaunchSpec};
 use super::run_as;
 use super::sandbox::Sandbox;
 use super::{now_millis, Executor};
@@ -66,14 +66,23 @@ impl Executor {
             let msg = format!("Failed to create sandbox {}: {e}", sandbox.dir.display());
             return self.fail(&task_id, TaskState::Failed, msg);
         }
-        if let Some(image) = &launch.docker_image {
-            let msg = format!(
-                "Failed to launch container: no containerizer on this agent can run Docker \
-                 image '{image}' (Docker is not available)"
-            );
-            return self.fail(&task_id, TaskState::Failed, msg);
-        }
-        let Some(argv) = argv(&launch) else {
+        // Older masters sent only the image (host networking, no mappings).
+        let container = launch.container.clone().or_else(|| {
+            launch
+                .docker_image
+                .clone()
+                .map(|image| strato_proto::ContainerSpec {
+                    image,
+                    ..strato_proto::ContainerSpec::default()
+                })
+        });
+        // A container may run its image's own command.
+        let argv = match (argv(&launch), &container) {
+            (Some(argv), _) => Some(argv),
+            (None, Some(_)) => Some(Vec::new()),
+            (None, None) => None,
+        };
+        let Some(argv) = argv else {
             let msg = "Task has neither a command nor arguments".to_string();
             return self.fail(&task_id, TaskState::Error, msg);
         };
@@ -102,7 +111,13 @@ impl Executor {
             }
         }
         let env = task_env(&launch, &sandbox);
+        // A container runs as its image's user; Marathon's `user` is not applied to it yet.
+        let user = if container.is_some() { None } else { user };
         let spec = LaunchSpec {
+            container: container.map(|spec| ContainerLaunch {
+                spec,
+                shell: launch.cmd.is_some(),
+            }),
             user: user.clone(),
             task_id: task_id.clone(),
             argv,

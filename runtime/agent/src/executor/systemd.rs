@@ -236,6 +236,8 @@ impl Launcher for SystemdLauncher {
                     Some(watch(name.clone()))
                 }
                 TaskHandle::Process { pid, start_time } => process::attach_pid(*pid, *start_time),
+                // Containers go to the container launcher (`routed.rs`).
+                TaskHandle::Container { .. } => None,
             }
         })
     }
@@ -262,6 +264,7 @@ impl Launcher for SystemdLauncher {
                 TaskHandle::Process { pid, start_time } => {
                     process::signal_group(*pid, *start_time, signal)
                 }
+                TaskHandle::Container { .. } => Ok(()),
             }
         })
     }
@@ -275,6 +278,7 @@ mod tests {
     #[test]
     fn run_args_apply_limits_env_and_output_files() {
         let spec = LaunchSpec {
+            container: None,
             task_id: "web.1".into(),
             argv: vec!["/bin/sh".into(), "-c".into(), "echo hi".into()],
             env: [("PORT0".to_string(), "31000".to_string())].into(),
@@ -303,6 +307,7 @@ mod tests {
     #[test]
     fn a_task_runs_as_its_user_without_new_privileges_and_sandboxed_where_possible() {
         let spec = LaunchSpec {
+            container: None,
             task_id: "web.2".into(),
             argv: vec!["/bin/true".into()],
             env: BTreeMap::new(),

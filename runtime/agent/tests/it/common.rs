@@ -121,6 +121,8 @@ pub fn config(master: &FakeMaster, work_dir: &Path, stop_tasks: bool) -> AgentCo
         work_dir: work_dir.to_path_buf(),
         stop_tasks_on_shutdown: stop_tasks,
         launcher: LauncherChoice::Process,
+        // No container engine, whatever the machine has: the tests say what a plain agent does.
+        container_engine: "none".into(),
         ..AgentConfig::default()
     }
 }
@@ -268,6 +270,7 @@ pub fn task(id: &str, cmd: &str) -> LaunchTask {
         health_checks: vec![],
         kill_grace_period_seconds: 3,
         docker_image: None,
+        container: None,
         user: None,
     }
 }

@@ -127,6 +127,8 @@ impl Cluster {
                 .collect::<BTreeMap<_, _>>(),
             role: role.into(),
             version: "test".into(),
+            // Fake agents run containers too (they run nothing at all).
+            container_engine: Some("docker test".into()),
         };
         register(&self.http, &self.mesos, &self.agents, &agent).await;
         let (http, mesos, agents, id) = (

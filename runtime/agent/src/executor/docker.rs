@@ -1,0 +1,301 @@
+//! Tasks in containers, through the Docker Engine API (bollard), which Podman's service socket
+//! speaks too. A task's container is named `strato-<task id>` and labelled with the task and app,
+//! so a restarted agent finds its running containers again (`attach`) instead of starting new
+//! ones. Its stdout and stderr are copied into the sandbox files like a command task's, and the
+//! sandbox is mounted at `/mnt/mesos/sandbox` as Mesos's Docker containerizer does.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, KillContainerOptionsBuilder,
+    LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+};
+use bollard::Docker;
+use futures_util::StreamExt;
+use strato_proto::{ContainerNetwork, ContainerSpec};
+use tokio::io::AsyncWriteExt;
+
+use super::launcher::{
+    BoxFuture, Exit, ExitFuture, LaunchError, LaunchSpec, Launcher, Started, StopSignal, TaskHandle,
+};
+
+/// Where the sandbox appears inside the container (Mesos's path, which apps rely on).
+pub const SANDBOX_IN_CONTAINER: &str = "/mnt/mesos/sandbox";
+/// Labels every task container carries.
+pub const LABEL_TASK: &str = "strato.task-id";
+pub const LABEL_APP: &str = "strato.app-id";
+
+/// The sockets tried, in order, when the agent's config names none.
+const DEFAULT_SOCKETS: [&str; 3] = [
+    "/var/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/user/0/podman/podman.sock",
+];
+
+pub struct DockerLauncher {
+    docker: Docker,
+    /// `docker 28.2.2` or `podman 4.3.1`: what the agent advertises.
+    engine: String,
+}
+
+fn container_name(task_id: &str) -> String {
+    format!("strato-{task_id}")
+}
+
+fn engine_error(task: &str, what: &str, error: impl std::fmt::Display) -> LaunchError {
+    LaunchError::Container {
+        task: task.to_string(),
+        message: format!("{what}: {error}"),
+    }
+}
+
+impl DockerLauncher {
+    /// The engine at `socket` (or the first default socket that answers), `None` when none does.
+    pub async fn connect(socket: Option<&Path>) -> Option<Self> {
+        let candidates: Vec<PathBuf> = match socket {
+            Some(path) => vec![path.to_path_buf()],
+            None => DEFAULT_SOCKETS.iter().map(PathBuf::from).collect(),
+        };
+        for path in candidates.iter().filter(|p| p.exists()) {
+            let Ok(docker) = Docker::connect_with_socket(
+                &path.display().to_string(),
+                120,
+                bollard::API_DEFAULT_VERSION,
+            ) else {
+                continue;
+            };
+            let Ok(version) = docker.version().await else {
+                continue;
+            };
+            let name = version
+                .components
+                .as_ref()
+                .and_then(|c| c.first())
+                .map(|c| c.name.to_ascii_lowercase())
+                .filter(|n| n.contains("podman"))
+                .map_or("docker", |_| "podman");
+            let engine = format!("{name} {}", version.version.unwrap_or_default());
+            tracing::info!(socket = %path.display(), %engine, "container engine found");
+            return Some(Self { docker, engine });
+        }
+        None
+    }
+
+    pub fn engine(&self) -> &str {
+        &self.engine
+    }
+
+    async fn pull(&self, task: &str, image: &str) -> Result<(), LaunchError> {
+        let (name, tag) = match image.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
+            Some((name, tag)) => (name, tag),
+            None => (image, "latest"),
+        };
+        let options = CreateImageOptionsBuilder::new()
+            .from_image(name)
+            .tag(tag)
+            .build();
+        let mut progress = self.docker.create_image(Some(options), None, None);
+        while let Some(step) = progress.next().await {
+            step.map_err(|e| engine_error(task, &format!("pulling image '{image}'"), e))?;
+        }
+        Ok(())
+    }
+
+    /// Copies the container's output into the sandbox files until it ends.
+    fn pump_logs(&self, name: String, stdout: PathBuf, stderr: PathBuf) {
+        let docker = self.docker.clone();
+        tokio::spawn(async move {
+            let open = |path: PathBuf| async move {
+                tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .await
+                    .ok()
+            };
+            let (Some(mut out), Some(mut err)) = (open(stdout).await, open(stderr).await) else {
+                return;
+            };
+            let options = LogsOptionsBuilder::new()
+                .follow(true)
+                .stdout(true)
+                .stderr(true)
+                .build();
+            let mut logs = docker.logs(&name, Some(options));
+            while let Some(Ok(chunk)) = logs.next().await {
+                let _ = match chunk {
+                    bollard::container::LogOutput::StdErr { message } => {
+                        err.write_all(&message).await
+                    }
+                    other => out.write_all(&other.into_bytes()).await,
+                };
+            }
+        });
+    }
+
+    /// Resolves with the container's exit, then removes it.
+    fn exit_of(&self, name: String) -> ExitFuture {
+        let docker = self.docker.clone();
+        Box::pin(async move {
+            let mut wait = docker.wait_container(&name, None);
+            let exit = match wait.next().await {
+                Some(Ok(answer)) => Exit::Code(answer.status_code as i32),
+                Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => {
+                    Exit::Code(code as i32)
+                }
+                Some(Err(error)) => Exit::Unknown(format!("waiting for the container: {error}")),
+                None => Exit::Unknown("the container engine stopped answering".into()),
+            };
+            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+            let _ = docker.remove_container(&name, Some(remove)).await;
+            exit
+        })
+    }
+}
+
+/// The create request for `spec`'s container.
+pub fn create_body(
+    spec: &LaunchSpec,
+    container: &ContainerSpec,
+    shell: bool,
+) -> ContainerCreateBody {
+    let mut env: Vec<String> = spec
+        .env
+        .iter()
+        .filter(|(k, _)| k.as_str() != "MESOS_SANDBOX")
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    env.push(format!("MESOS_SANDBOX={SANDBOX_IN_CONTAINER}"));
+    let mut labels = HashMap::from([(LABEL_TASK.to_string(), spec.task_id.clone())]);
+    if let Some(app) = spec.env.get("MARATHON_APP_ID") {
+        labels.insert(LABEL_APP.to_string(), app.clone());
+    }
+    let bridge = container.network == ContainerNetwork::Bridge;
+    let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+    let mut exposed = Vec::new();
+    if bridge {
+        for mapping in &container.port_mappings {
+            let key = format!("{}/{}", mapping.container_port, mapping.protocol);
+            exposed.push(key.clone());
+            bindings.insert(
+                key,
+                Some(vec![PortBinding {
+                    host_ip: None,
+                    host_port: Some(mapping.host_port.to_string()),
+                }]),
+            );
+        }
+    }
+    // `cmd` runs under `/bin/sh -c` in place of the image's entrypoint; `args` go to it.
+    let (entrypoint, cmd) = match (shell, spec.argv.is_empty()) {
+        (_, true) => (None, None),
+        (true, false) => (Some(spec.argv[..2].to_vec()), Some(spec.argv[2..].to_vec())),
+        (false, false) => (None, Some(spec.argv.clone())),
+    };
+    ContainerCreateBody {
+        image: Some(container.image.clone()),
+        entrypoint,
+        cmd,
+        env: Some(env),
+        labels: Some(labels),
+        exposed_ports: bridge.then_some(exposed),
+        host_config: Some(HostConfig {
+            network_mode: Some(if bridge { "bridge" } else { "host" }.into()),
+            port_bindings: bridge.then_some(bindings),
+            nano_cpus: Some((spec.cpus * 1e9) as i64),
+            memory: Some((spec.mem * 1024.0 * 1024.0) as i64),
+            binds: Some(vec![format!(
+                "{}:{SANDBOX_IN_CONTAINER}",
+                spec.sandbox.display()
+            )]),
+            privileged: Some(container.privileged),
+            ..HostConfig::default()
+        }),
+        ..ContainerCreateBody::default()
+    }
+}
+
+impl Launcher for DockerLauncher {
+    fn name(&self) -> &'static str {
+        "docker"
+    }
+
+    fn launch<'a>(&'a self, spec: &'a LaunchSpec) -> BoxFuture<'a, Result<Started, LaunchError>> {
+        Box::pin(async move {
+            let task = spec.task_id.as_str();
+            let Some(container) = &spec.container else {
+                return Err(engine_error(task, "launching", "no container in the task"));
+            };
+            let image = container.spec.image.as_str();
+            if container.spec.force_pull || self.docker.inspect_image(image).await.is_err() {
+                self.pull(task, image).await?;
+            }
+            let name = container_name(task);
+            // A container of this task left by an agent that died mid-launch.
+            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+            let _ = self.docker.remove_container(&name, Some(remove)).await;
+            let body = create_body(spec, &container.spec, container.shell);
+            let options = CreateContainerOptionsBuilder::new().name(&name).build();
+            self.docker
+                .create_container(Some(options), body)
+                .await
+                .map_err(|e| engine_error(task, "creating the container", e))?;
+            self.pump_logs(name.clone(), spec.stdout.clone(), spec.stderr.clone());
+            if let Err(error) = self.docker.start_container(&name, None).await {
+                let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+                let _ = self.docker.remove_container(&name, Some(remove)).await;
+                return Err(engine_error(task, "starting the container", error));
+            }
+            Ok(Started {
+                handle: TaskHandle::Container { name: name.clone() },
+                exit: self.exit_of(name),
+            })
+        })
+    }
+
+    fn attach<'a>(&'a self, handle: &'a TaskHandle) -> BoxFuture<'a, Option<ExitFuture>> {
+        Box::pin(async move {
+            let TaskHandle::Container { name } = handle else {
+                return None;
+            };
+            let found = self.docker.inspect_container(name, None).await.ok()?;
+            let state = found.state.unwrap_or_default();
+            if state.running == Some(true) {
+                return Some(self.exit_of(name.clone()));
+            }
+            // It ended while no agent watched: its exit code is still known.
+            let code = state.exit_code.unwrap_or(-1) as i32;
+            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+            let _ = self.docker.remove_container(name, Some(remove)).await;
+            Some(Box::pin(async move { Exit::Code(code) }))
+        })
+    }
+
+    fn signal<'a>(
+        &'a self,
+        handle: &'a TaskHandle,
+        signal: StopSignal,
+    ) -> BoxFuture<'a, Result<(), LaunchError>> {
+        Box::pin(async move {
+            let TaskHandle::Container { name } = handle else {
+                return Ok(());
+            };
+            let signal = match signal {
+                StopSignal::Term => "SIGTERM",
+                StopSignal::Kill => "SIGKILL",
+            };
+            let options = KillContainerOptionsBuilder::new().signal(signal).build();
+            match self.docker.kill_container(name, Some(options)).await {
+                Ok(()) => Ok(()),
+                // Gone, or not running any more: nothing to stop.
+                Err(bollard::errors::Error::DockerResponseServerError {
+                    status_code: 404 | 409,
+                    ..
+                }) => Ok(()),
+                Err(error) => Err(engine_error(name, "stopping the container", error)),
+            }
+        })
+    }
+}

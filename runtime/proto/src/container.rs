@@ -1,0 +1,35 @@
+//! A task's container, as the master asks an agent to run it (Marathon's `container` of type
+//! DOCKER, resolved: host ports already assigned).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerNetwork {
+    /// The node's network: the task binds the host ports it was given (`PORT0`…).
+    #[default]
+    Host,
+    /// Docker's bridge: each mapping's container port is published on its host port.
+    Bridge,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerPortMapping {
+    pub container_port: u16,
+    pub host_port: u16,
+    /// `tcp` or `udp`.
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerSpec {
+    pub image: String,
+    #[serde(default)]
+    pub force_pull: bool,
+    #[serde(default)]
+    pub network: ContainerNetwork,
+    #[serde(default)]
+    pub port_mappings: Vec<ContainerPortMapping>,
+    #[serde(default)]
+    pub privileged: bool,
+}

@@ -1,0 +1,174 @@
+//! Apps in containers on `strato up --local` with the machine's Docker engine: a BRIDGE app
+//! serves HTTP on the host port the API reports, a HOST app on its `PORT0`, scaling leaves exactly
+//! as many containers (found by the task labels), deleting removes them, and an image that cannot
+//! be pulled fails the task with the engine's reason. The image is made offline: `docker import`
+//! of a rootfs holding Debian's static busybox (tests/prereqs.sh `need_busybox`).
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::common::cluster::{wait_until, LocalCluster};
+
+const IMAGE: &str = "strato-test-busybox:1";
+
+/// Makes [`IMAGE`] unless the engine has it: busybox, its applets as links, and a page.
+fn image() {
+    let known = Command::new("docker")
+        .args(["image", "inspect", IMAGE])
+        .output()
+        .expect("docker");
+    if known.status.success() {
+        return;
+    }
+    let root = tempfile::tempdir().expect("rootfs");
+    let bin = root.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    std::fs::copy("/bin/busybox", bin.join("busybox"))
+        .expect("/bin/busybox (Debian's busybox-static: tests/run installs it)");
+    for applet in ["sh", "httpd", "sleep", "cat", "echo", "ls"] {
+        std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("link");
+    }
+    std::fs::create_dir_all(root.path().join("www")).expect("www");
+    std::fs::write(
+        root.path().join("www/index.html"),
+        "hello from a container\n",
+    )
+    .expect("page");
+    std::fs::create_dir_all(root.path().join("tmp")).expect("tmp");
+    let archive = root.path().with_extension("tar");
+    let packed = Command::new("tar")
+        .arg("-C")
+        .arg(root.path())
+        .arg("-cf")
+        .arg(&archive)
+        .arg(".")
+        .status()
+        .expect("tar");
+    assert!(packed.success(), "tar of the image rootfs");
+    let imported = Command::new("docker")
+        .arg("import")
+        .arg(&archive)
+        .arg(IMAGE)
+        .output()
+        .expect("docker import");
+    let _ = std::fs::remove_file(&archive);
+    assert!(
+        imported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&imported.stderr)
+    );
+}
+
+/// Containers of `app` the engine runs, by the task label.
+fn containers_of(app: &str) -> usize {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=strato.app-id={app}"),
+        ])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+fn fetch(port: u64) -> Option<String> {
+    let client = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .ok()?;
+    client
+        .get(format!("http://127.0.0.1:{port}/"))
+        .send()
+        .ok()?
+        .text()
+        .ok()
+}
+
+fn first_port(app: &Value) -> u64 {
+    app["tasks"][0]["ports"][0].as_u64().expect("a host port")
+}
+
+#[test]
+fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
+    image();
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let cluster = LocalCluster::start(&scratch.path().join("data"));
+
+    // BRIDGE: container port 8080 published on the host port Marathon assigned.
+    let bridge = json!({
+        "id": "/ctr-web",
+        "cmd": "httpd -f -p 8080 -h /www",
+        "cpus": 0.1, "mem": 32, "instances": 1,
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE},
+                      "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]},
+        "networks": [{"mode": "container/bridge"}],
+    });
+    let (status, body) = cluster.post("/v2/apps", &bridge);
+    assert_eq!(status, 201, "{body}");
+    let app = cluster.wait_running("/ctr-web", 1, Duration::from_secs(120));
+    let port = first_port(&app);
+    let page = wait_until(Duration::from_secs(30), "the bridge app answering", || {
+        fetch(port)
+    });
+    assert_eq!(page, "hello from a container\n");
+    assert_eq!(containers_of("/ctr-web"), 1);
+
+    // HOST: the container binds the host port it was given.
+    let host = json!({
+        "id": "/ctr-host",
+        "cmd": "httpd -f -p $PORT0 -h /www",
+        "cpus": 0.1, "mem": 32, "instances": 1,
+        "portDefinitions": [{"port": 0}],
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE}},
+    });
+    let (status, body) = cluster.post("/v2/apps", &host);
+    assert_eq!(status, 201, "{body}");
+    let app = cluster.wait_running("/ctr-host", 1, Duration::from_secs(120));
+    let port = first_port(&app);
+    wait_until(Duration::from_secs(30), "the host app answering", || {
+        fetch(port)
+    });
+
+    // Scaling up and down leaves exactly that many containers.
+    let (status, body) = cluster.put("/v2/apps/ctr-web", &json!({"instances": 3}));
+    assert_eq!(status, 200, "{body}");
+    cluster.wait_running("/ctr-web", 3, Duration::from_secs(120));
+    wait_until(Duration::from_secs(30), "3 containers", || {
+        (containers_of("/ctr-web") == 3).then_some(())
+    });
+    let (status, body) = cluster.put("/v2/apps/ctr-web", &json!({"instances": 1}));
+    assert_eq!(status, 200, "{body}");
+    wait_until(Duration::from_secs(60), "1 container", || {
+        (containers_of("/ctr-web") == 1).then_some(())
+    });
+
+    // An image no registry serves fails the task with the engine's reason, not a loop of nothing.
+    let missing = json!({
+        "id": "/ctr-missing", "cmd": "sleep 600", "cpus": 0.1, "mem": 16, "instances": 1,
+        "container": {"type": "DOCKER", "docker": {"image": "127.0.0.1:9/strato/missing:1"}},
+    });
+    let (status, body) = cluster.post("/v2/apps", &missing);
+    assert_eq!(status, 201, "{body}");
+    let failure = wait_until(Duration::from_secs(60), "the pull failure", || {
+        let app = cluster.app("/ctr-missing")?;
+        let message = app["lastTaskFailure"]["message"].as_str()?.to_string();
+        Some(message)
+    });
+    assert!(
+        failure.contains("pulling image '127.0.0.1:9/strato/missing:1'"),
+        "{failure}"
+    );
+
+    // Deleting the apps removes their containers.
+    for id in ["ctr-web", "ctr-host", "ctr-missing"] {
+        let (status, _) = cluster.delete(&format!("/v2/apps/{id}"));
+        assert_eq!(status, 200);
+    }
+    wait_until(Duration::from_secs(60), "no containers left", || {
+        (containers_of("/ctr-web") + containers_of("/ctr-host") == 0).then_some(())
+    });
+}
