@@ -130,6 +130,7 @@ impl Agent {
             health::http_client().map_err(|source| AgentError::HttpClient { source })?;
         let containers = container_engine(&config.container_engine).await;
         let engine = containers.as_ref().map(|c| c.engine().to_string());
+        let orphan_check = containers.clone();
         let launcher: Arc<dyn Launcher> = Arc::new(Routed {
             host: pick_launcher(config.launcher).await,
             containers,
@@ -142,6 +143,9 @@ impl Agent {
             config.task_user.clone(),
         );
         let attached = exec.recover().await?;
+        if let Some(engine) = &orphan_check {
+            engine.remove_orphans(&exec.task_ids()).await;
+        }
 
         let tls = load_tls(&config)?;
         let bind = std::net::SocketAddr::new(

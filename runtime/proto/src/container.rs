@@ -21,6 +21,14 @@ pub struct ContainerPortMapping {
     pub protocol: String,
 }
 
+/// A bind mount: `host_path` absolute, or relative to the task's sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerVolume {
+    pub container_path: String,
+    pub host_path: String,
+    pub read_only: bool,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerSpec {
     pub image: String,
@@ -32,4 +40,6 @@ pub struct ContainerSpec {
     pub port_mappings: Vec<ContainerPortMapping>,
     #[serde(default)]
     pub privileged: bool,
+    #[serde(default)]
+    pub volumes: Vec<ContainerVolume>,
 }

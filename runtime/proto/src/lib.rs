@@ -17,7 +17,7 @@
 //! Paths are constants here so that neither side spells them twice.
 
 mod container;
-pub use container::{ContainerNetwork, ContainerPortMapping, ContainerSpec};
+pub use container::{ContainerNetwork, ContainerPortMapping, ContainerSpec, ContainerVolume};
 
 use std::collections::BTreeMap;
 

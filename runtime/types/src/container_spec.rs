@@ -51,6 +51,12 @@ impl App {
             },
             port_mappings,
             privileged: docker.privileged,
+            // Validated when the app was accepted (`validate.rs`); a bad one is skipped here.
+            volumes: container
+                .volumes
+                .iter()
+                .filter_map(|v| crate::volume::Volume::from_json(v).ok())
+                .collect(),
         })
     }
 }

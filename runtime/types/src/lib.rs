@@ -13,6 +13,7 @@ pub mod task;
 pub mod time;
 pub mod validate;
 pub mod version;
+pub mod volume;
 
 pub use app::App;
 pub use deployment::Deployment;

@@ -275,6 +275,52 @@ fn validate_networks(app: &App, out: &mut Vec<Violation>) {
                 "error.unknown.enum.literal",
             ));
         }
+        validate_container(container, out);
+    }
+}
+
+/// What an agent's container engine can be asked for; anything else is refused here, so no task
+/// half-starts on an agent.
+fn validate_container(container: &crate::app::Container, out: &mut Vec<Violation>) {
+    if let Some(docker) = &container.docker {
+        if container.kind == "DOCKER" && docker.image.trim().is_empty() {
+            out.push(Violation::new(
+                "/container/docker/image",
+                "must not be empty",
+            ));
+        }
+        if docker.privileged {
+            out.push(Violation::new(
+                "/container/docker/privileged",
+                "Privileged containers are not allowed on this cluster",
+            ));
+        }
+        if !docker.parameters.is_empty() {
+            out.push(Violation::new(
+                "/container/docker/parameters",
+                "Docker parameters are not allowed on this cluster (none is on the allow-list)",
+            ));
+        }
+    }
+    for (i, mapping) in container.port_mappings.iter().flatten().enumerate() {
+        if mapping.container_port > 65535 || mapping.host_port.is_some_and(|p| p > 65535) {
+            out.push(Violation::new(
+                format!("/container/portMappings({i})"),
+                "Ports must be between 0 and 65535",
+            ));
+        }
+        let protocols: Vec<&str> = mapping.protocol.split(',').map(str::trim).collect();
+        if protocols.is_empty() || protocols.iter().any(|p| *p != "tcp" && *p != "udp") {
+            out.push(Violation::new(
+                format!("/container/portMappings({i})/protocol"),
+                "Invalid protocol. Only 'udp', 'tcp' and 'udp,tcp' are allowed.",
+            ));
+        }
+    }
+    for (i, volume) in container.volumes.iter().enumerate() {
+        if let Err(message) = crate::volume::Volume::from_json(volume) {
+            out.push(Violation::new(format!("/container/volumes({i})"), message));
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //! serves HTTP on the host port the API reports, a HOST app on its `PORT0`, scaling leaves exactly
 //! as many containers (found by the task labels), deleting removes them, and an image that cannot
 //! be pulled fails the task with the engine's reason. The image is made offline: `docker import`
-//! of a rootfs holding Debian's static busybox (tests/prereqs.sh `need_busybox`).
+//! of a rootfs holding Debian's static busybox (`tests/container-image.sh`).
 
 use std::process::Command;
 use std::time::Duration;
@@ -13,51 +13,17 @@ use crate::common::cluster::{wait_until, LocalCluster};
 
 const IMAGE: &str = "strato-test-busybox:1";
 
-/// Makes [`IMAGE`] unless the engine has it: busybox, its applets as links, and a page.
+/// Makes [`IMAGE`] unless the engine has it (`tests/container-image.sh`).
 fn image() {
-    let known = Command::new("docker")
-        .args(["image", "inspect", IMAGE])
-        .output()
-        .expect("docker");
-    if known.status.success() {
-        return;
-    }
-    let root = tempfile::tempdir().expect("rootfs");
-    let bin = root.path().join("bin");
-    std::fs::create_dir_all(&bin).expect("bin");
-    std::fs::copy("/bin/busybox", bin.join("busybox"))
-        .expect("/bin/busybox (Debian's busybox-static: tests/run installs it)");
-    for applet in ["sh", "httpd", "sleep", "cat", "echo", "ls"] {
-        std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("link");
-    }
-    std::fs::create_dir_all(root.path().join("www")).expect("www");
-    std::fs::write(
-        root.path().join("www/index.html"),
-        "hello from a container\n",
-    )
-    .expect("page");
-    std::fs::create_dir_all(root.path().join("tmp")).expect("tmp");
-    let archive = root.path().with_extension("tar");
-    let packed = Command::new("tar")
-        .arg("-C")
-        .arg(root.path())
-        .arg("-cf")
-        .arg(&archive)
-        .arg(".")
-        .status()
-        .expect("tar");
-    assert!(packed.success(), "tar of the image rootfs");
-    let imported = Command::new("docker")
-        .arg("import")
-        .arg(&archive)
+    let made = Command::new("sh")
+        .arg(crate::common::repo_root().join("tests/container-image.sh"))
         .arg(IMAGE)
         .output()
-        .expect("docker import");
-    let _ = std::fs::remove_file(&archive);
+        .expect("sh");
     assert!(
-        imported.status.success(),
+        made.status.success(),
         "{}",
-        String::from_utf8_lossy(&imported.stderr)
+        String::from_utf8_lossy(&made.stderr)
     );
 }
 
@@ -73,6 +39,24 @@ fn containers_of(app: &str) -> usize {
         .output()
         .expect("docker ps");
     String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// The id of `app`'s first running container.
+fn docker_ps(app: &str) -> String {
+    let out = Command::new("docker")
+        .args([
+            "ps",
+            "-q",
+            "--filter",
+            &format!("label=strato.app-id={app}"),
+        ])
+        .output()
+        .expect("docker ps");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn fetch(port: u64) -> Option<String> {
@@ -106,6 +90,10 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
         "container": {"type": "DOCKER", "docker": {"image": IMAGE},
                       "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]},
         "networks": [{"mode": "container/bridge"}],
+        // Checked on the mapped host port.
+        "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
+                          "intervalSeconds": 1, "timeoutSeconds": 1,
+                          "gracePeriodSeconds": 10, "maxConsecutiveFailures": 2}],
     });
     let (status, body) = cluster.post("/v2/apps", &bridge);
     assert_eq!(status, 201, "{body}");
@@ -116,6 +104,29 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
     });
     assert_eq!(page, "hello from a container\n");
     assert_eq!(containers_of("/ctr-web"), 1);
+
+    // It stops answering its health check: the task is killed and replaced by a healthy one.
+    let first_task = app["tasks"][0]["id"].as_str().expect("task id").to_string();
+    let container = docker_ps("/ctr-web");
+    let broke = Command::new("docker")
+        .args(["exec", &container, "rm", "/www/health"])
+        .output()
+        .expect("docker exec");
+    assert!(
+        broke.status.success(),
+        "{}",
+        String::from_utf8_lossy(&broke.stderr)
+    );
+    wait_until(Duration::from_secs(90), "a healthy replacement", || {
+        let app = cluster.app("/ctr-web")?;
+        let task = app["tasks"].as_array()?.first()?.clone();
+        let healthy = task["healthCheckResults"][0]["alive"] == true;
+        (task["id"] != first_task.as_str() && healthy && app["tasks"].as_array()?.len() == 1)
+            .then_some(())
+    });
+    wait_until(Duration::from_secs(30), "the old container removed", || {
+        (containers_of("/ctr-web") == 1 && docker_ps("/ctr-web") != container).then_some(())
+    });
 
     // HOST: the container binds the host port it was given.
     let host = json!({

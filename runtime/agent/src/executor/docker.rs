@@ -155,6 +155,45 @@ impl DockerLauncher {
     }
 }
 
+impl DockerLauncher {
+    /// Removes containers labelled as tasks that `known` does not list (their agent's state was
+    /// lost, or they outlived a crash mid-launch); returns how many.
+    pub async fn remove_orphans(&self, known: &[String]) -> usize {
+        let filters = HashMap::from([("label", vec![LABEL_TASK])]);
+        let options = bollard::query_parameters::ListContainersOptionsBuilder::new()
+            .all(true)
+            .filters(&filters)
+            .build();
+        let Ok(found) = self.docker.list_containers(Some(options)).await else {
+            return 0;
+        };
+        let mut removed = 0;
+        for container in found {
+            let task = container
+                .labels
+                .as_ref()
+                .and_then(|l| l.get(LABEL_TASK))
+                .cloned()
+                .unwrap_or_default();
+            if known.contains(&task) {
+                continue;
+            }
+            let Some(id) = container.id else { continue };
+            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
+            if self
+                .docker
+                .remove_container(&id, Some(remove))
+                .await
+                .is_ok()
+            {
+                tracing::info!(task = %task, container = %id, "removed the container of a task this agent does not know");
+                removed += 1;
+            }
+        }
+        removed
+    }
+}
+
 /// The create request for `spec`'s container.
 pub fn create_body(
     spec: &LaunchSpec,
@@ -206,15 +245,35 @@ pub fn create_body(
             port_bindings: bridge.then_some(bindings),
             nano_cpus: Some((spec.cpus * 1e9) as i64),
             memory: Some((spec.mem * 1024.0 * 1024.0) as i64),
-            binds: Some(vec![format!(
-                "{}:{SANDBOX_IN_CONTAINER}",
-                spec.sandbox.display()
-            )]),
+            binds: Some(binds(spec, container)),
             privileged: Some(container.privileged),
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
     }
+}
+
+/// The sandbox at Mesos's path, then the app's volumes (relative host paths in the sandbox; the
+/// master refused any that would leave it).
+fn binds(spec: &LaunchSpec, container: &ContainerSpec) -> Vec<String> {
+    let mut binds = vec![format!("{}:{SANDBOX_IN_CONTAINER}", spec.sandbox.display())];
+    for volume in &container.volumes {
+        let host = if volume.host_path.starts_with('/') {
+            PathBuf::from(&volume.host_path)
+        } else {
+            let inside = spec.sandbox.join(&volume.host_path);
+            // Docker would make a missing source as root; the sandbox's own dir is made here.
+            let _ = std::fs::create_dir_all(&inside);
+            inside
+        };
+        let mode = if volume.read_only { "ro" } else { "rw" };
+        binds.push(format!(
+            "{}:{}:{mode}",
+            host.display(),
+            volume.container_path
+        ));
+    }
+    binds
 }
 
 impl Launcher for DockerLauncher {

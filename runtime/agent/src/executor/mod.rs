@@ -146,6 +146,11 @@ impl Executor {
     }
 
     /// Every task the agent knows, running or recently ended.
+    /// Every task id the agent knows (running or recently ended).
+    pub fn task_ids(&self) -> Vec<String> {
+        self.tasks().keys().cloned().collect()
+    }
+
     pub fn statuses(&self) -> Vec<TaskStatus> {
         self.tasks().values().map(|t| t.status.clone()).collect()
     }

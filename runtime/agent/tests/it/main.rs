@@ -2,6 +2,7 @@
 
 mod binary;
 mod common;
+mod containers;
 mod health;
 mod master_link;
 mod restart;

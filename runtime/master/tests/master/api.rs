@@ -533,6 +533,45 @@ async fn apps_marathon_would_refuse_get_422_and_the_master_stays_up() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["details"][0]["path"], "/gpus");
 
+    // Containers: what no agent may be asked for is refused before any task exists.
+    for (container, networks, path) in [
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1", "privileged": true}}),
+            serde_json::json!([]),
+            "/container/docker/privileged",
+        ),
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1"},
+                "volumes": [{"containerPath": "/etc", "hostPath": "../../etc", "mode": "RW"}]}),
+            serde_json::json!([]),
+            "/container/volumes(0)",
+        ),
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1"},
+                "portMappings": [{"containerPort": 80, "hostPort": 0, "protocol": "sctp"}]}),
+            serde_json::json!([{"mode": "container/bridge"}]),
+            "/container/portMappings(0)/protocol",
+        ),
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1"}}),
+            serde_json::json!([{"mode": "overlay"}]),
+            "/networks",
+        ),
+    ] {
+        let (status, body) = post(serde_json::json!({"id": "/ctr", "cmd": "x",
+            "container": container, "networks": networks}))
+        .await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["message"], "Object is not valid", "{body}");
+        let paths: Vec<&str> = body["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .filter_map(|d| d["path"].as_str())
+            .collect();
+        assert!(paths.contains(&path), "{path} in {body}");
+    }
+
     // Still serving, and only /a exists.
     let (_, apps) = cluster.get("/v2/apps").await;
     let ids: Vec<&str> = apps["apps"]
