@@ -10,6 +10,7 @@ mod containers;
 mod dashboard;
 pub(crate) mod dns;
 mod examples;
+mod fetch;
 mod ha;
 mod health;
 mod marathon_client;

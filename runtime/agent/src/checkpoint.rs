@@ -125,6 +125,7 @@ mod tests {
             kill_grace_period_seconds: 3,
             docker_image: None,
             container: None,
+            fetch: Vec::new(),
             user: None,
         }
     }

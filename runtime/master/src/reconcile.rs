@@ -363,6 +363,17 @@ impl Master {
             docker_image: app.docker_image(),
             user: app.user.clone(),
             container: app.container_spec(&ports),
+            fetch: app
+                .fetch
+                .iter()
+                .map(|f| strato_proto::FetchUri {
+                    uri: f.uri.clone(),
+                    extract: f.extract,
+                    executable: f.executable,
+                    cache: f.cache,
+                    dest_path: f.dest_path.clone(),
+                })
+                .collect(),
         };
         Some(AgentCall::Launch {
             url: agent_url(&agent),

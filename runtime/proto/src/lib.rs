@@ -17,7 +17,9 @@
 //! Paths are constants here so that neither side spells them twice.
 
 mod container;
+mod fetch;
 pub use container::{ContainerNetwork, ContainerPortMapping, ContainerSpec, ContainerVolume};
+pub use fetch::FetchUri;
 
 use std::collections::BTreeMap;
 
@@ -261,6 +263,9 @@ pub struct LaunchTask {
     /// Absent from older masters' messages, which sent only `docker_image`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container: Option<ContainerSpec>,
+    /// Files to put in the sandbox before the task starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fetch: Vec<FetchUri>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -147,6 +147,7 @@ pub fn validate(app: &App) -> Vec<Violation> {
 
     validate_ports(app, &mut out);
     validate_networks(app, &mut out);
+    validate_fetch(app, &mut out);
     for (i, constraint) in app.constraints.iter().enumerate() {
         if let Err(error) = check_constraint(constraint) {
             out.push(Violation::new(format!("/constraints({i})"), error));
@@ -276,6 +277,29 @@ fn validate_networks(app: &App, out: &mut Vec<Violation>) {
             ));
         }
         validate_container(container, out);
+    }
+}
+
+/// Fetch URIs an agent can get, into places inside the task's sandbox.
+fn validate_fetch(app: &App, out: &mut Vec<Violation>) {
+    for (i, fetch) in app.fetch.iter().enumerate() {
+        let scheme_ok = ["http://", "https://", "file://"]
+            .iter()
+            .any(|s| fetch.uri.starts_with(s) && fetch.uri.len() > s.len());
+        if !scheme_ok {
+            out.push(Violation::new(
+                format!("/fetch({i})/uri"),
+                "URI has invalid syntax: only http, https and file URIs can be fetched",
+            ));
+        }
+        if let Some(dest) = &fetch.dest_path {
+            if dest.starts_with('/') || dest.split('/').any(|step| step == "..") {
+                out.push(Violation::new(
+                    format!("/fetch({i})/destPath"),
+                    "destPath must be a relative path inside the sandbox, without '..'",
+                ));
+            }
+        }
     }
 }
 

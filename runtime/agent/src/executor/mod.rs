@@ -16,6 +16,7 @@
 //! `Command terminated with signal SIGKILL`.
 
 pub mod docker;
+pub mod fetcher;
 pub mod launcher;
 pub mod process;
 pub mod procfs;

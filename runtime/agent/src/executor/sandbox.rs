@@ -50,6 +50,19 @@ impl Sandbox {
     }
 }
 
+/// Gives everything under `dir` to the task's user (fetched files and what archives held).
+pub fn give_tree_to(dir: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        // Symlinks are changed themselves, never what they point at.
+        std::os::unix::fs::lchown(&path, Some(uid), Some(gid))?;
+        if path.is_dir() && !path.is_symlink() {
+            give_tree_to(&path, uid, gid)?;
+        }
+    }
+    Ok(())
+}
+
 /// Removes sandboxes of tasks not in `keep` whose directory was last modified more than
 /// `max_age` ago (Mesos keeps them a while too, `--gc_delay`, so users can read a dead task's
 /// output). Returns how many were removed.

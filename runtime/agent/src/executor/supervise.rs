@@ -110,6 +110,26 @@ impl Executor {
                 return self.fail(&task_id, TaskState::Failed, msg);
             }
         }
+        if !launch.fetch.is_empty() {
+            let cache = self.inner.work_dir.join("fetch-cache");
+            let fetched = super::fetcher::fetch_all(
+                &launch.fetch,
+                &sandbox.dir,
+                &cache,
+                &self.inner.health_http,
+            )
+            .await;
+            if let Err(message) = fetched {
+                return self.fail(&task_id, TaskState::Failed, message);
+            }
+            if let Some(user) = &user {
+                // What was fetched belongs to the task, as its sandbox does.
+                if let Err(e) = super::sandbox::give_tree_to(&sandbox.dir, user.uid, user.gid) {
+                    let msg = format!("Failed to hand the fetched files to '{}': {e}", user.name);
+                    return self.fail(&task_id, TaskState::Failed, msg);
+                }
+            }
+        }
         let env = task_env(&launch, &sandbox);
         // A container runs as its image's user; Marathon's `user` is not applied to it yet.
         let user = if container.is_some() { None } else { user };

@@ -271,6 +271,7 @@ pub fn task(id: &str, cmd: &str) -> LaunchTask {
         kill_grace_period_seconds: 3,
         docker_image: None,
         container: None,
+        fetch: Vec::new(),
         user: None,
     }
 }
