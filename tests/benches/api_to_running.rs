@@ -1,7 +1,8 @@
 //! API-to-running latency with real processes: a release `strato up --local` on free loopback
 //! ports, one app at a time posted to the Marathon API (`sleep` as the task), timed from the POST
-//! until `/v2/apps/{id}/tasks` reports the task `TASK_RUNNING`. Prints a table; asserts nothing
-//! about speed (docs/benchmarks.md records the figures).
+//! until `/v2/apps/{id}/tasks` reports the task `TASK_RUNNING`, as a command task and as a Docker
+//! container of a cached image; then the cluster process's RSS and CPU with 100 running tasks of
+//! each kind. Prints tables; asserts nothing about speed (docs/benchmarks.md records the figures).
 //!
 //! `cargo bench -p strato-tests --bench api_to_running` (STRATO_BENCH_APPS=N to change the count).
 
@@ -42,14 +43,88 @@ fn main() {
         },
     );
 
+    let command = latencies(
+        &http,
+        &base,
+        apps,
+        |id| json!({"id": id, "cmd": "sleep 600", "cpus": 0.01, "mem": 16, "instances": 1}),
+    );
+    // The same app in a container of a cached image (tests/container-image.sh makes it).
+    let made = Command::new("sh")
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("container-image.sh"))
+        .arg(IMAGE)
+        .status()
+        .expect("sh tests/container-image.sh");
+    assert!(made.success(), "the container image");
+    let container = latencies(&http, &base, apps, |id| {
+        json!({"id": id, "cmd": "sleep 600", "cpus": 0.01, "mem": 16, "instances": 1,
+               "container": {"type": "DOCKER", "docker": {"image": IMAGE}}})
+    });
+    let pid = cluster.child.id();
+    let steady_command = steady(
+        &http,
+        &base,
+        pid,
+        json!({"id": "/steady/command",
+        "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": STEADY}),
+    );
+    let steady_container = steady(
+        &http,
+        &base,
+        pid,
+        json!({"id": "/steady/container",
+        "cmd": "sleep 600", "cpus": 0.01, "mem": 8, "instances": STEADY,
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE}}}),
+    );
+    cluster.stop();
+
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    println!("API-to-running latency, strato up --local (release), {apps} apps of 1 instance, sequential");
+    println!(
+        "{:<12}{:>12}{:>12}",
+        "measure", "command ms", "container ms"
+    );
+    for (name, q) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
+        println!(
+            "{name:<12}{:>12.1}{:>12.1}",
+            ms(pick(&command, q)),
+            ms(pick(&container, q))
+        );
+    }
+    println!();
+    println!(
+        "strato up --local (master + agent) with {STEADY} running tasks, over {} s",
+        STEADY_FOR.as_secs()
+    );
+    println!("{:<12}{:>12}{:>12}", "tasks", "RSS MiB", "CPU %");
+    for (name, (rss, cpu)) in [("command", steady_command), ("container", steady_container)] {
+        println!("{name:<12}{rss:>12.1}{cpu:>12.2}");
+    }
+}
+
+const IMAGE: &str = "strato-test-busybox:1";
+/// Tasks kept running for the footprint measurement.
+const STEADY: u64 = 100;
+const STEADY_FOR: Duration = Duration::from_secs(20);
+
+fn pick(sorted: &[Duration], q: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * q).round() as usize]
+}
+
+/// Posts `apps` apps one at a time, each timed until its task runs; sorted latencies.
+fn latencies(
+    http: &reqwest::blocking::Client,
+    base: &str,
+    apps: usize,
+    app: impl Fn(&str) -> Value,
+) -> Vec<Duration> {
     let mut latencies = Vec::with_capacity(apps);
     for i in 0..apps {
         let id = format!("/bench/app-{i}");
-        let app = json!({"id": id, "cmd": "sleep 600", "cpus": 0.01, "mem": 16, "instances": 1});
         let started = Instant::now();
         let response = http
             .post(format!("{base}/v2/apps"))
-            .json(&app)
+            .json(&app(&id))
             .send()
             .expect("POST /v2/apps");
         assert_eq!(
@@ -58,7 +133,7 @@ fn main() {
             "POST {id}: {:?}",
             response.text()
         );
-        wait(Duration::from_secs(30), "the task to run", || {
+        wait(Duration::from_secs(60), "the task to run", || {
             let tasks: Value = http
                 .get(format!("{base}/v2/apps{id}/tasks"))
                 .send()
@@ -74,21 +149,66 @@ fn main() {
         latencies.push(started.elapsed());
         let _ = http.delete(format!("{base}/v2/apps{id}?force=true")).send();
     }
-    cluster.stop();
-
     latencies.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let pick = |q: f64| latencies[((latencies.len() as f64 - 1.0) * q).round() as usize];
-    println!("API-to-running latency, strato up --local (release), {apps} apps of 1 instance, sequential");
-    println!("{:<12}{:>12}", "measure", "ms");
-    for (name, value) in [
-        ("p50", pick(0.50)),
-        ("p90", pick(0.90)),
-        ("p99", pick(0.99)),
-        ("max", pick(1.0)),
-    ] {
-        println!("{name:<12}{:>12.1}", ms(value));
-    }
+    latencies
+}
+
+/// Runs `app` until all its tasks run, then measures the cluster process's RSS (MiB) and CPU
+/// use (% of one core) over [`STEADY_FOR`]; removes the app after.
+fn steady(http: &reqwest::blocking::Client, base: &str, pid: u32, app: Value) -> (f64, f64) {
+    let id = app["id"].as_str().expect("id").to_string();
+    let response = http
+        .post(format!("{base}/v2/apps"))
+        .json(&app)
+        .send()
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 201, "{:?}", response.text());
+    wait(
+        Duration::from_secs(300),
+        "every steady task running",
+        || {
+            let body: Value = http
+                .get(format!("{base}/v2/apps{id}"))
+                .send()
+                .ok()?
+                .json()
+                .ok()?;
+            (body["app"]["tasksRunning"].as_u64()? == STEADY).then_some(())
+        },
+    );
+    let cpu = |pid: u32| -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let fields: Vec<&str> = stat
+            .rsplit(')')
+            .next()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect();
+        let ticks: f64 = fields.get(11).and_then(|v| v.parse().ok()).unwrap_or(0.0)
+            + fields.get(12).and_then(|v| v.parse().ok()).unwrap_or(0.0);
+        ticks / 100.0
+    };
+    let before = cpu(pid);
+    std::thread::sleep(STEADY_FOR);
+    let used = cpu(pid) - before;
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0;
+    let _ = http.delete(format!("{base}/v2/apps{id}?force=true")).send();
+    wait(Duration::from_secs(120), "the steady tasks gone", || {
+        let body: Value = http
+            .get(format!("{base}/v2/tasks"))
+            .send()
+            .ok()?
+            .json()
+            .ok()?;
+        body["tasks"].as_array()?.is_empty().then_some(())
+    });
+    (rss, used / STEADY_FOR.as_secs_f64() * 100.0)
 }
 
 struct Cluster {

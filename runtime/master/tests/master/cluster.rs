@@ -106,6 +106,18 @@ impl Cluster {
 
     /// Registers a fake agent with 4 cpus, 4 GiB and ports 31000–31100.
     pub async fn add_agent(&self, id: &str, role: &str, attributes: &[(&str, &str)]) {
+        self.add_agent_with_engine(id, role, attributes, Some("docker test"))
+            .await;
+    }
+
+    /// [`Cluster::add_agent`] with the container engine it advertises (`None`: none).
+    pub async fn add_agent_with_engine(
+        &self,
+        id: &str,
+        role: &str,
+        attributes: &[(&str, &str)],
+        engine: Option<&str>,
+    ) {
         let port = self.agents.add(id);
         let agent = AgentInfo {
             id: id.into(),
@@ -127,8 +139,7 @@ impl Cluster {
                 .collect::<BTreeMap<_, _>>(),
             role: role.into(),
             version: "test".into(),
-            // Fake agents run containers too (they run nothing at all).
-            container_engine: Some("docker test".into()),
+            container_engine: engine.map(str::to_string),
         };
         register(&self.http, &self.mesos, &self.agents, &agent).await;
         let (http, mesos, agents, id) = (

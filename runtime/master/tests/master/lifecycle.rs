@@ -517,3 +517,61 @@ async fn killed_tasks_are_replaced_unless_scaled_and_host_filters_the_kill() {
     );
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn an_image_app_no_agent_can_run_waits_in_the_queue_saying_why() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    cluster.add_agent_with_engine("plain", "*", &[], None).await;
+    let (status, body) = cluster
+        .send(
+            Method::POST,
+            "/v2/apps",
+            Some(
+                json!({"id": "/boxed", "cmd": "sleep 600", "cpus": 0.1, "mem": 16,
+                "container": {"type": "DOCKER", "docker": {"image": "web:1"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let item = eventually(10, "/boxed waiting in the queue", || async {
+        let (_, queue) = cluster.get("/v2/queue").await;
+        queue["queue"]
+            .as_array()?
+            .iter()
+            .find(|i| i["app"]["id"] == "/boxed")
+            .cloned()
+    })
+    .await;
+    let reason = item["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("1 NoContainerEngine"), "{item}");
+    let rejects = item["processedOffersSummary"]["rejectSummaryLastOffers"]
+        .as_array()
+        .expect("rejects");
+    let engine = rejects
+        .iter()
+        .find(|r| r["reason"] == "NoContainerEngine")
+        .expect("the reason is listed");
+    assert_eq!(engine["declined"], 1);
+    assert!(
+        cluster.agents.launches().is_empty(),
+        "nothing was launched: {:?}",
+        cluster.agents.launches()
+    );
+
+    // An agent with an engine arrives: the app runs there.
+    cluster.add_agent("boxes", "*", &[]).await;
+    eventually(
+        10,
+        "/boxed launched on the agent with an engine",
+        || async {
+            let launches = cluster.agents.launches();
+            launches
+                .iter()
+                .any(|(agent, task)| agent == "boxes" && task.container.is_some())
+                .then_some(())
+        },
+    )
+    .await;
+    cluster.stop().await;
+}

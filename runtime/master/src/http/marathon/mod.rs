@@ -7,6 +7,7 @@ mod deployments;
 mod events;
 mod groups;
 mod info;
+mod offers;
 mod queue;
 mod responses;
 mod tasks;

@@ -22,11 +22,16 @@ pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
             continue;
         };
         let (left, overdue) = backoff::time_left(state.backoff.get(app_id), now);
+        let (offers, reason) = super::offers::summary(&state, app);
         queue.push(json!({
             "app": app.to_marathon_json(),
             "count": count,
             "delay": {"timeLeftSeconds": left, "overdue": overdue},
             "since": iso(*since),
+            "processedOffersSummary": offers,
+            "lastUnusedOffers": [],
+            // Strato's own: why it waits, for a person.
+            "reason": reason,
         }));
     }
     Json(json!({"queue": queue}))
