@@ -19,6 +19,47 @@ pub struct Runtime {
     /// agent at install. Default [`DEFAULT_TASK_USER`]. `root` only when written here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub task_user: Option<String>,
+    /// The container engine agents run Docker-image apps with: `docker`, `podman` or `none`.
+    /// Set, preflight checks agents have it running; unset, each agent uses whichever answers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container_engine: Option<ContainerEngine>,
+}
+
+/// `runtime.container_engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerEngine {
+    Docker,
+    Podman,
+    None,
+}
+
+impl ContainerEngine {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "docker" => Some(Self::Docker),
+            "podman" => Some(Self::Podman),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Docker => "docker",
+            Self::Podman => "podman",
+            Self::None => "none",
+        }
+    }
+
+    /// The API socket agent.toml names for the engine (`none` turns containers off).
+    pub fn socket(self) -> &'static str {
+        match self {
+            Self::Docker => "/var/run/docker.sock",
+            Self::Podman => "/run/podman/podman.sock",
+            Self::None => "none",
+        }
+    }
 }
 
 /// The user tasks run as unless cluster.yaml's `runtime.task_user` or the app says otherwise.
@@ -27,7 +68,10 @@ pub const DEFAULT_TASK_USER: &str = "strato-task";
 impl Runtime {
     /// Nothing set: the runtime built with this `strato`.
     pub fn is_unset(&self) -> bool {
-        self.version.is_none() && self.bundle.is_none() && self.task_user.is_none()
+        self.version.is_none()
+            && self.bundle.is_none()
+            && self.task_user.is_none()
+            && self.container_engine.is_none()
     }
 
     /// The user tasks run as when their app names none.

@@ -41,8 +41,8 @@ pub use local::LocalTransport;
 pub use os::{DetectedOs, OsError, OsModule, PackageManager};
 pub use os_release::{OsRelease, OsReleaseError};
 pub use preflight::{
-    check_cluster, check_host, render_table, CheckResult, GlibcNeed, PreflightSpec, Requirements,
-    Role, Status, Waivers,
+    check_cluster, check_host, render_table, CheckResult, EngineNeed, GlibcNeed, PreflightSpec,
+    Requirements, Role, Status, Waivers,
 };
 pub use ssh::SshTransport;
 pub use transport::{

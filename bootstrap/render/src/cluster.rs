@@ -48,6 +48,10 @@ impl RenderInput {
                 token_ttl_seconds: cluster.gateway.token_ttl_hours * 3600,
                 own_cert: cluster.gateway.tls_cert.is_some(),
             },
+            container_engine: cluster
+                .runtime
+                .container_engine
+                .map(|e| e.socket().to_string()),
         }
     }
 }

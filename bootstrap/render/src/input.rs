@@ -37,6 +37,8 @@ pub struct RenderInput {
     pub task_user: String,
     /// The gateway on every master (`gateway:` in cluster.yaml).
     pub gateway: GatewayInput,
+    /// agent.toml's `container_engine` (a socket path or `none`); `None`: left to the agent.
+    pub container_engine: Option<String>,
 }
 
 /// master.toml's gateway keys.

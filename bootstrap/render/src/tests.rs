@@ -12,6 +12,7 @@ fn example() -> RenderInput {
         labelled_agents: Vec::new(),
         task_user: "strato-task".into(),
         gateway: GatewayInput::default(),
+        container_engine: None,
     }
 }
 

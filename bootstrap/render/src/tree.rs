@@ -60,6 +60,7 @@ struct TemplateContext<'a> {
     etcd_client_port: u16,
     etcd_peer_port: u16,
     gateway: &'a crate::input::GatewayInput,
+    container_engine: Option<&'a str>,
 }
 
 /// Renders the serve tree for `input` (see `render_tree` for a `Cluster`). Pure: touches no
@@ -137,6 +138,7 @@ pub fn render_input(
         etcd_client_port: ETCD_CLIENT_PORT,
         etcd_peer_port: ETCD_PEER_PORT,
         gateway: &input.gateway,
+        container_engine: input.container_engine.as_deref(),
     };
     let context = |ctx: &TemplateContext| {
         Context::from_serialize(ctx).expect("the template context is a plain struct")

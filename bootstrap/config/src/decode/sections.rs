@@ -214,7 +214,15 @@ pub(crate) fn network(d: &mut Decoder, node: &Node, key: &str) -> Network {
 }
 
 pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
-    let Some(f) = d.fields(node, key, &["version", "bundle", "task_user"], &[]) else {
+    let Some(f) = d.fields(
+        node,
+        key,
+        &["version", "bundle", "task_user", "container_engine"],
+        &[
+            ("containerizer", "container_engine"),
+            ("engine", "container_engine"),
+        ],
+    ) else {
         return Runtime::default();
     };
     let task_user = f.get("task_user").and_then(|n| {
@@ -228,8 +236,22 @@ pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
             }
         }
     });
+    let container_engine = f.get("container_engine").and_then(|n| {
+        let path = f.path("container_engine");
+        let text = d.string(n, &path)?;
+        let engine = crate::runtime::ContainerEngine::parse(&text);
+        if engine.is_none() {
+            d.error(
+                n.mark,
+                &path,
+                format!("{text:?} is not a container engine: docker, podman or none"),
+            );
+        }
+        engine
+    });
     Runtime {
         task_user,
+        container_engine,
         version: f
             .get("version")
             .and_then(|n| d.string(n, &f.path("version"))),

@@ -13,7 +13,8 @@ use strato_host::facts::Proto;
 use strato_host::preflight::worst;
 use strato_host::preflight::PortSpec;
 use strato_host::{
-    check_cluster, check_host, CheckResult, GlibcNeed, PreflightSpec, Requirements, Status,
+    check_cluster, check_host, CheckResult, EngineNeed, GlibcNeed, PreflightSpec, Requirements,
+    Status,
 };
 
 use crate::ctx::{HostCtx, JobCtx};
@@ -114,6 +115,25 @@ impl Phase for RunPreflight {
         spec.waivers = ctx.waivers.clone();
         if host.role == Role::Master && ctx.uses_etcd() {
             etcd_needs(ctx, &mut spec);
+        }
+        if let Some(engine) = ctx
+            .cluster
+            .runtime
+            .container_engine
+            .filter(|e| *e != strato_config::runtime::ContainerEngine::None)
+            .filter(|_| matches!(host.role, Role::Agent | Role::PublicAgent))
+        {
+            let manager = host
+                .os
+                .as_ref()
+                .map_or(strato_host::PackageManager::Apt, |os| os.package_manager());
+            let name = engine.as_str();
+            spec.container_engine = Some(EngineNeed {
+                engine: name.to_string(),
+                // Docker 20.10 and Podman 4.0: the API versions bollard's calls need.
+                min_version: if name == "docker" { (20, 10) } else { (4, 0) },
+                install: manager.container_engine_install(name),
+            });
         }
         if facts.strato_installed {
             // Our own services hold the role's ports on an installed node (a re-deploy).

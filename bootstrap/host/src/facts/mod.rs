@@ -171,6 +171,10 @@ pub struct Facts {
     /// cluster of 3 or more masters was started here).
     #[serde(default)]
     pub etcd_member: bool,
+    /// Container engines on the host and the version their service answers with (empty when
+    /// installed but not running): `docker` → `28.2.2`.
+    #[serde(default)]
+    pub container_engines: BTreeMap<String, String>,
     /// The host's clock (seconds since the epoch) when gathered.
     pub epoch_seconds: Option<i64>,
     /// Sections that were missing or unparseable, for diagnostics.

@@ -81,9 +81,23 @@ pub fn facts(sections: &BTreeMap<String, String>) -> Facts {
         strato_installed: section("strato-installed").trim() == "yes",
         glibc: glibc(section("glibc")),
         etcd_member: section("etcd-member").trim() == "yes",
+        container_engines: container_engines(section("container-engines")),
         epoch_seconds,
         problems,
     }
+}
+
+/// Lines `docker 28.2.2` / `podman ` (installed, not answering) → engine → version.
+pub fn container_engines(section: &str) -> BTreeMap<String, String> {
+    section
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let engine = words.next()?;
+            let version = words.next().unwrap_or_default();
+            Some((engine.to_string(), version.to_string()))
+        })
+        .collect()
 }
 
 /// `MemTotal:  24684312 kB` → MiB.

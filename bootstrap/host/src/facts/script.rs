@@ -131,6 +131,9 @@ m tmp-options; findmnt -n -o OPTIONS --target /tmp 2>/dev/null
 m strato-installed; [ -d /opt/strato/bin ] && echo yes || echo no
 m glibc; getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>/dev/null | head -n 1
 m etcd-member; [ -d /var/lib/strato/master/etcd/member ] && echo yes || echo no
+m container-engines
+command -v docker >/dev/null 2>&1 && echo "docker $(docker version --format '{{{{.Server.Version}}}}' 2>/dev/null)"
+command -v podman >/dev/null 2>&1 && echo "podman $(podman version --format '{{{{.Version}}}}' 2>/dev/null)"
 m epoch; date +%s
 m end
 "#,

@@ -59,6 +59,34 @@ impl PackageManager {
             PackageManager::None => None,
         }
     }
+
+    /// How to get `engine` (`docker` or `podman`) installed and its service running here.
+    pub fn container_engine_install(self, engine: &str) -> String {
+        let service = if engine == "podman" {
+            "podman.socket"
+        } else {
+            "docker"
+        };
+        let package = match (self, engine) {
+            (PackageManager::Apt, "docker") => "docker.io",
+            (PackageManager::Dnf | PackageManager::Yum, "docker") => {
+                return "RHEL-family repositories carry Podman, not Docker: set \
+                        runtime.container_engine: podman, or add Docker's docker-ce repository"
+                    .into()
+            }
+            (PackageManager::None, _) => {
+                return format!(
+                    "this image installs nothing (Flatcar ships docker, CoreOS podman): \
+                     systemctl enable --now {service}"
+                )
+            }
+            _ => engine,
+        };
+        match self.install_command(&[package]) {
+            Some(install) => format!("{install} && systemctl enable --now {service}"),
+            None => format!("systemctl enable --now {service}"),
+        }
+    }
 }
 
 /// Which `VERSION_ID`s a module accepts.

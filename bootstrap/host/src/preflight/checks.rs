@@ -5,7 +5,8 @@ use crate::facts::{ClockSync, Facts, Selinux};
 use crate::os;
 
 use super::{
-    names, CheckResult, GlibcNeed, PortSpec, Requirements, Status, MIN_KERNEL, MIN_SYSTEMD,
+    names, CheckResult, EngineNeed, GlibcNeed, PortSpec, Requirements, Status, MIN_KERNEL,
+    MIN_SYSTEMD,
 };
 
 const NOT_MEASURED: &str = "unknown";
@@ -479,5 +480,61 @@ mod tests {
             owner: "strato-master",
         }];
         assert_eq!(ports(&f, &spec).status, Status::Pass);
+    }
+}
+
+pub(super) fn container_engine(f: &Facts, need: &EngineNeed) -> CheckResult {
+    let (major, minor) = need.min_version;
+    let required = format!("{} >= {major}.{minor}, running", need.engine);
+    let name = names::CONTAINER_ENGINE;
+    match f.container_engines.get(&need.engine).map(String::as_str) {
+        None => CheckResult::new(
+            name,
+            Status::Fail,
+            "not installed",
+            required,
+            format!(
+                "runtime.container_engine is {}: {}",
+                need.engine, need.install
+            ),
+        ),
+        Some("") => CheckResult::new(
+            name,
+            Status::Fail,
+            "installed, not answering",
+            required,
+            format!(
+                "{} is installed but its service does not answer: {}",
+                need.engine, need.install
+            ),
+        ),
+        Some(version) => {
+            let parsed: Vec<u32> = version
+                .split(['.', '-', '+'])
+                .take(2)
+                .filter_map(|p| p.parse().ok())
+                .collect();
+            let found = (
+                parsed.first().copied().unwrap_or(0),
+                parsed.get(1).copied().unwrap_or(0),
+            );
+            let status = if found >= need.min_version {
+                Status::Pass
+            } else {
+                Status::Fail
+            };
+            let message = if status == Status::Pass {
+                String::new()
+            } else {
+                format!("{} {version} is too old: {}", need.engine, need.install)
+            };
+            CheckResult::new(
+                name,
+                status,
+                format!("{} {version}", need.engine),
+                required,
+                message,
+            )
+        }
     }
 }

@@ -58,6 +58,7 @@ pub mod names {
     pub const UNIQUE_MACHINE_ID: &str = "unique-machine-id";
     pub const CLOCK_SKEW: &str = "clock-skew";
     pub const GLIBC: &str = "glibc";
+    pub const CONTAINER_ENGINE: &str = "container-engine";
 
     /// All of them, in the order they are reported.
     pub const ALL: &[&str] = &[
@@ -74,6 +75,7 @@ pub mod names {
         SELINUX,
         TMP_EXEC,
         GLIBC,
+        CONTAINER_ENGINE,
         UNIQUE_IP,
         UNIQUE_HOSTNAME,
         UNIQUE_MACHINE_ID,
@@ -232,7 +234,21 @@ pub struct PreflightSpec {
     /// The oldest glibc a binary this host will run needs (etcd on masters of a 3+ master
     /// cluster); `None`: no glibc check.
     pub min_glibc: Option<GlibcNeed>,
+    /// The container engine an agent must run (cluster.yaml's `runtime.container_engine`);
+    /// `None`: not checked.
+    pub container_engine: Option<EngineNeed>,
     pub waivers: Waivers,
+}
+
+/// A container engine an agent must have running, and how to install it on this host's
+/// distribution (`os::PackageManager::container_engine_install`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EngineNeed {
+    /// `docker` or `podman`.
+    pub engine: String,
+    /// The oldest server version accepted, `(major, minor)`.
+    pub min_version: (u32, u32),
+    pub install: String,
 }
 
 /// A glibc version a host must have at least, and for what.
@@ -253,6 +269,7 @@ impl PreflightSpec {
             ports: default_ports(role, DEFAULT_AGENT_PORT_RANGE_START),
             required_binaries: REQUIRED_BINARIES.iter().map(|s| s.to_string()).collect(),
             min_glibc: None,
+            container_engine: None,
             waivers: Waivers::default(),
         }
     }
@@ -276,6 +293,9 @@ pub fn check_host(facts: &Facts, spec: &PreflightSpec) -> Vec<CheckResult> {
     ];
     if let Some(need) = &spec.min_glibc {
         results.push(checks::glibc(facts, need));
+    }
+    if let Some(need) = &spec.container_engine {
+        results.push(checks::container_engine(facts, need));
     }
     spec.waivers.apply(&mut results);
     results

@@ -387,3 +387,45 @@ fn glibc_versions_parse_from_getconf_and_ldd() {
     assert_eq!(glibc("musl libc (x86_64)\nVersion 1.2.4"), None);
     assert_eq!(glibc(""), None);
 }
+
+#[test]
+fn an_agent_needs_the_container_engine_cluster_yaml_names_running_and_recent() {
+    let need = |engine: &str| EngineNeed {
+        engine: engine.into(),
+        min_version: if engine == "docker" { (20, 10) } else { (4, 0) },
+        install: crate::os::PackageManager::Apt.container_engine_install(engine),
+    };
+    let run = |facts: &Facts, engine: &str| {
+        let mut spec = PreflightSpec::for_role(Role::Agent, minimal());
+        spec.container_engine = Some(need(engine));
+        result(&check_host(facts, &spec), names::CONTAINER_ENGINE).clone()
+    };
+    let mut facts = rocky_vm();
+    let missing = run(&facts, "docker");
+    assert_eq!(missing.status, Status::Fail);
+    assert!(
+        missing.message.contains("apt-get install") && missing.message.contains("docker.io"),
+        "{}",
+        missing.message
+    );
+    assert!(
+        missing.message.contains("systemctl enable --now docker"),
+        "{}",
+        missing.message
+    );
+    facts.container_engines = crate::facts::parse::container_engines("docker \npodman 4.3.1\n");
+    let stopped = run(&facts, "docker");
+    assert_eq!(
+        (stopped.status, stopped.measured.as_str()),
+        (Status::Fail, "installed, not answering")
+    );
+    assert_eq!(run(&facts, "podman").status, Status::Pass);
+    facts.container_engines = crate::facts::parse::container_engines("docker 19.03.15\n");
+    assert_eq!(run(&facts, "docker").status, Status::Fail, "too old");
+    facts.container_engines = crate::facts::parse::container_engines("docker 28.2.2\n");
+    assert_eq!(run(&facts, "docker").status, Status::Pass);
+    // RHEL-family hosts are told to use Podman.
+    assert!(crate::os::PackageManager::Dnf
+        .container_engine_install("docker")
+        .contains("runtime.container_engine: podman"));
+}
