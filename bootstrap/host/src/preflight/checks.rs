@@ -459,30 +459,6 @@ pub(super) fn glibc(f: &Facts, need: &GlibcNeed) -> CheckResult {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::facts::Proto;
-
-    #[test]
-    fn udp_and_tcp_are_distinct_for_ports() {
-        let f = Facts {
-            listeners: Some(vec![crate::facts::Listener {
-                proto: Proto::Udp,
-                addr: "0.0.0.0".parse().expect("ip"),
-                port: 5050,
-            }]),
-            ..Facts::default()
-        };
-        let spec = [PortSpec {
-            proto: Proto::Tcp,
-            port: 5050,
-            owner: "strato-master",
-        }];
-        assert_eq!(ports(&f, &spec).status, Status::Pass);
-    }
-}
-
 pub(super) fn container_engine(f: &Facts, need: &EngineNeed) -> CheckResult {
     let (major, minor) = need.min_version;
     let required = format!("{} >= {major}.{minor}, running", need.engine);
@@ -536,5 +512,29 @@ pub(super) fn container_engine(f: &Facts, need: &EngineNeed) -> CheckResult {
                 message,
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::Proto;
+
+    #[test]
+    fn udp_and_tcp_are_distinct_for_ports() {
+        let f = Facts {
+            listeners: Some(vec![crate::facts::Listener {
+                proto: Proto::Udp,
+                addr: "0.0.0.0".parse().expect("ip"),
+                port: 5050,
+            }]),
+            ..Facts::default()
+        };
+        let spec = [PortSpec {
+            proto: Proto::Tcp,
+            port: 5050,
+            owner: "strato-master",
+        }];
+        assert_eq!(ports(&f, &spec).status, Status::Pass);
     }
 }
