@@ -86,7 +86,7 @@ fn main() {
     );
     for (name, q) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
         println!(
-            "{name:<12}{:>12.1}{:>12.1}",
+            "{name:<12}{:>14.1}{:>14.1}",
             ms(pick(&command, q)),
             ms(pick(&container, q))
         );

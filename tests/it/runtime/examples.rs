@@ -1,4 +1,5 @@
-//! Every app definition in examples/apps/ runs on `strato up --local` (healthy where it has checks).
+//! Every app definition in examples/apps/ runs on `strato up --local` (healthy where it has checks),
+//! the container one on the machine's Docker engine.
 
 use std::time::Duration;
 
@@ -21,6 +22,24 @@ fn every_example_app_runs_on_a_local_cluster() {
         "expected at least three examples in {}",
         dir.display()
     );
+
+    // The container example names busybox:1.36; no registry is reachable here, so the engine is
+    // given the test's busybox image under that name, as a pull would have left it.
+    let made = std::process::Command::new("sh")
+        .arg(repo_root().join("tests/container-image.sh"))
+        .arg("strato-test-busybox:1")
+        .output()
+        .expect("sh");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let tagged = std::process::Command::new("docker")
+        .args(["tag", "strato-test-busybox:1", "busybox:1.36"])
+        .status()
+        .expect("docker tag");
+    assert!(tagged.success());
 
     let scratch = tempfile::tempdir().expect("tempdir");
     let cluster = LocalCluster::start(&scratch.path().join("data"));

@@ -543,7 +543,9 @@ async fn an_image_app_no_agent_can_run_waits_in_the_queue_saying_why() {
             .cloned()
     })
     .await;
-    let reason = item["reason"].as_str().unwrap_or_default();
+    let reason = item["processedOffersSummary"]["reason"]
+        .as_str()
+        .unwrap_or_default();
     assert!(reason.contains("1 NoContainerEngine"), "{item}");
     let rejects = item["processedOffersSummary"]["rejectSummaryLastOffers"]
         .as_array()

@@ -22,7 +22,10 @@ pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
             continue;
         };
         let (left, overdue) = backoff::time_left(state.backoff.get(app_id), now);
-        let (offers, reason) = super::offers::summary(&state, app);
+        let (mut offers, reason) = super::offers::summary(&state, app);
+        // Strato's own, for a person; inside the summary because clients such as
+        // marathon-python build queue items from their known keys only (docs/marathon-contract.md).
+        offers["reason"] = json!(reason);
         queue.push(json!({
             "app": app.to_marathon_json(),
             "count": count,
@@ -30,8 +33,6 @@ pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
             "since": iso(*since),
             "processedOffersSummary": offers,
             "lastUnusedOffers": [],
-            // Strato's own: why it waits, for a person.
-            "reason": reason,
         }));
     }
     Json(json!({"queue": queue}))
