@@ -81,7 +81,7 @@ fn main() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!("API-to-running latency, strato up --local (release), {apps} apps of 1 instance, sequential");
     println!(
-        "{:<12}{:>12}{:>12}",
+        "{:<12}{:>14}{:>14}",
         "measure", "command ms", "container ms"
     );
     for (name, q) in [("p50", 0.50), ("p90", 0.90), ("p99", 0.99), ("max", 1.0)] {
