@@ -1,4 +1,7 @@
-//! Placement throughput: 1,000 simulated agents, 10,000 tasks. Prints a table.
+//! Placement throughput and spread: 1,000 simulated agents × 10,000 tasks and 10,000 agents ×
+//! 100,000 tasks, per constraint kind, with the converged re-plan and the spread of the default
+//! (limited) planner next to the exhaustive one ([`Limit::All`], O(agents) per task). Prints a
+//! table; `STRATO_BENCH_SMALL=1` runs only the 1,000-agent cluster.
 //!
 //! `cargo bench -p strato-scheduler --bench placement`
 
@@ -7,14 +10,13 @@ use std::time::{Duration, Instant};
 
 use strato_proto::{PortRange, Resources, TaskState};
 use strato_runtime_types::{App, TaskRecord};
-use strato_scheduler::{plan, AgentView, AppInput, PlanInput};
+use strato_scheduler::spread::Spread;
+use strato_scheduler::{plan_with, AgentView, AppInput, Limit, PlanInput};
 
-const AGENTS: usize = 1_000;
 const APPS: usize = 10;
-const PER_APP: u32 = 1_000;
 
-fn agents() -> Vec<AgentView> {
-    (0..AGENTS)
+fn agents(count: usize) -> Vec<AgentView> {
+    (0..count)
         .map(|i| AgentView {
             id: format!("agent-{i}"),
             hostname: format!("node-{i}.example"),
@@ -35,13 +37,13 @@ fn agents() -> Vec<AgentView> {
         .collect()
 }
 
-fn apps(constraints: &[&[&str]]) -> Vec<App> {
+fn apps(per_app: u32, constraints: &[&[&str]]) -> Vec<App> {
     (0..APPS)
         .map(|i| {
             let mut app = App {
                 id: format!("/bench/app-{i}"),
                 cmd: Some("sleep 1000".into()),
-                instances: PER_APP,
+                instances: per_app,
                 cpus: 0.1,
                 mem: 64.0,
                 constraints: constraints
@@ -57,7 +59,7 @@ fn apps(constraints: &[&[&str]]) -> Vec<App> {
 }
 
 /// Plans every task from scratch, then turns the launches into running tasks.
-fn place_all(agents: &[AgentView], apps: &[App]) -> (Duration, Vec<TaskRecord>) {
+fn place_all(agents: &[AgentView], apps: &[App], limit: Limit) -> (Duration, Vec<TaskRecord>) {
     let input = PlanInput {
         now: 0,
         agents,
@@ -73,7 +75,7 @@ fn place_all(agents: &[AgentView], apps: &[App]) -> (Duration, Vec<TaskRecord>) 
         tasks: Vec::new(),
     };
     let started = Instant::now();
-    let out = plan(&input);
+    let out = plan_with(&input, limit);
     let elapsed = started.elapsed();
     let tasks = out
         .launches
@@ -118,7 +120,7 @@ fn steady_state(agents: &[AgentView], apps: &[App], tasks: &[TaskRecord]) -> Dur
         tasks: tasks.iter().collect(),
     };
     let started = Instant::now();
-    let out = plan(&input);
+    let out = plan_with(&input, Limit::default());
     assert!(
         out.launches.is_empty() && out.kills.is_empty(),
         "a converged cluster needs nothing"
@@ -126,15 +128,27 @@ fn steady_state(agents: &[AgentView], apps: &[App], tasks: &[TaskRecord]) -> Dur
     started.elapsed()
 }
 
-fn main() {
-    let agents = agents();
+fn spread(agents: &[AgentView], tasks: &[TaskRecord]) -> Spread {
+    Spread::of(agents, tasks.iter().map(|t| (t.agent_id.as_str(), t.cpus)))
+}
+
+fn scale(agent_count: usize, per_app: u32, exhaustive: bool) {
+    let agents = agents(agent_count);
     println!(
-        "placement: {AGENTS} agents, {APPS} apps x {PER_APP} instances = {} tasks",
-        APPS as u32 * PER_APP
+        "\n{agent_count} agents, {APPS} apps x {per_app} instances = {} tasks (limit {} candidates)",
+        APPS as u32 * per_app,
+        Limit::default().resolve(agent_count)
     );
     println!(
-        "{:<34} {:>8} {:>12} {:>14}",
-        "scenario", "placed", "plan (ms)", "tasks/s"
+        "{:<34} {:>7} {:>10} {:>9} {:>10} {:>9} {:>14} {:>14}",
+        "scenario",
+        "placed",
+        "plan (ms)",
+        "tasks/s",
+        "re-plan ms",
+        "exh tasks/s",
+        "max/agent l|e",
+        "cpu CV l|e"
     );
     let scenarios: [(&str, &[&[&str]]); 4] = [
         ("no constraints", &[]),
@@ -146,24 +160,39 @@ fn main() {
         ),
     ];
     for (name, constraints) in scenarios {
-        let apps = apps(constraints);
-        let (elapsed, tasks) = place_all(&agents, &apps);
+        let apps = apps(per_app, constraints);
+        let (elapsed, tasks) = place_all(&agents, &apps, Limit::default());
         let rate = tasks.len() as f64 / elapsed.as_secs_f64();
+        let replan = steady_state(&agents, &apps, &tasks);
+        let limited = spread(&agents, &tasks);
+        let (exh_rate, exh) = if exhaustive {
+            let (exh_elapsed, exh_tasks) = place_all(&agents, &apps, Limit::All);
+            (
+                format!("{:.0}", exh_tasks.len() as f64 / exh_elapsed.as_secs_f64()),
+                Some(spread(&agents, &exh_tasks)),
+            )
+        } else {
+            ("-".to_string(), None)
+        };
+        let (exh_max, exh_cv) = exh.map_or(("-".to_string(), "-".to_string()), |e| {
+            (e.max_tasks.to_string(), format!("{:.4}", e.cpu_cv))
+        });
         println!(
-            "{name:<34} {:>8} {:>12.1} {:>14.0}",
+            "{name:<34} {:>7} {:>10.1} {:>9.0} {:>10.2} {:>9} {:>14} {:>14}",
             tasks.len(),
             elapsed.as_secs_f64() * 1000.0,
-            rate
+            rate,
+            replan.as_secs_f64() * 1000.0,
+            exh_rate,
+            format!("{}|{exh_max}", limited.max_tasks),
+            format!("{:.4}|{exh_cv}", limited.cpu_cv),
         );
-        if name == "no constraints" {
-            let replan = steady_state(&agents, &apps, &tasks);
-            println!(
-                "{:<34} {:>8} {:>12.1} {:>14}",
-                "steady-state replan (converged)",
-                0,
-                replan.as_secs_f64() * 1000.0,
-                "-"
-            );
-        }
+    }
+}
+
+fn main() {
+    scale(1_000, 1_000, true);
+    if std::env::var_os("STRATO_BENCH_SMALL").is_none() {
+        scale(10_000, 10_000, true);
     }
 }

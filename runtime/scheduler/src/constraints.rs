@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use regex::Regex;
 
-use crate::placement::AgentSlot;
+use crate::cluster::AgentSlot;
 
 /// The value of a constraint field on an agent (`hostname`/`@hostname` or an attribute).
 pub fn field_value<'a>(agent: &'a AgentSlot, field: &str) -> Option<&'a str> {
@@ -52,6 +52,33 @@ impl Prepared {
     pub fn field(&self) -> &str {
         &self.field
     }
+
+    pub fn op(&self) -> &str {
+        &self.op
+    }
+
+    /// MAX_PER's limit; `None` when the value is missing or not a number (then nothing fits).
+    pub fn max_per(&self) -> Option<usize> {
+        self.value.as_deref().and_then(|v| v.parse::<usize>().ok())
+    }
+
+    /// The verdict for a candidate whose field has value `here` when it does not depend on the
+    /// app's placed tasks (IS, LIKE, UNLIKE, CLUSTER with a value, MAX_PER with a bad number,
+    /// unknown operators); `None` when it does (UNIQUE, MAX_PER, GROUP_BY, CLUSTER without a
+    /// value). The placement indexes evaluate this once per distinct value.
+    pub fn static_verdict(&self, here: Option<&str>) -> Option<bool> {
+        let value = self.value.as_deref();
+        let matches = |h: &str| self.regex.as_ref().is_some_and(|re| re.is_match(h));
+        match self.op.as_str() {
+            "UNIQUE" | "GROUP_BY" => None,
+            "CLUSTER" => value.filter(|v| !v.is_empty()).map(|v| here == Some(v)),
+            "IS" => Some(here.is_some() && here == value),
+            "LIKE" => Some(here.is_some_and(matches)),
+            "UNLIKE" => Some(here.is_none_or(|h| !matches(h))),
+            "MAX_PER" => self.max_per().is_none().then_some(false),
+            _ => Some(false),
+        }
+    }
 }
 
 /// Whether one more task of the app may go to `candidate`. `placed` counts the app's active
@@ -63,26 +90,15 @@ pub fn allows(
     placed: &BTreeMap<String, usize>,
     group_min: usize,
 ) -> bool {
-    let value = constraint.value.as_deref();
     let here = field_value(candidate, &constraint.field);
+    if let Some(verdict) = constraint.static_verdict(here) {
+        return verdict;
+    }
     let count_here = here.and_then(|v| placed.get(v)).copied().unwrap_or(0);
-    let matches = |h: &str| constraint.regex.as_ref().is_some_and(|re| re.is_match(h));
     match constraint.op.as_str() {
         "UNIQUE" => here.is_some() && count_here == 0,
-        "CLUSTER" => match (here, value.filter(|v| !v.is_empty())) {
-            (Some(h), Some(v)) => h == v,
-            (Some(h), None) => placed.is_empty() || placed.contains_key(h),
-            (None, _) => false,
-        },
-        "IS" => here.is_some() && here == value,
-        "LIKE" => here.is_some_and(matches),
-        "UNLIKE" => here.is_none_or(|h| !matches(h)),
-        "MAX_PER" => {
-            here.is_some()
-                && value
-                    .and_then(|v| v.parse::<usize>().ok())
-                    .is_some_and(|max| count_here < max)
-        }
+        "CLUSTER" => here.is_some_and(|h| placed.is_empty() || placed.contains_key(h)),
+        "MAX_PER" => here.is_some() && constraint.max_per().is_some_and(|max| count_here < max),
         "GROUP_BY" => here.is_some() && count_here <= group_min,
         _ => false,
     }

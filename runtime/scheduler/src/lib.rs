@@ -6,24 +6,34 @@
 //! to launch and which to kill (scale, rolling upgrade by `upgradeStrategy`, new tasks gated by
 //! health and [`readiness`]) → [`backoff`] and
 //! dependencies gate launches → [`placement`] picks agents honouring roles, resources,
-//! [`constraints`] and [`ports`].
+//! [`constraints`] and [`ports`], scoring a [`Limit`] of shuffled feasible agents per task.
+//!
+//! A converged app costs one pass over its own tasks: the agents' capacity and the constraint
+//! indexes ([`cluster`], [`fields`]) are built only once some app needs a launch.
 
+mod app_constraints;
 pub mod backoff;
+pub mod cluster;
 pub mod constraints;
 pub mod deployment;
 pub mod env;
+pub mod fields;
 pub mod health;
+pub mod limit;
 pub mod placement;
 pub mod ports;
 pub mod readiness;
+mod rng;
+pub mod spread;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use strato_proto::Resources;
 use strato_runtime_types::{App, TaskRecord};
 
+pub use cluster::AgentSlot;
 pub use deployment::KillReason;
-pub use placement::AgentSlot;
+pub use limit::Limit;
 
 /// An agent as the scheduler sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,17 +94,21 @@ pub struct Plan {
 
 /// Decides one reconcile round.
 pub fn plan(input: &PlanInput<'_>) -> Plan {
-    let mut slots = placement::slots(input.agents, &input.tasks);
+    plan_with(input, Limit::default())
+}
+
+/// [`plan`] scoring `limit` candidate agents per placement ([`Limit::All`]: every feasible one).
+pub fn plan_with(input: &PlanInput<'_>, limit: Limit) -> Plan {
+    let mut by_app: HashMap<&str, Vec<&TaskRecord>> = HashMap::with_capacity(input.apps.len());
+    for task in &input.tasks {
+        by_app.entry(task.app_id.as_str()).or_default().push(task);
+    }
+    let mut cluster: Option<cluster::Cluster> = None;
     let mut out = Plan::default();
     for entry in &input.apps {
         let app = entry.app;
-        let tasks: Vec<&TaskRecord> = input
-            .tasks
-            .iter()
-            .copied()
-            .filter(|t| t.app_id == app.id)
-            .collect();
-        let decision = deployment::app_plan(app, &tasks, input.now, &entry.not_ready);
+        let tasks: &[&TaskRecord] = by_app.get(app.id.as_str()).map_or(&[], Vec::as_slice);
+        let decision = deployment::app_plan(app, tasks, input.now, &entry.not_ready);
         for (task_id, reason) in decision.kill {
             out.kills.push(Kill { task_id, reason });
         }
@@ -109,7 +123,9 @@ pub fn plan(input: &PlanInput<'_>) -> Plan {
             }
             continue;
         }
-        let placed = placement::place(app, decision.launch, &mut slots, &tasks);
+        let cluster =
+            cluster.get_or_insert_with(|| cluster::Cluster::new(input.agents, &input.tasks));
+        let placed = placement::place(app, decision.launch, cluster, tasks, limit);
         let missing = decision.launch - u32::try_from(placed.len()).unwrap_or(u32::MAX);
         if missing > 0 {
             out.unplaced.insert(app.id.clone(), missing);

@@ -1,199 +1,195 @@
 //! Picking agents for new tasks: role acceptance (`acceptedResourceRoles`), free cpus/mem/disk,
-//! host ports and constraints; among feasible agents the one with fewest tasks of the app, then
-//! the most free memory (spreads apps, fills evenly).
+//! host ports and constraints; among the feasible agents probed, the one with fewest tasks of the
+//! app, then the most free memory (spreads apps, fills evenly).
+//!
+//! Agents are probed in a shuffled order (seeded by the app id: same input, same plan) from a
+//! cursor that carries over between the app's tasks, and only [`Limit`] feasible ones are scored
+//! per task, so a placement costs a few probes instead of a scan of every agent. An agent that
+//! can never take another task of the app this round (out of resources or ports, or refused by a
+//! constraint whose counts only grow) leaves the app's candidate list for good, so full agents are
+//! not probed again.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use strato_proto::PortRange;
 use strato_runtime_types::{App, TaskRecord};
 
-use crate::constraints::{allows, field_value, group_min, Prepared};
+use crate::app_constraints::{AppConstraints, Verdict};
+use crate::cluster::Cluster;
+use crate::constraints::Prepared;
+use crate::limit::Limit;
 use crate::ports::assign_host_ports;
-use crate::AgentView;
+use crate::rng::{seed_of, SplitMix64};
 
-/// An agent's free capacity during one planning round.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentSlot {
-    pub id: String,
-    pub hostname: String,
-    pub role: String,
-    pub attributes: BTreeMap<String, String>,
-    pub cpus: f64,
-    pub mem: f64,
-    pub disk: f64,
-    pub port_ranges: Vec<PortRange>,
-    pub used_ports: BTreeSet<u16>,
-    /// Active tasks per app id on this agent.
-    pub tasks_per_app: BTreeMap<String, usize>,
-    /// It runs a container engine.
-    pub containers: bool,
+pub use crate::cluster::{slots, AgentSlot};
+
+/// Room for one task of the app (not counting constraints and concrete ports).
+fn fits(slot: &AgentSlot, app: &App, ports: usize) -> bool {
+    slot.cpus + 1e-9 >= app.cpus
+        && slot.mem + 1e-9 >= app.mem
+        && slot.disk + 1e-9 >= app.disk
+        && slot.free_port_count() >= ports
 }
 
-impl AgentSlot {
-    #[cfg(test)]
-    pub(crate) fn for_test(hostname: &str) -> AgentSlot {
-        AgentSlot {
-            id: hostname.into(),
-            hostname: hostname.into(),
-            role: "*".into(),
-            attributes: BTreeMap::new(),
-            cpus: 4.0,
-            mem: 4096.0,
-            disk: 10_000.0,
-            port_ranges: vec![PortRange {
-                begin: 31000,
-                end: 32000,
-            }],
-            used_ports: BTreeSet::new(),
-            tasks_per_app: BTreeMap::new(),
-            containers: false,
+/// One app's round: its candidates in probe order and what scoring needs.
+struct Round<'a, 'f> {
+    app: &'a App,
+    requested: Vec<u32>,
+    constraints: AppConstraints<'f>,
+    /// The app's active tasks per slot index.
+    on_agent: Vec<u32>,
+    /// Slot indexes in probe order; [`DROPPED`] marks one that can take no more of the app.
+    candidates: Vec<u32>,
+    dropped: usize,
+    cursor: usize,
+    limit: usize,
+}
+
+const DROPPED: u32 = u32::MAX;
+
+impl Round<'_, '_> {
+    fn verdict(&self, slots: &[AgentSlot], agent: usize) -> Verdict {
+        match slots.get(agent) {
+            Some(slot) if fits(slot, self.app, self.requested.len()) => {
+                self.constraints.verdict(agent)
+            }
+            _ => Verdict::Never,
         }
+    }
+
+    /// Fewer of the app's tasks, then more free memory.
+    fn better(&self, slots: &[AgentSlot], a: usize, b: usize) -> bool {
+        let (mine, theirs) = (self.on_agent[a], self.on_agent[b]);
+        mine < theirs || (mine == theirs && slots[a].mem > slots[b].mem)
+    }
+
+    /// Probes from the cursor until `limit` feasible agents were seen (or every candidate was)
+    /// and returns the best of them. Positions do not move during a pick (dropped candidates are
+    /// only marked), so one pass sees each candidate once.
+    fn pick(&mut self, slots: &[AgentSlot]) -> Option<usize> {
+        if self.dropped * 2 > self.candidates.len() {
+            self.compact();
+        }
+        let len = self.candidates.len();
+        let mut best: Option<usize> = None;
+        let (mut found, mut probed) = (0, 0);
+        while found < self.limit && probed < len {
+            if self.cursor >= len {
+                self.cursor = 0;
+            }
+            let position = self.cursor;
+            self.cursor += 1;
+            probed += 1;
+            let agent = self.candidates[position];
+            if agent == DROPPED {
+                continue;
+            }
+            let agent = agent as usize;
+            match self.verdict(slots, agent) {
+                Verdict::Never => {
+                    self.candidates[position] = DROPPED;
+                    self.dropped += 1;
+                }
+                Verdict::NotNow => {}
+                Verdict::Fits => {
+                    found += 1;
+                    if best.is_none_or(|b| self.better(slots, agent, b)) {
+                        best = Some(agent);
+                    }
+                }
+            }
+        }
+        best
+    }
+
+    fn drop_candidate(&mut self, agent: usize) {
+        if let Some(entry) = self.candidates.iter_mut().find(|a| **a as usize == agent) {
+            *entry = DROPPED;
+            self.dropped += 1;
+        }
+    }
+
+    /// Removes dropped candidates, keeping the order and the cursor's place in it.
+    fn compact(&mut self) {
+        let cursor = self.cursor.min(self.candidates.len());
+        self.cursor = self.candidates[..cursor]
+            .iter()
+            .filter(|&&a| a != DROPPED)
+            .count();
+        self.candidates.retain(|&a| a != DROPPED);
+        self.dropped = 0;
     }
 }
 
-/// Free capacity of every active agent after subtracting its active tasks.
-pub fn slots(agents: &[AgentView], tasks: &[&TaskRecord]) -> Vec<AgentSlot> {
-    let mut slots: Vec<AgentSlot> = agents
-        .iter()
-        .filter(|a| a.active)
-        .map(|a| AgentSlot {
-            id: a.id.clone(),
-            hostname: a.hostname.clone(),
-            role: a.role.clone(),
-            attributes: a.attributes.clone(),
-            cpus: a.resources.cpus,
-            mem: a.resources.mem,
-            disk: a.resources.disk,
-            port_ranges: a.resources.ports.clone(),
-            used_ports: BTreeSet::new(),
-            tasks_per_app: BTreeMap::new(),
-            containers: a.containers,
-        })
-        .collect();
-    let index: BTreeMap<String, usize> = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.clone(), i))
-        .collect();
-    for task in tasks.iter().filter(|t| t.is_active()) {
-        if let Some(&i) = index.get(&task.agent_id) {
-            let slot = &mut slots[i];
-            slot.cpus -= task.cpus;
-            slot.mem -= task.mem;
-            slot.disk -= task.disk;
-            slot.used_ports.extend(task.ports.iter().copied());
-            *slot.tasks_per_app.entry(task.app_id.clone()).or_default() += 1;
-        }
-    }
-    slots
-}
-
-/// Places up to `count` tasks of `app`, consuming the chosen slots' capacity.
-/// Returns `(agent id, host ports)` per placed task.
+/// Places up to `count` tasks of `app`, consuming the chosen slots' capacity. `app_tasks` are
+/// the app's tasks (inactive ones are ignored). Returns `(agent id, host ports)` per placed task.
 pub fn place(
     app: &App,
     count: u32,
-    slots: &mut [AgentSlot],
+    cluster: &mut Cluster,
     app_tasks: &[&TaskRecord],
+    limit: Limit,
 ) -> Vec<(String, Vec<u16>)> {
-    let roles = app.accepted_roles();
-    let needs_containers = app.docker_image().is_some();
-    let requested = app.requested_host_ports();
-    let constraints: Vec<Prepared> = app
+    let prepared: Vec<Prepared> = app
         .constraints
         .iter()
         .filter_map(|c| Prepared::new(c))
         .collect();
-    // Per constraint: the app's active tasks counted by field value.
-    let by_id: BTreeMap<&str, usize> = slots
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.id.as_str(), i))
-        .collect();
-    let mut placed_values: Vec<BTreeMap<String, usize>> = constraints
-        .iter()
-        .map(|c| {
-            let mut counts = BTreeMap::new();
-            for task in app_tasks
-                .iter()
-                .filter(|t| t.is_active() && !t.kill_requested)
-            {
-                if let Some(value) = by_id
-                    .get(task.agent_id.as_str())
-                    .and_then(|&i| field_value(&slots[i], c.field()))
-                {
-                    *counts.entry(value.to_string()).or_insert(0) += 1;
-                }
-            }
-            counts
-        })
-        .collect();
-    let all_values: Vec<Vec<String>> = constraints
-        .iter()
-        .map(|c| {
-            let set: BTreeSet<String> = slots
-                .iter()
-                .filter_map(|s| field_value(s, c.field()).map(str::to_string))
-                .collect();
-            set.into_iter().collect()
-        })
-        .collect();
-    let mut out = Vec::new();
-    for _ in 0..count {
-        let mins: Vec<usize> = placed_values
-            .iter()
-            .zip(&all_values)
-            .map(|(placed, values)| group_min(placed, values))
-            .collect();
-        let mut best: Option<(usize, Vec<u16>)> = None;
-        for (i, slot) in slots.iter().enumerate() {
-            if !roles.contains(&slot.role)
-                || (needs_containers && !slot.containers)
-                || slot.cpus + 1e-9 < app.cpus
-                || slot.mem + 1e-9 < app.mem
-                || slot.disk + 1e-9 < app.disk
-            {
-                continue;
-            }
-            let better = match &best {
-                None => true,
-                Some((b, _)) => {
-                    let (mine, theirs) = (
-                        slot.tasks_per_app.get(&app.id),
-                        slots[*b].tasks_per_app.get(&app.id),
-                    );
-                    mine < theirs || (mine == theirs && slot.mem > slots[*b].mem)
-                }
-            };
-            if !better
-                || !constraints
-                    .iter()
-                    .enumerate()
-                    .all(|(c, constraint)| allows(constraint, slot, &placed_values[c], mins[c]))
-            {
-                continue;
-            }
-            if let Some(ports) = assign_host_ports(
-                &requested,
-                app.require_ports,
-                &slot.port_ranges,
-                &slot.used_ports,
-            ) {
-                best = Some((i, ports));
+    for c in &prepared {
+        cluster.fields.ensure(&cluster.slots, c.field());
+    }
+    let mut on_agent = vec![0u32; cluster.slots.len()];
+    let mut counted = Vec::new();
+    for task in app_tasks.iter().filter(|t| t.is_active()) {
+        if let Some(agent) = cluster.slot_of(&task.agent_id) {
+            on_agent[agent] += 1;
+            if !task.kill_requested {
+                counted.push(agent);
             }
         }
-        let Some((i, ports)) = best else { break };
-        let slot = &mut slots[i];
+    }
+    let Cluster { slots, fields, .. } = cluster;
+    let roles = app.accepted_roles();
+    let needs_containers = app.docker_image().is_some();
+    let mut round = Round {
+        app,
+        requested: app.requested_host_ports(),
+        constraints: AppConstraints::new(&prepared, fields, &counted),
+        on_agent,
+        candidates: Vec::new(),
+        dropped: 0,
+        cursor: 0,
+        limit: limit.resolve(slots.len()),
+    };
+    round.candidates = (0..slots.len())
+        .filter(|&i| {
+            let slot = &slots[i];
+            roles.contains(&slot.role)
+                && (slot.containers || !needs_containers)
+                && round.verdict(slots, i) != Verdict::Never
+        })
+        .map(|i| i as u32)
+        .collect();
+    SplitMix64::new(seed_of(&app.id)).shuffle(&mut round.candidates);
+    let mut out = Vec::new();
+    while out.len() < count as usize {
+        let Some(agent) = round.pick(slots) else {
+            break;
+        };
+        let slot = &mut slots[agent];
+        let Some(ports) = assign_host_ports(
+            &round.requested,
+            app.require_ports,
+            &slot.port_ranges,
+            &slot.used_ports,
+        ) else {
+            // Its used ports only grow: no later task of the app fits there either.
+            round.drop_candidate(agent);
+            continue;
+        };
         slot.cpus -= app.cpus;
         slot.mem -= app.mem;
         slot.disk -= app.disk;
         slot.used_ports.extend(ports.iter().copied());
-        *slot.tasks_per_app.entry(app.id.clone()).or_default() += 1;
-        for (c, constraint) in constraints.iter().enumerate() {
-            if let Some(value) = field_value(slot, constraint.field()) {
-                *placed_values[c].entry(value.to_string()).or_insert(0) += 1;
-            }
-        }
+        round.on_agent[agent] += 1;
+        round.constraints.record(agent);
         out.push((slot.id.clone(), ports));
     }
     out
@@ -214,6 +210,18 @@ mod tests {
                 .collect(),
             ..App::default()
         }
+    }
+
+    fn place(
+        app: &App,
+        count: u32,
+        slots: &mut Vec<AgentSlot>,
+        app_tasks: &[&TaskRecord],
+    ) -> Vec<(String, Vec<u16>)> {
+        let mut cluster = Cluster::from_slots(std::mem::take(slots));
+        let placed = super::place(app, count, &mut cluster, app_tasks, Limit::default());
+        *slots = cluster.slots;
+        placed
     }
 
     #[test]
