@@ -61,6 +61,20 @@ pub fn bin_path(name: &str) -> PathBuf {
 }
 
 /// A `strato` command built from this workspace.
+/// Makes the container tests' image `image` unless the engine has it (`tests/container-image.sh`).
+pub fn container_image(image: &str) {
+    let made = std::process::Command::new("sh")
+        .arg(repo_root().join("tests/container-image.sh"))
+        .arg(image)
+        .output()
+        .expect("sh");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+}
+
 pub fn strato() -> assert_cmd::Command {
     assert_cmd::Command::new(bin_path("strato"))
 }

@@ -13,36 +13,12 @@ use crate::common::cluster::{wait_until, LocalCluster};
 
 const IMAGE: &str = "strato-test-busybox:1";
 
-/// Makes [`IMAGE`] unless the engine has it (`tests/container-image.sh`).
 fn image() {
-    let made = Command::new("sh")
-        .arg(crate::common::repo_root().join("tests/container-image.sh"))
-        .arg(IMAGE)
-        .output()
-        .expect("sh");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    crate::common::container_image(IMAGE);
 }
 
-/// Containers of `app` the engine runs, by the task label.
-fn containers_of(app: &str) -> usize {
-    let out = Command::new("docker")
-        .args([
-            "ps",
-            "-q",
-            "--filter",
-            &format!("label=strato.app-id={app}"),
-        ])
-        .output()
-        .expect("docker ps");
-    String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
-/// The id of `app`'s first running container.
-fn docker_ps(app: &str) -> String {
+/// Ids of `app`'s running containers, found by the task label.
+fn container_ids(app: &str) -> Vec<String> {
     let out = Command::new("docker")
         .args([
             "ps",
@@ -54,9 +30,12 @@ fn docker_ps(app: &str) -> String {
         .expect("docker ps");
     String::from_utf8_lossy(&out.stdout)
         .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
+        .map(str::to_string)
+        .collect()
+}
+
+fn containers_of(app: &str) -> usize {
+    container_ids(app).len()
 }
 
 fn fetch(port: u64) -> Option<String> {
@@ -107,7 +86,7 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
 
     // It stops answering its health check: the task is killed and replaced by a healthy one.
     let first_task = app["tasks"][0]["id"].as_str().expect("task id").to_string();
-    let container = docker_ps("/ctr-web");
+    let container = container_ids("/ctr-web").remove(0);
     let broke = Command::new("docker")
         .args(["exec", &container, "rm", "/www/health"])
         .output()
@@ -125,7 +104,8 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
             .then_some(())
     });
     wait_until(Duration::from_secs(30), "the old container removed", || {
-        (containers_of("/ctr-web") == 1 && docker_ps("/ctr-web") != container).then_some(())
+        (containers_of("/ctr-web") == 1 && container_ids("/ctr-web") != [container.clone()])
+            .then_some(())
     });
 
     // HOST: the container binds the host port it was given.

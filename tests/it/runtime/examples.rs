@@ -25,16 +25,7 @@ fn every_example_app_runs_on_a_local_cluster() {
 
     // The container example names busybox:1.36; no registry is reachable here, so the engine is
     // given the test's busybox image under that name, as a pull would have left it.
-    let made = std::process::Command::new("sh")
-        .arg(repo_root().join("tests/container-image.sh"))
-        .arg("strato-test-busybox:1")
-        .output()
-        .expect("sh");
-    assert!(
-        made.status.success(),
-        "{}",
-        String::from_utf8_lossy(&made.stderr)
-    );
+    crate::common::container_image("strato-test-busybox:1");
     let tagged = std::process::Command::new("docker")
         .args(["tag", "strato-test-busybox:1", "busybox:1.36"])
         .status()
