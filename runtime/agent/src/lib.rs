@@ -169,7 +169,7 @@ impl Agent {
 
         let info = AgentInfo {
             id: id.clone(),
-            hostname: resources::hostname(&config.hostname),
+            hostname: resources::hostname(&config.hostname, &config.advertise_ip),
             address: config.advertise_ip.clone(),
             port: local_addr.port(),
             resources: resources::detect(&work_dir, port_range),

@@ -68,15 +68,14 @@ pub fn detect(work_dir: &Path, ports: PortRange) -> Resources {
 }
 
 /// The configured hostname, or the machine's when the config leaves it empty.
-pub fn hostname(configured: &str) -> String {
+/// The agent's Mesos hostname, which tasks report as their `host`: the configured one, else the
+/// address it advertises, as DC/OS sets it from ip-detect, so clients that connect to
+/// `host:port` (marathon-lb, scripts) need no DNS for node names.
+pub fn hostname(configured: &str, advertise_ip: &str) -> String {
     if !configured.trim().is_empty() {
         return configured.trim().to_string();
     }
-    nix::unistd::gethostname()
-        .ok()
-        .and_then(|h| h.into_string().ok())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "localhost".to_string())
+    advertise_ip.trim().to_string()
 }
 
 #[cfg(test)]
@@ -117,7 +116,7 @@ mod tests {
 
     #[test]
     fn configured_hostname_wins() {
-        assert_eq!(hostname(" node-7 "), "node-7");
-        assert!(!hostname("").is_empty());
+        assert_eq!(hostname(" node-7 ", "10.0.0.7"), "node-7");
+        assert_eq!(hostname("", "10.0.0.7"), "10.0.0.7");
     }
 }

@@ -268,7 +268,7 @@ impl Master {
             json!({
                 "slaveId": task.agent_id, "taskId": task.id, "taskStatus": task.state.as_str(),
                 "message": message, "appId": task.app_id, "host": task.host, "ports": task.ports,
-                "ipAddresses": [], "version": task.version,
+                "ipAddresses": task.to_marathon_json()["ipAddresses"], "version": task.version,
             }),
         );
     }

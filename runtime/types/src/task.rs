@@ -64,7 +64,15 @@ impl TaskRecord {
             "state": self.state.as_str(),
             "ports": if self.is_active() { self.ports.clone() } else { Vec::new() },
             "servicePorts": self.service_ports,
-            "ipAddresses": [],
+            // The agent's address (tasks share their agent's: host or bridge networking).
+            "ipAddresses": self
+                .host
+                .parse::<std::net::IpAddr>()
+                .map(|ip| vec![json!({
+                    "ipAddress": ip.to_string(),
+                    "protocol": if ip.is_ipv4() { "IPv4" } else { "IPv6" },
+                })])
+                .unwrap_or_default(),
             "localVolumes": [],
             "healthCheckResults": self.health.iter().map(|h| self.health_json(h)).collect::<Vec<_>>(),
         });

@@ -44,6 +44,13 @@ pub fn app_from_value(value: Value) -> Result<App, Vec<Violation>> {
         Ok(id) => app.id = id.to_string(),
         Err(error) => return Err(vec![Violation::new("/id", error)]),
     }
+    // Marathon gives a network health check without `port` or `portIndex` the first port, and
+    // says so in the app (marathon-lb matches on `portIndex`).
+    for check in &mut app.health_checks {
+        if check.protocol != "COMMAND" && check.port.is_none() && check.port_index.is_none() {
+            check.port_index = Some(0);
+        }
+    }
     let violations = validate(&app);
     if violations.is_empty() {
         Ok(app)
@@ -380,6 +387,16 @@ mod tests {
 
     fn parse(value: Value) -> Result<App, Vec<Violation>> {
         parse_app(value.as_object().cloned().expect("object"))
+    }
+
+    #[test]
+    fn a_network_health_check_without_a_port_gets_port_index_0() {
+        let app = app_from_value(json!({"id": "/w", "cmd": "x", "portDefinitions": [{"port": 0}],
+            "healthChecks": [{"protocol": "HTTP"}, {"protocol": "COMMAND", "command": {"value": "true"}},
+                             {"protocol": "TCP", "port": 8080}]}))
+        .expect("valid");
+        let indexes: Vec<Option<usize>> = app.health_checks.iter().map(|c| c.port_index).collect();
+        assert_eq!(indexes, vec![Some(0), None, None]);
     }
 
     #[test]

@@ -80,6 +80,12 @@ fn fetched_archives_and_files_land_in_the_sandbox_and_a_failed_fetch_says_why() 
         .as_str()
         .expect("task id")
         .to_string();
+    // A task's host is its agent's address (DC/OS's ip-detect host), and so is its IP.
+    assert_eq!(running["tasks"][0]["host"], "127.0.0.1");
+    assert_eq!(
+        running["tasks"][0]["ipAddresses"],
+        json!([{"ipAddress": "127.0.0.1", "protocol": "IPv4"}])
+    );
     let sandbox = scratch.path().join("data/agent/sandboxes").join(&task);
     let marker = wait_until(Duration::from_secs(20), "the script's marker", || {
         std::fs::read_to_string(sandbox.join("marker")).ok()
