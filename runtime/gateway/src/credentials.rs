@@ -35,6 +35,13 @@ fn strip_prefix_ignore_case<'a>(value: &'a str, prefix: &str) -> Option<&'a str>
         .then(|| &value[prefix.len()..])
 }
 
+/// Takes the token (header and cookie) off a request the gateway passes on: neither the master
+/// nor a service ever sees it, so none can replay it.
+pub fn drop_from(headers: &mut HeaderMap) {
+    headers.remove(header::AUTHORIZATION);
+    headers.remove(header::COOKIE);
+}
+
 /// `Set-Cookie` for a fresh token: HttpOnly (no script reads it), Secure (HTTPS only),
 /// SameSite=Strict (no other site's page sends it: no CSRF).
 pub fn set_cookie(token: &str, max_age_seconds: u64) -> String {

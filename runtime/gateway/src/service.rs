@@ -87,8 +87,7 @@ pub async fn forward(State(gateway): State<Arc<Gateway>>, mut request: Request) 
     *request.uri_mut() = target;
     {
         let headers = request.headers_mut();
-        headers.remove(header::AUTHORIZATION);
-        headers.remove(header::COOKIE);
+        crate::credentials::drop_from(headers);
         for name in HOP_BY_HOP {
             headers.remove(name);
         }

@@ -46,8 +46,7 @@ pub async fn call_master(gateway: &Gateway, request: Request, target: Uri) -> Re
     *fresh.version_mut() = parts.version;
     *fresh.headers_mut() = parts.headers;
     let headers = fresh.headers_mut();
-    headers.remove(header::AUTHORIZATION);
-    headers.remove(header::COOKIE);
+    crate::credentials::drop_from(headers);
     // The gateway is the origin the master sees; the browser's Origin was checked by the cookie's
     // SameSite rule.
     headers.remove(header::ORIGIN);

@@ -178,9 +178,11 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
     let ip: std::net::IpAddr = config.bind_ip().parse().map_err(|_| MasterError::Config {
         message: format!("bind address {:?} is not an IP address", config.bind_ip()),
     })?;
-    let tls = load_tls(config)?
+    let member = load_tls(config)?;
+    let tls = member
+        .as_ref()
         .map(|identity| {
-            strato_tls::server_config(&identity, strato_tls::ClientAuth::Optional).map_err(|e| {
+            strato_tls::server_config(identity, strato_tls::ClientAuth::Optional).map_err(|e| {
                 MasterError::Config {
                     message: strato_tls_chain(&e),
                 }
@@ -247,7 +249,7 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
         Some(strato_dns::DnsServer::bind(dns_config).await?)
     };
     let gateway = if let Some(port) = config.gateway_port {
-        let settings = gateway_settings(config)?;
+        let settings = gateway_settings(config, member.as_ref())?;
         let https = listen(ip, port, "gateway port").await?;
         let http = match config.gateway_http_port {
             None => None,
@@ -273,9 +275,11 @@ pub async fn bind(config: &MasterConfig) -> Result<Listeners, MasterError> {
     })
 }
 
-/// The gateway's certificate, accounts and token secret, from the files master.toml names.
+/// The gateway's certificate (the operator's, else `member`, this master's own), accounts and
+/// token secret, from the files master.toml names.
 fn gateway_settings(
     config: &MasterConfig,
+    member: Option<&strato_tls::MemberTls>,
 ) -> Result<
     (
         Arc<strato_tls::rustls::ServerConfig>,
@@ -289,12 +293,12 @@ fn gateway_settings(
             (Some(cert), Some(key)) => strato_tls::ServerIdentity::load(cert, key)
                 .map_err(|e| bad(strato_tls_chain(&e)))?,
             (None, None) => {
-                let member = load_tls(config)?.ok_or_else(|| {
+                let member = member.ok_or_else(|| {
                 bad("gateway_port is set but no certificate is: set tls_ca, tls_cert and tls_key \
                      (strato deploy does), or gateway_cert and gateway_key"
                     .into())
             })?;
-                strato_tls::ServerIdentity::of_member(&member)
+                strato_tls::ServerIdentity::of_member(member)
             }
             _ => {
                 return Err(bad(
@@ -326,7 +330,7 @@ fn gateway_settings(
         ))
     })?;
     let key =
-        strato_gateway::TokenKey::new(trim_ascii(&secret), &config.cluster_name).map_err(|e| {
+        strato_gateway::TokenKey::new(secret.trim_ascii(), &config.cluster_name).map_err(|e| {
             bad(format!(
                 "gateway_token_secret {}: {e}",
                 secret_path.display()
@@ -344,18 +348,6 @@ fn gateway_settings(
         ca_pem,
     };
     Ok((tls, settings))
-}
-
-fn trim_ascii(bytes: &[u8]) -> &[u8] {
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(start, |e| e + 1);
-    &bytes[start..end]
 }
 
 /// A loopback listener (`strato up --local`) also checks `Host`/`Origin` (http::loopback_only).

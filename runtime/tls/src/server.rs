@@ -117,38 +117,43 @@ pub fn server_config(tls: &MemberTls, auth: ClientAuth) -> Result<Arc<ServerConf
         path: "<cluster CA>".into(),
         message,
     })?;
-    let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| TlsError::Config {
-            path: "<tls>".into(),
-            message: e.to_string(),
-        })?
+    let config = builder(provider)?
         .with_client_cert_verifier(Arc::new(verifier))
-        .with_single_cert(tls.chain.clone(), tls.key.clone_key())
-        .map_err(|e| TlsError::Config {
-            path: "<member certificate>".into(),
-            message: e.to_string(),
-        })?;
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(Arc::new(config))
+        .with_single_cert(tls.chain.clone(), tls.key.clone_key());
+    finish(config, "<member certificate>")
 }
 
 /// The rustls server configuration of a public listener (the gateway on 443): server
 /// authentication only, so browsers and DC/OS tools connect without a client certificate.
 pub fn public_server_config(identity: &ServerIdentity) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = ServerConfig::builder_with_provider(provider)
+    let config = builder(provider)?
+        .with_no_client_auth()
+        .with_single_cert(identity.chain.clone(), identity.key.clone_key());
+    finish(config, "<gateway certificate>")
+}
+
+/// rustls's safe default protocol versions on `provider`, up to the choice of client auth.
+fn builder(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+) -> Result<rustls::ConfigBuilder<ServerConfig, rustls::WantsVerifier>, TlsError> {
+    ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config {
             path: "<tls>".into(),
             message: e.to_string(),
-        })?
-        .with_no_client_auth()
-        .with_single_cert(identity.chain.clone(), identity.key.clone_key())
-        .map_err(|e| TlsError::Config {
-            path: "<gateway certificate>".into(),
-            message: e.to_string(),
-        })?;
+        })
+}
+
+/// HTTP/2 and HTTP/1.1 offered by ALPN; `what` names the certificate in an error.
+fn finish(
+    config: Result<ServerConfig, rustls::Error>,
+    what: &str,
+) -> Result<Arc<ServerConfig>, TlsError> {
+    let mut config = config.map_err(|e| TlsError::Config {
+        path: what.into(),
+        message: e.to_string(),
+    })?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }

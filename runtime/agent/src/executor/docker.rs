@@ -40,6 +40,12 @@ pub struct DockerLauncher {
     engine: String,
 }
 
+/// Removes a container, running or not (its task has ended or is unknown).
+async fn remove(docker: &Docker, name: &str) -> Result<(), bollard::errors::Error> {
+    let options = RemoveContainerOptionsBuilder::new().force(true).build();
+    docker.remove_container(name, Some(options)).await
+}
+
 fn container_name(task_id: &str) -> String {
     format!("strato-{task_id}")
 }
@@ -148,8 +154,7 @@ impl DockerLauncher {
                 Some(Err(error)) => Exit::Unknown(format!("waiting for the container: {error}")),
                 None => Exit::Unknown("the container engine stopped answering".into()),
             };
-            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
-            let _ = docker.remove_container(&name, Some(remove)).await;
+            let _ = remove(&docker, &name).await;
             exit
         })
     }
@@ -179,13 +184,7 @@ impl DockerLauncher {
                 continue;
             }
             let Some(id) = container.id else { continue };
-            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
-            if self
-                .docker
-                .remove_container(&id, Some(remove))
-                .await
-                .is_ok()
-            {
+            if remove(&self.docker, &id).await.is_ok() {
                 tracing::info!(task = %task, container = %id, "removed the container of a task this agent does not know");
                 removed += 1;
             }
@@ -293,8 +292,7 @@ impl Launcher for DockerLauncher {
             }
             let name = container_name(task);
             // A container of this task left by an agent that died mid-launch.
-            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
-            let _ = self.docker.remove_container(&name, Some(remove)).await;
+            let _ = remove(&self.docker, &name).await;
             let body = create_body(spec, &container.spec, container.shell);
             let options = CreateContainerOptionsBuilder::new().name(&name).build();
             self.docker
@@ -303,8 +301,7 @@ impl Launcher for DockerLauncher {
                 .map_err(|e| engine_error(task, "creating the container", e))?;
             self.pump_logs(name.clone(), spec.stdout.clone(), spec.stderr.clone());
             if let Err(error) = self.docker.start_container(&name, None).await {
-                let remove = RemoveContainerOptionsBuilder::new().force(true).build();
-                let _ = self.docker.remove_container(&name, Some(remove)).await;
+                let _ = remove(&self.docker, &name).await;
                 return Err(engine_error(task, "starting the container", error));
             }
             Ok(Started {
@@ -326,8 +323,7 @@ impl Launcher for DockerLauncher {
             }
             // It ended while no agent watched: its exit code is still known.
             let code = state.exit_code.unwrap_or(-1) as i32;
-            let remove = RemoveContainerOptionsBuilder::new().force(true).build();
-            let _ = self.docker.remove_container(name, Some(remove)).await;
+            let _ = remove(&self.docker, name).await;
             Some(Box::pin(async move { Exit::Code(code) }))
         })
     }

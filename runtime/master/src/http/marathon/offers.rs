@@ -2,6 +2,8 @@
 //! app asks for, counted by Marathon's reject reasons (`processedOffersSummary`), plus one line a
 //! person can read. An agent is one "offer" here, as Mesos offered each agent's free resources.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 use strato_runtime_types::App;
 
@@ -18,9 +20,29 @@ const REASONS: [&str; 7] = [
     "UnfulfilledConstraint",
 ];
 
+/// What active tasks hold on each agent: cpus, mem, disk, host ports.
+pub struct Usage(BTreeMap<String, (f64, f64, f64, usize)>);
+
+/// One pass over the tasks for a whole `/v2/queue` answer.
+pub fn usage(state: &State) -> Usage {
+    let mut used: BTreeMap<String, (f64, f64, f64, usize)> = BTreeMap::new();
+    for task in state
+        .tasks
+        .values()
+        .filter(|t| t.is_active() && !t.kill_requested)
+    {
+        let entry = used.entry(task.agent_id.clone()).or_default();
+        entry.0 += task.cpus;
+        entry.1 += task.mem;
+        entry.2 += task.disk;
+        entry.3 += task.ports.len();
+    }
+    Usage(used)
+}
+
 /// The first reason `agent` cannot take one more task of `app`, if any (constraints are the
 /// scheduler's to judge: an agent that passes everything here may still fail one).
-fn rejection(state: &State, app: &App, agent: &crate::state::AgentEntry) -> Option<usize> {
+fn rejection(used: &Usage, app: &App, agent: &crate::state::AgentEntry) -> Option<usize> {
     let info = &agent.info;
     if !app.accepted_roles().contains(&info.role) {
         return Some(0);
@@ -28,17 +50,7 @@ fn rejection(state: &State, app: &App, agent: &crate::state::AgentEntry) -> Opti
     if app.docker_image().is_some() && info.container_engine.is_none() {
         return Some(1);
     }
-    let used = state
-        .tasks
-        .values()
-        .filter(|t| t.agent_id == info.id && t.is_active() && !t.kill_requested);
-    let (mut cpus, mut mem, mut disk, mut ports) = (0.0, 0.0, 0.0, 0usize);
-    for task in used {
-        cpus += task.cpus;
-        mem += task.mem;
-        disk += task.disk;
-        ports += task.ports.len();
-    }
+    let (cpus, mem, disk, ports) = used.0.get(&info.id).copied().unwrap_or_default();
     let resources = &info.resources;
     if resources.cpus - cpus + 1e-9 < app.cpus {
         return Some(2);
@@ -61,12 +73,12 @@ fn rejection(state: &State, app: &App, agent: &crate::state::AgentEntry) -> Opti
 }
 
 /// `processedOffersSummary` and a sentence for `app`.
-pub fn summary(state: &State, app: &App) -> (Value, String) {
+pub fn summary(state: &State, used: &Usage, app: &App) -> (Value, String) {
     let agents: Vec<_> = state.agents.values().filter(|a| a.active).collect();
     let mut declined = [0usize; REASONS.len()];
     let mut fitting = 0;
     for agent in &agents {
-        match rejection(state, app, agent) {
+        match rejection(used, app, agent) {
             Some(reason) => declined[reason] += 1,
             None => fitting += 1,
         }

@@ -17,12 +17,13 @@ pub async fn list(State(master): State<Arc<Master>>) -> Json<Value> {
     let now = now_millis();
     let state = master.view();
     let mut queue = Vec::new();
+    let used = super::offers::usage(&state);
     for (app_id, (count, since)) in &state.waiting {
         let Some(app) = state.apps.get(app_id) else {
             continue;
         };
         let (left, overdue) = backoff::time_left(state.backoff.get(app_id), now);
-        let (mut offers, reason) = super::offers::summary(&state, app);
+        let (mut offers, reason) = super::offers::summary(&state, &used, app);
         // Strato's own, for a person; inside the summary because clients such as
         // marathon-python build queue items from their known keys only (docs/marathon-contract.md).
         offers["reason"] = json!(reason);
