@@ -119,8 +119,9 @@ need_playwright() {
     [ "${#missing[@]}" = 0 ] || apt_install "${missing[@]}"
     local want have
     want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' tests/browser/package.json)
+    # Not installed yet on a clean clone: sed's exit 2 for the missing file must not end the run.
     have=$(sed -n 's/^  "version": *"\([^"]*\)".*/\1/p' \
-        tests/browser/node_modules/playwright-core/package.json 2>/dev/null)
+        tests/browser/node_modules/playwright-core/package.json 2>/dev/null || true)
     [ -n "$have" ] && [ "$have" = "$want" ] && return 0
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
