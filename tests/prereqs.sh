@@ -126,11 +126,16 @@ need_playwright() {
     (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
 }
 
-# OpenSSH's sshd for strato-ssh's tests, which start their own sshd on 127.0.0.1. The package's
-# postinst would start the system service: a policy-rc.d that answers 101 ("action forbidden")
-# stops that, and is removed again if we put it there.
+# OpenSSH's sshd for strato-ssh's tests, which start their own sshd on 127.0.0.1 (not the
+# system service).
 need_sshd() {
     [ -x /usr/sbin/sshd ] && command -v ssh-keygen >/dev/null 2>&1 && command -v ssh-agent >/dev/null 2>&1 && return 0
+    apt_install_not_started openssh-server openssh-client
+}
+
+# apt_install for packages whose postinst would start a system service: a policy-rc.d that
+# answers 101 ("action forbidden") stops that, and is removed again if we put it there.
+apt_install_not_started() {
     local added_policy=0
     if [ "$(id -u)" = 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -138,7 +143,7 @@ need_sshd() {
         added_policy=1
     fi
     local rc=0
-    apt_install openssh-server openssh-client || rc=$?
+    apt_install "$@" || rc=$?
     [ "$added_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
     return "$rc"
 }
@@ -158,6 +163,12 @@ need_etcd() {
 
 need_openssl() {
     command -v openssl >/dev/null 2>&1 || apt_install openssl
+}
+
+# Debian's Prometheus: runtime/master/tests/master/prometheus.rs scrapes a master with
+# docs/prometheus/prometheus.yml and loads the alert rules (about 10 s to install).
+need_prometheus() {
+    command -v prometheus >/dev/null 2>&1 || apt_install_not_started prometheus
 }
 
 # Debian's static busybox: the container tests import it as a tiny image (no registry reachable).
@@ -180,6 +191,7 @@ ensure_prereqs() {
     need_etcd
     need_docker
     need_busybox
+    need_prometheus
 }
 
 # `strato bundle` links node binaries against glibc 2.28 with cargo-zigbuild and zig (both wheels

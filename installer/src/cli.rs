@@ -97,6 +97,9 @@ pub enum Command {
     /// Gateway tokens: revoke one before it expires, or every token of a user.
     #[command(subcommand)]
     Token(cmd::token::TokenCommand),
+    /// Tasks of the cluster's apps: list them, print or follow their output.
+    #[command(subcommand)]
+    Task(cmd::task::TaskCommand),
     /// Machines on AWS, Azure or GCP for cluster.yaml's `cloud:` section: create, status, destroy, terraform.
     /// Runs the separate strato-cloud program (`strato cloud --help` lists its commands).
     #[command(disable_help_flag = true, disable_version_flag = true)]

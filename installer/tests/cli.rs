@@ -105,9 +105,9 @@ fn dash_o_is_the_output_format_on_every_command_that_has_it() {
         }
     }
     // preflight, deploy, postflight, uninstall, upgrade, status, validate, ca rotate, backup,
-    // restore, login, token revoke. `cloud status|create|destroy` belong to the separate strato-cloud program;
+    // restore, login, token revoke, task list. `cloud status|create|destroy` belong to the separate strato-cloud program;
     // tests/it/cloud.rs runs them with `-o json`.
-    assert_eq!(checked, 12);
+    assert_eq!(checked, 13);
 }
 
 #[test]

@@ -11,19 +11,9 @@
 // The browser is $CHROMIUM, else /usr/bin/chromium. The cluster CA is private: TLS errors are
 // ignored (the gateway's certificate is tested elsewhere).
 import { parseArgs } from "node:util";
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 
 const COOKIE = "dcos-acs-auth-cookie";
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-dev-shm-usage",
-];
 
 function usage(message) {
   process.stderr.write(
@@ -122,12 +112,7 @@ let browser;
 let page;
 let passwordSeen = false;
 try {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    args: FLAGS,
-    timeout: left(),
-  });
+  browser = await launch(left());
   const context = await browser.newContext({
     ignoreHTTPSErrors: true,
     viewport: { width: 1280, height: 900 },

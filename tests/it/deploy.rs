@@ -263,6 +263,9 @@ fn preflight_os_detection_and_host_key_pinning_on_real_nodes() {
     });
 }
 
+/// The hostname cluster.yaml gives agent-2 (agent-1 keeps the default, its detected IP).
+const AGENT_2_NAME: &str = "agent-2.e2e.test";
+
 /// cluster.yaml for a bootstrap host, one master and two agents, in `dir`.
 fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBuf {
     let ip = |name: &str| nodes.node(name).ip.clone();
@@ -271,7 +274,7 @@ fn write_cluster_yaml(dir: &std::path::Path, nodes: &Nodes) -> std::path::PathBu
          bootstrap: {boot}\n\
          ssh:\n  user: root\n  key_path: {key}\n\
          masters: [{master}]\n\
-         agents: [{{address: {a1}, labels: {{rack: r1}}}}, {a2}]\n\
+         agents: [{{address: {a1}, labels: {{rack: r1}}}}, {{address: {a2}, hostname: {AGENT_2_NAME}}}]\n\
          hardware: minimal\n",
         boot = ip("bootstrap"),
         key = nodes.key_path().display(),
@@ -712,21 +715,32 @@ fn deploy_runs_an_app_on_real_nodes_and_a_second_deploy_changes_nothing() {
             .json()
             .ok()?;
         let tasks = body["app"]["tasks"].as_array()?.clone();
-        let running: Vec<(String, u64)> = tasks
+        let running: Vec<(String, String, u64)> = tasks
             .iter()
             .filter(|t| t["state"] == "TASK_RUNNING")
             .filter_map(|t| {
-                // Marathon's `host` is the agent's hostname; the test host reaches it by IP.
+                // Marathon's `host` is the agent's hostname: agent-1's detected IP, and the name
+                // cluster.yaml gives agent-2, which only this test knows how to reach.
                 let host = t["host"].as_str()?;
-                let node = nodes
-                    .nodes
-                    .iter()
-                    .find(|n| n.name == host || n.ip == host)?;
-                Some((node.ip.clone(), t["ports"][0].as_u64()?))
+                let ip = if host == AGENT_2_NAME {
+                    nodes.node("agent-2").ip.clone()
+                } else {
+                    host.to_string()
+                };
+                Some((host.to_string(), ip, t["ports"][0].as_u64()?))
             })
             .collect();
         (running.len() == 2).then_some(running)
     });
+    let mut reported: Vec<&str> = tasks.iter().map(|(h, _, _)| h.as_str()).collect();
+    reported.sort_unstable();
+    let mut wanted = vec![agents[0].as_str(), AGENT_2_NAME];
+    wanted.sort_unstable();
+    assert_eq!(
+        reported, wanted,
+        "task hosts: agent-1's IP, and agent-2's hostname from cluster.yaml"
+    );
+    let tasks: Vec<(String, u64)> = tasks.into_iter().map(|(_, ip, port)| (ip, port)).collect();
     let mut hosts: Vec<&str> = tasks.iter().map(|(h, _)| h.as_str()).collect();
     hosts.sort_unstable();
     let mut expected: Vec<&str> = agents.iter().map(String::as_str).collect();

@@ -15,3 +15,4 @@ mod ha;
 mod health;
 mod marathon_client;
 mod restart;
+mod task_log;

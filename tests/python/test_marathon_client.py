@@ -9,20 +9,28 @@ Run by tests/it/runtime/marathon_client.rs. Prints one `ok:` line per step; exit
 failure with the step's name and the reason.
 """
 
+import collections
+import collections.abc
 import os
 import sys
 import threading
 import time
 import traceback
 
+# marathon-python 0.13.0's MarathonObject.to_json (marathon/util.py, used for groups) still asks
+# for collections.Iterable, which Python 3.10 removed: the alias it wants, for this process only.
+if not hasattr(collections, "Iterable"):
+    collections.Iterable = collections.abc.Iterable
+
 from marathon import MarathonClient
 from marathon.exceptions import NotFoundError
-from marathon.models import MarathonApp
+from marathon.models import MarathonApp, MarathonGroup
 
 URL = os.environ.get("STRATO_MARATHON_URL")
 PREFIX = "/pyclient"
 APP = PREFIX + "/sleeper"
 STUCK = PREFIX + "/too-big"
+GROUP = PREFIX + "/stack"
 WITHIN = float(os.environ.get("STRATO_WAIT_SECONDS", "60"))
 
 
@@ -82,6 +90,55 @@ class EventReader(threading.Thread):
 
     def types(self):
         return [e.event_type for e in self.events]
+
+
+def groups(client, step):
+    """Groups: create with a dependency, update without an app (it stops), roll back (it comes
+    back), scale, list, delete."""
+    def member(name, **extra):
+        return MarathonApp(id=f"{GROUP}/{name}", cmd="sleep 600", cpus=0.05, mem=16, instances=1, **extra)
+
+    def exists(app_id):
+        try:
+            client.get_app(app_id)
+            return True
+        except NotFoundError:
+            return False
+
+    def idle():
+        return not [d for d in client.list_deployments() if any(a.startswith(GROUP + "/") for a in d.affected_apps)]
+
+    result = client.create_group(MarathonGroup(id=GROUP, apps=[member("db"), member("web", dependencies=[GROUP + "/db"])]))
+    expect("deploymentId" in result, f"create_group answered {result!r}")
+    wait_until("the group's apps to run", lambda: settled(client, GROUP + "/db", 1) and settled(client, GROUP + "/web", 1))
+    first = client.get_group(GROUP)
+    expect(sorted(a.id for a in first.apps) == [GROUP + "/db", GROUP + "/web"], f"get_group apps: {first.apps!r}")
+    top = [g for g in client.list_groups() if g.id == PREFIX]
+    expect(top and any(g.id == GROUP for g in top[0].groups), f"{GROUP} not under {PREFIX} in list_groups")
+    step("groups: create, get, list")
+
+    wait_until("the group's deployment to end", idle)
+    client.update_group(GROUP, MarathonGroup(id=GROUP, apps=[member("db")]))
+    wait_until("web, left out of the update, to stop", lambda: not exists(GROUP + "/web"))
+    expect(exists(GROUP + "/db"), "db went with web")
+    step("groups: update (an app left out stops)")
+
+    wait_until("the update's deployment to end", idle)
+    result = client.rollback_group(GROUP, first.version)
+    expect("deploymentId" in result, f"rollback_group answered {result!r}")
+    wait_until("web back after the rollback", lambda: settled(client, GROUP + "/web", 1))
+    step("groups: rollback")
+
+    wait_until("the rollback's deployment to end", idle)
+    client.scale_group(GROUP, 2)
+    wait_until("both apps at 2 instances", lambda: settled(client, GROUP + "/db", 2) and settled(client, GROUP + "/web", 2))
+    step("groups: scale")
+
+    wait_until("the scale's deployment to end", idle)
+    result = client.delete_group(GROUP)
+    expect("deploymentId" in result, f"delete_group answered {result!r}")
+    wait_until("the group's apps to be gone", lambda: not exists(GROUP + "/db") and not exists(GROUP + "/web"))
+    step("groups: delete")
 
 
 def main():
@@ -222,6 +279,8 @@ def main():
 
     wait_until("the app to be deleted", gone)
     step("delete")
+
+    groups(client, step)
 
     expect(events.error is None, f"event stream failed later: {events.error!r}")
     print(f"PASSED: {len(steps)} steps", flush=True)

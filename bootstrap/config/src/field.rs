@@ -69,7 +69,7 @@ pub fn address(text: &str) -> Result<(), String> {
         .map_err(|why| format!("`{text}` is not an IP address or a valid host name: {why}"))
 }
 
-fn hostname(text: &str) -> Result<(), &'static str> {
+pub(crate) fn hostname(text: &str) -> Result<(), &'static str> {
     if text.len() > 253 {
         return Err("longer than 253 characters");
     }

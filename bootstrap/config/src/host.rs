@@ -20,6 +20,8 @@ pub struct Host {
     pub key_path: Option<PathBuf>,
     /// Free-form labels, given to the node's agent as attributes.
     pub labels: BTreeMap<String, String>,
+    /// The agent's Mesos hostname (its tasks' `host`) when not its detected IP (agents only).
+    pub hostname: Option<String>,
 }
 
 impl Host {
@@ -36,6 +38,7 @@ impl Host {
             && self.user.is_none()
             && self.key_path.is_none()
             && self.labels.is_empty()
+            && self.hostname.is_none()
     }
 }
 
@@ -67,6 +70,10 @@ struct HostSpec {
     /// Free-form labels (string values), given to the node's agent as attributes.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     labels: BTreeMap<String, String>,
+    /// Agents only: the name the agent reports to the master, so its tasks' `host` (what clients
+    /// such as marathon-lb connect to). Default: the agent's detected IP (`network.ip_detect`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hostname: Option<String>,
 }
 
 impl From<HostEntry> for Host {
@@ -79,6 +86,7 @@ impl From<HostEntry> for Host {
                 user: s.user,
                 key_path: s.key_path,
                 labels: s.labels,
+                hostname: s.hostname,
             },
         }
     }
@@ -95,6 +103,7 @@ impl From<Host> for HostEntry {
             user: host.user,
             key_path: host.key_path,
             labels: host.labels,
+            hostname: host.hostname,
         })
     }
 }

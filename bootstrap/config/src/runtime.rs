@@ -23,7 +23,16 @@ pub struct Runtime {
     /// Set, preflight checks agents have it running; unset, each agent uses whichever answers.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container_engine: Option<ContainerEngine>,
+    /// Seconds an agent may stay silent before the masters call it unreachable and its tasks
+    /// TASK_UNREACHABLE (apps' `unreachableStrategy` decides when they are replaced). Default
+    /// [`DEFAULT_AGENT_TIMEOUT_SECONDS`]; 10 to 3600.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 3600))]
+    pub agent_timeout_seconds: Option<u64>,
 }
+
+/// `runtime.agent_timeout_seconds` when unset.
+pub const DEFAULT_AGENT_TIMEOUT_SECONDS: u64 = 30;
 
 /// `runtime.container_engine`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -72,6 +81,13 @@ impl Runtime {
             && self.bundle.is_none()
             && self.task_user.is_none()
             && self.container_engine.is_none()
+            && self.agent_timeout_seconds.is_none()
+    }
+
+    /// Seconds before a silent agent is unreachable.
+    pub fn agent_timeout_seconds(&self) -> u64 {
+        self.agent_timeout_seconds
+            .unwrap_or(DEFAULT_AGENT_TIMEOUT_SECONDS)
     }
 
     /// The user tasks run as when their app names none.

@@ -42,6 +42,7 @@ impl RenderInput {
             bootstrap_url: bootstrap_url(cluster),
             labelled_agents: labelled_agents(cluster),
             task_user: cluster.runtime.task_user().to_string(),
+            agent_timeout_seconds: cluster.runtime.agent_timeout_seconds(),
             gateway: GatewayInput {
                 https_port: cluster.gateway.https_port,
                 http_port: cluster.gateway.http_port,
@@ -61,10 +62,11 @@ fn labelled_agents(cluster: &Cluster) -> Vec<LabelledAgent> {
     let public = cluster.public_agents.iter().map(|h| (h, true));
     agents
         .chain(public)
-        .filter(|(h, _)| !h.labels.is_empty())
+        .filter(|(h, _)| !h.labels.is_empty() || h.hostname.is_some())
         .map(|(h, public)| LabelledAgent {
             address: h.address.clone(),
             public,
+            hostname: h.hostname.clone(),
             // A BTreeMap: already sorted by key.
             labels: h
                 .labels

@@ -35,6 +35,8 @@ pub struct RenderInput {
     pub labelled_agents: Vec<LabelledAgent>,
     /// The Unix user tasks run as unless their app names one (`runtime.task_user`).
     pub task_user: String,
+    /// master.toml's `agent_timeout_seconds` (`runtime.agent_timeout_seconds`).
+    pub agent_timeout_seconds: u64,
     /// The gateway on every master (`gateway:` in cluster.yaml).
     pub gateway: GatewayInput,
     /// agent.toml's `container_engine` (a socket path or `none`); `None`: left to the agent.
@@ -63,13 +65,15 @@ impl Default for GatewayInput {
     }
 }
 
-/// An agent whose cluster.yaml entry has labels.
+/// An agent whose cluster.yaml entry has labels or a hostname.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LabelledAgent {
     pub address: String,
     pub public: bool,
     /// Sorted by key.
     pub labels: Vec<(String, String)>,
+    /// The agent's Mesos hostname when cluster.yaml gives one.
+    pub hostname: Option<String>,
 }
 
 /// How a node finds the address it advertises (`network.ip_detect`).

@@ -11,6 +11,7 @@ fn example() -> RenderInput {
         bootstrap_url: Some("http://10.0.0.5:8090".into()),
         labelled_agents: Vec::new(),
         task_user: "strato-task".into(),
+        agent_timeout_seconds: 45,
         gateway: GatewayInput::default(),
         container_engine: None,
     }
@@ -104,6 +105,7 @@ fn runtime_configs_carry_the_cluster_values() {
     assert!(master.contains("cluster_name = \"demo\"\n"));
     assert!(master.contains("masters = [\"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\"]\n"));
     assert!(master.contains("resolvers = [\"8.8.8.8\", \"1.1.1.1:53\"]\n"));
+    assert!(master.contains("agent_timeout_seconds = 45\n"), "{master}");
     let agent = text(&tree, "config/agent.toml");
     assert!(
         agent.contains("masters = [\"10.0.0.10:5050\", \"10.0.0.11:5050\", \"10.0.0.12:5050\"]\n")
@@ -122,6 +124,7 @@ fn labelled_agents_get_their_own_config_with_attributes() {
             ("rack".into(), "r1".into()),
             ("zone name".into(), "a \"b\"".into()),
         ],
+        hostname: None,
     }];
     let tree = render_input(&input, &with_bundle()).expect("renders");
     let text = text(&tree, "config/hosts/10.0.0.30/agent.toml");
@@ -135,6 +138,25 @@ fn labelled_agents_get_their_own_config_with_attributes() {
         .manifest
         .get("config/hosts/10.0.0.30/agent.toml")
         .is_some());
+}
+
+#[test]
+fn an_agent_with_a_hostname_gets_its_own_config_naming_it() {
+    let mut input = example();
+    input.labelled_agents = vec![LabelledAgent {
+        address: "10.0.0.31".into(),
+        public: false,
+        labels: Vec::new(),
+        hostname: Some("web-1.example.com".into()),
+    }];
+    let tree = render_input(&input, &with_bundle()).expect("renders");
+    let text = text(&tree, "config/hosts/10.0.0.31/agent.toml");
+    assert!(
+        text.contains("hostname = \"web-1.example.com\"\n"),
+        "{text}"
+    );
+    assert!(!text.contains("attributes"), "{text}");
+    assert!(!self::text(&tree, "config/agent.toml").contains("hostname ="));
 }
 
 #[test]

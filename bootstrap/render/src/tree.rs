@@ -50,7 +50,10 @@ struct TemplateContext<'a> {
     interface: &'a str,
     /// `[key, value]` pairs for agent.toml's `attributes`.
     attributes: Vec<(String, String)>,
+    /// cluster.yaml's `hostname` of this agent (per-host agent.toml only).
+    hostname: Option<String>,
     task_user: &'a str,
+    agent_timeout_seconds: u64,
     /// The masters run etcd (3 or more masters).
     etcd: bool,
     /// `<ip>=https://<ip>:2380,…` over the masters, for `--initial-cluster`.
@@ -122,7 +125,9 @@ pub fn render_input(
         route_target,
         interface,
         attributes: Vec::new(),
+        hostname: None,
         task_user: &input.task_user,
+        agent_timeout_seconds: input.agent_timeout_seconds,
         etcd,
         etcd_initial_cluster: input
             .masters
@@ -214,6 +219,7 @@ pub fn render_input(
     for agent in &input.labelled_agents {
         ctx.public = agent.public;
         ctx.attributes.clone_from(&agent.labels);
+        ctx.hostname.clone_from(&agent.hostname);
         let text = render(&tera, "config/agent.toml.tera", &context(&ctx))?;
         add(
             &format!("config/hosts/{}/agent.toml", agent.address),

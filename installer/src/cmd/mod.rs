@@ -17,6 +17,7 @@ pub mod postflight;
 pub mod preflight;
 pub mod remote;
 pub mod status;
+pub mod task;
 pub mod token;
 pub mod uninstall;
 pub mod up;
@@ -47,6 +48,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit, CliError> {
         Command::Passwd(args) => passwd::run(args),
         Command::Login(args) => login::run(args),
         Command::Token(command) => token::run(command),
+        Command::Task(command) => task::run(command),
         Command::Cloud(args) => external::run_cloud(&[], args),
         Command::Completion(args) => completion::run(args),
         Command::GenerateMan(args) => man::run(args),

@@ -51,7 +51,13 @@ pub struct AgentConfig {
     /// The container engine for apps with a Docker image: `auto` (the default: the Docker socket,
     /// else Podman's, whichever answers), `none`, or the path of an engine's API socket.
     pub container_engine: String,
+    /// A task's `stdout` or `stderr` larger than this is copied to `stdout.1` (the one older
+    /// file kept) and emptied, checked every 10 s (`executor/log_rotate.rs`); 0 never rotates.
+    pub task_log_max_bytes: u64,
 }
+
+/// 10 MiB: a sandbox holds at most about twice that per output file.
+pub const DEFAULT_TASK_LOG_MAX_BYTES: u64 = 10 * 1024 * 1024;
 
 impl Default for AgentConfig {
     fn default() -> Self {
@@ -73,6 +79,7 @@ impl Default for AgentConfig {
             tls_key: None,
             task_user: None,
             container_engine: "auto".to_string(),
+            task_log_max_bytes: DEFAULT_TASK_LOG_MAX_BYTES,
         }
     }
 }
@@ -189,6 +196,7 @@ public = true
 attributes = { rack = "r1" }
 port_range = "20000-20010"
 hostname = "node-1"
+task_log_max_bytes = 1048576
 "#;
         let c = AgentConfig::parse(text, Path::new("agent.toml")).expect("parse");
         assert_eq!(c.masters.len(), 2);
@@ -203,6 +211,7 @@ hostname = "node-1"
             })
         );
         assert_eq!(c.hostname, "node-1");
+        assert_eq!(c.task_log_max_bytes, 1 << 20);
     }
 
     #[test]

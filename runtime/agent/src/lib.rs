@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod executor;
+pub mod files;
 pub mod health;
 pub mod heartbeat;
 pub mod http;
@@ -47,6 +48,7 @@ pub struct Agent {
     stop_tx: watch::Sender<bool>,
     server: JoinHandle<()>,
     link: JoinHandle<()>,
+    rotate: JoinHandle<()>,
 }
 
 /// The container engine `choice` names (`auto`, `none` or a socket path), if it answers.
@@ -244,6 +246,11 @@ impl Agent {
                 tracing::error!(error = %e, "agent http server failed");
             }
         });
+        let rotate = tokio::spawn(executor::log_rotate::run(
+            work_dir.clone(),
+            config.task_log_max_bytes,
+            stop_rx.clone(),
+        ));
         let client = client::MasterClient::new(config.masters.clone(), tls.as_ref())?;
         let link = tokio::spawn(
             heartbeat::Link {
@@ -263,6 +270,7 @@ impl Agent {
             stop_tx,
             server,
             link,
+            rotate,
         })
     }
 
@@ -283,6 +291,7 @@ impl Agent {
         let _ = self.stop_tx.send(true);
         let _ = self.link.await;
         let _ = self.server.await;
+        let _ = self.rotate.await;
         tracing::info!(agent_id = %self.info.id, "agent stopped");
     }
 }

@@ -13,6 +13,7 @@ use strato_runtime_types::{App, Deployment};
 use strato_scheduler::ports::assign_service_ports;
 
 use crate::error::ApiError;
+use crate::groups::Groups;
 use crate::master::Master;
 use crate::state::State;
 
@@ -143,18 +144,68 @@ impl Master {
         changes: Vec<Change>,
         force: bool,
     ) -> Result<DeploymentResult, ApiError> {
+        self.deploy_with(state, changes, force, None)
+    }
+
+    /// The steps `changes` (and the explicit groups becoming `groups`) would be deployed in, or
+    /// the 422 a cycle gets: a group's `dryRun`. Changes nothing.
+    pub(crate) fn plan_steps(
+        &self,
+        state: &mut State,
+        changes: &[Change],
+        groups: Groups,
+    ) -> Result<Vec<Vec<DeploymentStep>>, ApiError> {
+        let before = crate::groups::dependency_graph(state);
+        let old = std::mem::replace(&mut state.groups, groups);
+        let steps = match dependency_cycle(state, changes) {
+            Some(cycle) => Err(cycle_error(&cycle)),
+            None => Ok(ordered_steps(state, changes, &before)),
+        };
+        state.groups = old;
+        steps
+    }
+
+    /// [`Master::deploy`] that also makes `groups` the explicit groups (`crate::groups`), in the
+    /// same commit; on an error nothing changes.
+    pub(crate) fn deploy_with(
+        &self,
+        state: &mut State,
+        changes: Vec<Change>,
+        force: bool,
+        groups: Option<Groups>,
+    ) -> Result<DeploymentResult, ApiError> {
+        // Stops are ordered by the dependencies as they were, starts by those to be.
+        let before = crate::groups::dependency_graph(state);
+        let mut extra_ops = Vec::new();
+        let mut old = None;
+        if let Some(groups) = groups {
+            extra_ops.push(strato_store::Op::put_json(
+                strato_store::Table::Meta,
+                crate::groups::GROUPS_KEY,
+                &groups,
+            )?);
+            old = Some(std::mem::replace(&mut state.groups, groups));
+        }
+        let result = self.deploy_inner(state, changes, force, extra_ops, &before);
+        if let (Err(_), Some(old)) = (&result, old) {
+            state.groups = old;
+        }
+        result
+    }
+
+    fn deploy_inner(
+        &self,
+        state: &mut State,
+        changes: Vec<Change>,
+        force: bool,
+        extra_ops: Vec<strato_store::Op>,
+        before: &BTreeMap<String, Vec<String>>,
+    ) -> Result<DeploymentResult, ApiError> {
         let ids: Vec<String> = changes.iter().map(|c| c.app_id.clone()).collect();
         if let Some(cycle) = dependency_cycle(state, &changes) {
-            return Err(ApiError::Invalid {
-                details: vec![Violation::new(
-                    "/",
-                    format!(
-                        "Dependency graph has cyclic dependencies: {}",
-                        cycle.join(" -> ")
-                    ),
-                )],
-            });
+            return Err(cycle_error(&cycle));
         }
+        let steps = ordered_steps(state, &changes, before);
         let conflicts = state.deployments_affecting(&ids);
         if !conflicts.is_empty() {
             if !force {
@@ -169,7 +220,7 @@ impl Master {
         let now = now_millis();
         let version = iso(state.next_version(now));
         let mut previous = BTreeMap::new();
-        let mut ops = Vec::new();
+        let mut ops = extra_ops;
         for change in &changes {
             previous.insert(
                 change.app_id.clone(),
@@ -196,7 +247,7 @@ impl Master {
         let deployment = Deployment {
             id: uuid::Uuid::new_v4().to_string(),
             version: version.clone(),
-            steps: ordered_steps(&changes),
+            steps,
             previous,
         };
         // The apps, their versions and the deployment: one commit.
@@ -327,6 +378,11 @@ pub fn action_for(existing: Option<&App>, new: &App) -> DeploymentAction {
     }
 }
 
+/// Nothing to deploy: the same definition and instance count (a group PUT leaves such apps be).
+pub fn unchanged(old: &App, new: &App) -> bool {
+    old.instances == new.instances && same_config(old, new)
+}
+
 fn same_config(a: &App, b: &App) -> bool {
     let strip = |app: &App| {
         let mut app = app.clone();
@@ -342,30 +398,49 @@ fn same_config(a: &App, b: &App) -> bool {
     strip(a) == strip(b)
 }
 
-/// A dependency cycle among the apps as they would be after `changes`, as the ids along it
-/// (first repeated at the end); Marathon refuses such a group with a 422.
-fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
-    let mut graph: BTreeMap<String, Vec<String>> = state
+fn cycle_error(cycle: &[String]) -> ApiError {
+    ApiError::Invalid {
+        details: vec![Violation::new(
+            "/",
+            format!(
+                "Dependency graph has cyclic dependencies: {}",
+                cycle.join(" -> ")
+            ),
+        )],
+    }
+}
+
+/// Every app's own dependencies as they would be after `changes` (none for removed apps).
+fn own_dependencies_after(state: &State, changes: &[Change]) -> BTreeMap<String, Vec<String>> {
+    let mut own: BTreeMap<String, Vec<String>> = state
         .apps
         .iter()
         .map(|(id, app)| (id.clone(), app.dependencies.clone()))
         .collect();
     for change in changes {
         match &change.app {
-            Some(app) => graph.insert(change.app_id.clone(), app.dependencies.clone()),
-            None => graph.remove(&change.app_id),
+            Some(app) => own.insert(change.app_id.clone(), app.dependencies.clone()),
+            None => own.remove(&change.app_id),
         };
     }
-    let graph: BTreeMap<String, Vec<String>> = graph
-        .into_iter()
+    own
+}
+
+/// The dependencies, groups' included (`crate::groups`), of the apps after `changes`.
+fn graph_after(state: &State, changes: &[Change]) -> BTreeMap<String, Vec<String>> {
+    let own = own_dependencies_after(state, changes);
+    own.iter()
         .map(|(id, deps)| {
-            let deps = deps
-                .iter()
-                .map(|d| PathId::normalise(d).to_string())
-                .collect();
-            (id, deps)
+            let all = crate::groups::effective_dependencies(&state.groups, id, deps, own.keys());
+            (id.clone(), all)
         })
-        .collect();
+        .collect()
+}
+
+/// A dependency cycle among the apps as they would be after `changes`, as the ids along it
+/// (first repeated at the end); Marathon refuses such a group with a 422.
+fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
+    let graph = graph_after(state, changes);
     // Iterative depth-first search with colours: 1 = on the current path, 2 = finished.
     let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
     for start in graph.keys() {
@@ -402,35 +477,65 @@ fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
     None
 }
 
-/// Steps in dependency order: an app comes after the apps it depends on; removals go first.
-fn ordered_steps(changes: &[Change]) -> Vec<Vec<DeploymentStep>> {
-    let ids: BTreeSet<&str> = changes.iter().map(|c| c.app_id.as_str()).collect();
+/// Steps in dependency order (groups' dependencies included): removals first, an app removed
+/// after the removed apps that depend on it; then an app after the apps it depends on.
+fn ordered_steps(
+    state: &State,
+    changes: &[Change],
+    before: &BTreeMap<String, Vec<String>>,
+) -> Vec<Vec<DeploymentStep>> {
+    let after = graph_after(state, changes);
+    let removed: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.app.is_none())
+        .map(|c| c.app_id.as_str())
+        .collect();
+    let kept: BTreeSet<&str> = changes
+        .iter()
+        .filter(|c| c.app.is_some())
+        .map(|c| c.app_id.as_str())
+        .collect();
+    // Longest chain within this deployment; cycles are cut by the iteration bound. A removal's
+    // level counts the removed apps that depend on it (they stop first).
     let mut level: BTreeMap<&str, usize> = BTreeMap::new();
-    // Longest dependency chain within this deployment; cycles are cut by the iteration bound.
+    let mut stop_level: BTreeMap<&str, usize> = BTreeMap::new();
     for _ in 0..changes.len() {
         for change in changes {
-            let deps = change
-                .app
-                .as_ref()
-                .map(|a| a.dependencies.clone())
-                .unwrap_or_default();
-            let mine = deps
-                .iter()
-                .map(|d| PathId::normalise(d).to_string())
-                .filter(|d| ids.contains(d.as_str()))
-                .map(|d| level.get(d.as_str()).copied().unwrap_or(0) + 1)
-                .max()
-                .unwrap_or(0);
-            level.insert(&change.app_id, mine);
+            let id = change.app_id.as_str();
+            if change.app.is_some() {
+                let mine = after
+                    .get(id)
+                    .into_iter()
+                    .flatten()
+                    .filter(|d| kept.contains(d.as_str()))
+                    .map(|d| level.get(d.as_str()).copied().unwrap_or(0) + 1)
+                    .max()
+                    .unwrap_or(0);
+                level.insert(id, mine);
+            } else {
+                let mine = removed
+                    .iter()
+                    .filter(|other| {
+                        before
+                            .get(**other)
+                            .is_some_and(|deps| deps.iter().any(|d| d == id))
+                    })
+                    .map(|other| stop_level.get(other).copied().unwrap_or(0) + 1)
+                    .max()
+                    .unwrap_or(0);
+                stop_level.insert(id, mine);
+            }
         }
     }
+    let stops = stop_level.values().copied().max().map_or(0, |m| m + 1);
     let max = level.values().copied().max().unwrap_or(0);
-    let mut steps: Vec<Vec<DeploymentStep>> = vec![Vec::new(); max + 1];
+    let mut steps: Vec<Vec<DeploymentStep>> = vec![Vec::new(); stops + max + 1];
     for change in changes {
+        let id = change.app_id.as_str();
         let step = if change.app.is_none() {
-            0
+            stop_level[id]
         } else {
-            level[change.app_id.as_str()]
+            stops + level[id]
         };
         steps[step].push(DeploymentStep {
             action: change.action,
@@ -484,11 +589,15 @@ mod tests {
             app: Some(a),
             action: DeploymentAction::StartApplication,
         };
-        let steps = ordered_steps(&[
-            change(app("/web", &["/api"])),
-            change(app("/api", &["db"])),
-            change(app("/db", &[])),
-        ]);
+        let steps = ordered_steps(
+            &State::default(),
+            &[
+                change(app("/web", &["/api"])),
+                change(app("/api", &["db"])),
+                change(app("/db", &[])),
+            ],
+            &BTreeMap::new(),
+        );
         let order: Vec<Vec<&str>> = steps
             .iter()
             .map(|s| s.iter().map(|a| a.app_id.as_str()).collect())

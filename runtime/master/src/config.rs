@@ -27,6 +27,9 @@ pub struct MasterConfig {
     /// How often the reconcile loop runs without an event to wake it (not in the TOML docs;
     /// tests shorten it).
     pub reconcile_interval_ms: u64,
+    /// How often the charts' history samples the cluster (`metrics/history.rs`; not in the TOML
+    /// docs; tests shorten it).
+    pub metrics_history_interval_ms: u64,
     /// The most instances one app may ask for (422 above it): a typo such as
     /// `"instances": 1000000` must not make the scheduler plan and the store hold that many.
     pub max_instances_per_app: u32,
@@ -81,6 +84,7 @@ impl Default for MasterConfig {
             agent_timeout_seconds: 30,
             heartbeat_interval_seconds: 5,
             reconcile_interval_ms: 1000,
+            metrics_history_interval_ms: 10_000,
             max_instances_per_app: 100_000,
             tls_ca: None,
             tls_cert: None,
@@ -171,6 +175,10 @@ impl MasterConfig {
 
     pub fn reconcile_interval(&self) -> Duration {
         Duration::from_millis(self.reconcile_interval_ms.max(10))
+    }
+
+    pub fn metrics_history_interval(&self) -> Duration {
+        Duration::from_millis(self.metrics_history_interval_ms.max(10))
     }
 }
 

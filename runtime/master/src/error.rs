@@ -28,6 +28,8 @@ pub enum ApiError {
     NotFound { message: String },
     #[error("An app with id [{id}] already exists.")]
     AppExists { id: String },
+    #[error("Group {id} is already created. Use PUT to change this group.")]
+    GroupExists { id: String },
     #[error("App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/{}'.", .deployments.first().map(String::as_str).unwrap_or(""))]
     Locked { deployments: Vec<String> },
     #[error("the state store failed")]
@@ -52,7 +54,9 @@ impl IntoResponse for ApiError {
             | ApiError::TaskNotFound { .. }
             | ApiError::DeploymentNotFound { .. }
             | ApiError::NotFound { .. } => (StatusCode::NOT_FOUND, json!({"message": message})),
-            ApiError::AppExists { .. } => (StatusCode::CONFLICT, json!({"message": message})),
+            ApiError::AppExists { .. } | ApiError::GroupExists { .. } => {
+                (StatusCode::CONFLICT, json!({"message": message}))
+            }
             ApiError::Locked { deployments } => (
                 StatusCode::CONFLICT,
                 json!({"message": message, "deployments": deployments.iter().map(|id| json!({"id": id})).collect::<Vec<Value>>()}),

@@ -13,11 +13,13 @@ mod dns_view;
 mod error;
 mod events;
 mod gateway;
+mod groups;
 #[cfg(feature = "etcd")]
 mod ha;
 mod http;
 mod leader;
 mod master;
+mod metrics;
 mod readiness;
 mod reconcile;
 mod registry;
@@ -33,7 +35,7 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-pub use agent_client::{AgentCallError, AgentClient, AgentUrl, HttpAgentClient};
+pub use agent_client::{AgentAnswer, AgentCallError, AgentClient, AgentUrl, HttpAgentClient};
 pub use changes::DeploymentResult;
 pub use config::{ConfigError, MasterConfig};
 pub use error::{ApiError, MasterError};
@@ -374,6 +376,9 @@ pub async fn serve(
     let reconcile = tokio::spawn(reconcile::run(Arc::clone(&master), stop_rx.clone()));
     let leading = tokio::spawn(leader::run(Arc::clone(&master), stop_rx.clone()));
     let publishing = tokio::spawn(view::run(Arc::clone(&master), stop_rx.clone()));
+    // A fresh master has a point of history at once; the sampler adds one every interval.
+    master.sample_history();
+    let sampling = tokio::spawn(metrics::history::run(Arc::clone(&master), stop_rx.clone()));
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
         let _ = rx.wait_for(|stop| *stop).await;
     };
@@ -453,6 +458,7 @@ pub async fn serve(
     let _ = reconcile.await;
     let _ = leading.await;
     let _ = publishing.await;
+    let _ = sampling.await;
     if let Some(dns) = dns {
         match dns.await {
             Ok(Err(error)) => tracing::error!(%error, "dns server failed"),

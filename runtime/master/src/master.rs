@@ -12,6 +12,8 @@ use tokio::sync::{watch, Notify};
 use crate::agent_client::AgentClient;
 use crate::config::MasterConfig;
 use crate::events::EventBus;
+use crate::metrics::history::History;
+use crate::metrics::Metrics;
 use crate::state::{State, MAX_VERSIONS};
 use crate::writer::Writer;
 
@@ -72,6 +74,10 @@ pub struct Master {
     /// Set once shutdown starts, so endless responses (event streams) end and let the
     /// listeners stop.
     pub(crate) stopping: tokio::sync::watch::Sender<bool>,
+    /// Prometheus counters and histograms (`metrics/`), served on `/metrics`.
+    pub(crate) metrics: Metrics,
+    /// Samples for the dashboard's charts (`metrics/history.rs`).
+    pub(crate) history: History,
 }
 
 impl Master {
@@ -115,7 +121,13 @@ impl Master {
     ) -> Result<Arc<Master>, StoreError> {
         let state = State::load(store.as_ref(), now_millis()).await?;
         let write_failed = Arc::new(Notify::new());
-        let writer = Writer::start(Arc::clone(&store), Arc::clone(&write_failed));
+        let metrics = Metrics::default();
+        let writer = Writer::start(
+            Arc::clone(&store),
+            Arc::clone(&write_failed),
+            metrics.store.clone(),
+        );
+        let history = History::new(config.metrics_history_interval());
         let view = watch::channel(Arc::new(state.clone())).0;
         Ok(Arc::new(Master {
             config,
@@ -137,6 +149,8 @@ impl Master {
             leader_http,
             master_id: uuid::Uuid::new_v4().to_string(),
             stopping: tokio::sync::watch::channel(false).0,
+            metrics,
+            history,
         }))
     }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use serde_json::json;
 use strato_proto::{KillTask, LaunchTask, TaskState};
+use strato_runtime_types::deployment::DeploymentAction;
 use strato_runtime_types::path::PathId;
 use strato_runtime_types::task::instance_id;
 use strato_runtime_types::time::now_millis;
@@ -26,9 +27,15 @@ use crate::state::State;
 /// Dependencies order deployments (docs/marathon-contract.md §Deployments): while one deployment
 /// changes both an app and an app it depends on, the app waits until the dependency has
 /// converged. Outside such a deployment, replacements are never held back by another app's health.
+/// A group's dependencies count as the app's own (`crate::groups`).
 fn dependencies_ready(state: &State, app: &strato_runtime_types::App) -> bool {
-    app.dependencies.iter().all(|dependency| {
-        let dependency = PathId::normalise(dependency).to_string();
+    let dependencies = crate::groups::effective_dependencies(
+        &state.groups,
+        &app.id,
+        &app.dependencies,
+        state.apps.keys(),
+    );
+    dependencies.into_iter().all(|dependency| {
         let deployed_together = state
             .deployment_order
             .iter()
@@ -38,6 +45,33 @@ fn dependencies_ready(state: &State, app: &strato_runtime_types::App) -> bool {
             || !state.apps.contains_key(&dependency)
             || state.converged.contains(&dependency)
     })
+}
+
+/// Removed apps whose tasks wait: a deployment stops its apps step by step (dependents first,
+/// `changes.rs` orders them), so an app stops once the apps of the earlier stop steps have none.
+fn stops_held_back(state: &State) -> std::collections::BTreeSet<String> {
+    let mut held = std::collections::BTreeSet::new();
+    for deployment in state
+        .deployment_order
+        .iter()
+        .filter_map(|id| state.deployments.get(id))
+    {
+        let mut earlier_running = false;
+        for step in &deployment.steps {
+            let stops = step
+                .iter()
+                .filter(|s| s.action == DeploymentAction::StopApplication);
+            let mut running_here = false;
+            for stop in stops {
+                if earlier_running {
+                    held.insert(stop.app_id.clone());
+                }
+                running_here |= !state.step_done(&stop.app_id);
+            }
+            earlier_running |= running_here;
+        }
+    }
+    held
 }
 
 /// A call to make to an agent once the state lock is released.
@@ -59,7 +93,9 @@ pub(crate) async fn run(master: Arc<Master>, mut shutdown: tokio::sync::watch::R
     loop {
         // Only the leader decides; a standby waits for its turn.
         if master.is_leader() {
+            let started = std::time::Instant::now();
             let calls = master.reconcile_once(now_millis());
+            master.metrics.tasks.reconciled(started.elapsed());
             // Agents are called only once what the calls rely on is stored: a task launched but
             // not recorded would be killed as unknown by the next leader.
             if calls.is_empty() || master.durable().await.is_ok() {
@@ -117,10 +153,12 @@ impl PlanSnapshot {
                     not_ready: readiness::not_ready(state, app),
                 })
                 .collect(),
+            // A task its unreachableStrategy no longer counts is not planned with: the app
+            // gets a replacement while the task itself waits to be expunged or to come back.
             tasks: state
                 .tasks
                 .values()
-                .filter(|t| t.is_active())
+                .filter(|t| t.is_active() && !state.unreachable_inactive(t, now))
                 .cloned()
                 .collect(),
         }
@@ -174,10 +212,12 @@ impl Master {
     }
 
     fn kill_tasks_of_removed_apps(&self, state: &mut State, calls: &mut Vec<AgentCall>) {
+        let held = stops_held_back(state);
         let orphaned: Vec<String> = state
             .tasks
             .values()
             .filter(|t| !t.kill_requested && !state.apps.contains_key(&t.app_id))
+            .filter(|t| !held.contains(&t.app_id))
             .map(|t| t.id.clone())
             .collect();
         for task_id in orphaned {
@@ -410,9 +450,11 @@ impl Master {
                 AgentCall::Launch { url, task } => {
                     let task_id = task.task_id.clone();
                     let future = self.agents.launch(url, *task);
+                    self.metrics.tasks.launched();
                     tokio::spawn(async move {
                         if let Err(error) = future.await {
                             tracing::warn!(%error, task = %task_id, "launch failed");
+                            master.metrics.tasks.launch_failed();
                             let mut state = master.lock();
                             master.end_task(
                                 &mut state,
@@ -450,7 +492,7 @@ impl Master {
 
 #[cfg(test)]
 mod tests {
-    use strato_proto::{AgentInfo, PortRange, RegisterAgent, Resources};
+    use strato_proto::RegisterAgent;
 
     use super::*;
     use crate::testing::{app, master};
@@ -459,25 +501,7 @@ mod tests {
     async fn a_plan_made_before_its_app_changed_launches_nothing_and_converges_nothing() {
         let master = master().await;
         master.register(RegisterAgent {
-            agent: AgentInfo {
-                id: "a1".into(),
-                hostname: "a1".into(),
-                address: "127.0.0.1".into(),
-                port: 5051,
-                resources: Resources {
-                    cpus: 4.0,
-                    mem: 4096.0,
-                    disk: 1000.0,
-                    ports: vec![PortRange {
-                        begin: 31000,
-                        end: 31010,
-                    }],
-                },
-                attributes: Default::default(),
-                role: "*".into(),
-                version: "test".into(),
-                container_engine: None,
-            },
+            agent: crate::testing::agent_info("a1"),
             tasks: Vec::new(),
         });
         let now = strato_runtime_types::time::now_millis();

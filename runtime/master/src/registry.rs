@@ -1,5 +1,6 @@
 //! The agent side of the master: registration, heartbeats, status updates and the agent timeout
-//! (an agent silent past `agent_timeout_seconds` is unreachable and its tasks TASK_LOST).
+//! (an agent silent past `agent_timeout_seconds` is unreachable, its tasks TASK_UNREACHABLE until
+//! their apps' `unreachableStrategy` expunges them as TASK_LOST).
 
 use serde_json::json;
 use strato_proto::{
@@ -74,6 +75,7 @@ impl Master {
             return (HeartbeatAck { known: false }, kills);
         };
         agent.last_seen = now;
+        self.metrics.agents.heartbeat();
         let url = agent_url(&agent.info);
         self.sync_tasks(
             &mut state,
@@ -237,6 +239,7 @@ impl Master {
                 | TaskState::Lost
         );
         if failed && !task.kill_requested {
+            self.metrics.tasks.failed(end);
             state.failures.insert(
                 task.app_id.clone(),
                 TaskFailure {
@@ -273,8 +276,11 @@ impl Master {
         );
     }
 
-    /// Marks agents silent past the timeout unreachable and their tasks TASK_LOST; tasks on
-    /// agents that never re-registered after a master restart go the same way.
+    /// Marks agents silent past the timeout unreachable and their tasks TASK_UNREACHABLE; each
+    /// such task is forgotten (TASK_LOST) once its app's `unreachableStrategy` expunge time has
+    /// passed (at once by default, never when disabled), and stops counting as an instance after
+    /// its inactive time (`State::unreachable_inactive`, read by reconcile). Tasks on agents that
+    /// never re-registered after a master restart are lost at once.
     pub(crate) fn sweep_agents(&self, state: &mut State, now: u64) {
         let timeout = self.config.agent_timeout_seconds * 1000;
         let mut lost_agents = Vec::new();
@@ -287,19 +293,73 @@ impl Master {
         for id in &lost_agents {
             tracing::warn!(agent = %id, "agent unreachable, its tasks are lost");
         }
+        self.metrics.agents.marked_unreachable(lost_agents.len());
         let grace_over = state.started_at + timeout < now;
-        let lost: Vec<(String, String)> = state
+        let unknown_agent: Vec<(String, String)> = state
             .tasks
             .values()
-            .filter(|t| match state.agents.get(&t.agent_id) {
-                Some(agent) => !agent.active,
-                None => grace_over,
-            })
+            .filter(|t| !state.agents.contains_key(&t.agent_id) && grace_over)
             .map(|t| (t.id.clone(), t.agent_id.clone()))
             .collect();
-        for (task_id, agent_id) in lost {
+        for (task_id, agent_id) in unknown_agent {
             let message = format!("agent {agent_id} is unreachable");
             self.end_task(state, &task_id, TaskState::Lost, &message, now, false);
+        }
+        // Clocks of tasks that are back (their agent re-registered) or gone stop.
+        let tasks = &state.tasks;
+        state.unreachable_since.retain(|id, _| {
+            tasks
+                .get(id)
+                .is_some_and(|t| t.state == TaskState::Unreachable)
+        });
+        let on_lost_agents: Vec<String> = state
+            .tasks
+            .values()
+            .filter(|t| state.agents.get(&t.agent_id).is_some_and(|a| !a.active))
+            .map(|t| t.id.clone())
+            .collect();
+        for task_id in on_lost_agents {
+            self.sweep_unreachable(state, &task_id, now);
+        }
+    }
+
+    fn sweep_unreachable(&self, state: &mut State, task_id: &str, now: u64) {
+        let Some(task) = state.tasks.get_mut(task_id) else {
+            return;
+        };
+        let agent_id = task.agent_id.clone();
+        if task.state != TaskState::Unreachable {
+            task.state = TaskState::Unreachable;
+            task.message = Some(format!("agent {agent_id} is unreachable"));
+            let task = task.clone();
+            self.persist_task(&task);
+            self.emit_status(&task, &format!("agent {agent_id} is unreachable"));
+            state.unreachable_since.insert(task_id.to_string(), now);
+            // A replacement may be due now (inactiveAfterSeconds 0).
+            self.wake();
+        }
+        let since = *state
+            .unreachable_since
+            .entry(task_id.to_string())
+            .or_insert(now);
+        let app_id = state.tasks.get(task_id).map(|t| t.app_id.clone());
+        let strategy = match app_id.as_ref().map(|id| state.apps.get(id)) {
+            Some(Some(app)) => app.unreachable(),
+            // The app is gone: nothing waits for the task.
+            _ => Some(strato_runtime_types::app::Unreachable {
+                inactive_after_seconds: 0,
+                expunge_after_seconds: 0,
+            }),
+        };
+        if let Some(u) = strategy {
+            if since + u.expunge_after_seconds * 1000 <= now {
+                let message = format!(
+                    "agent {agent_id} is unreachable (expunged after {} s, unreachableStrategy)",
+                    u.expunge_after_seconds
+                );
+                state.unreachable_since.remove(task_id);
+                self.end_task(state, task_id, TaskState::Lost, &message, now, false);
+            }
         }
     }
 

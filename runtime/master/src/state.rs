@@ -55,8 +55,15 @@ pub struct State {
     pub waiting: BTreeMap<String, (u32, u64)>,
     /// Readiness-check results by task id (memory only).
     pub readiness: BTreeMap<String, crate::readiness::TaskReadiness>,
+    /// When tasks of an unreachable agent became TASK_UNREACHABLE (memory only: a new leader
+    /// starts their `unreachableStrategy` clocks again, so it never replaces one early).
+    pub unreachable_since: BTreeMap<String, u64>,
     /// Gateway tokens revoked before they expire (`strato token revoke`).
     pub revocations: Revocations,
+    /// Groups created through `/v2/groups` (`crate::groups`), with their dependencies.
+    pub groups: crate::groups::Groups,
+    /// Group id → kept versions, oldest first.
+    pub group_versions: BTreeMap<String, Vec<String>>,
     pub started_at: u64,
     /// When this copy was read from the store (a standby's copy is at most a refresh old).
     pub loaded_at: u64,
@@ -117,6 +124,30 @@ impl State {
         if let Some(revocations) = store.get_json(Table::Meta, "revocations").await? {
             state.revocations = revocations;
         }
+        if let Some(groups) = store
+            .get_json(Table::Meta, crate::groups::GROUPS_KEY)
+            .await?
+        {
+            state.groups = groups;
+        }
+        for (key, _) in store
+            .list(Table::Meta, crate::groups::VERSIONS_PREFIX)
+            .await?
+        {
+            let key = key
+                .strip_prefix(crate::groups::VERSIONS_PREFIX)
+                .unwrap_or(&key);
+            if let Some((group, version)) = key.rsplit_once('@') {
+                state
+                    .group_versions
+                    .entry(group.to_string())
+                    .or_default()
+                    .push(version.to_string());
+            }
+        }
+        for versions in state.group_versions.values_mut() {
+            versions.sort();
+        }
         Ok(state)
     }
 
@@ -131,6 +162,7 @@ impl State {
         }
         loaded.completed = std::mem::take(&mut self.completed);
         loaded.readiness = std::mem::take(&mut self.readiness);
+        loaded.unreachable_since = std::mem::take(&mut self.unreachable_since);
         loaded.last_version = self.last_version;
         *self = loaded;
     }
@@ -176,6 +208,19 @@ impl State {
         } else {
             self.active_tasks_of(app_id).next().is_none()
         }
+    }
+
+    /// A task of an unreachable agent whose app's `unreachableStrategy` says it no longer counts
+    /// as an instance (so a replacement may start), though it is not forgotten yet.
+    pub fn unreachable_inactive(&self, task: &TaskRecord, now: u64) -> bool {
+        if task.state != strato_proto::TaskState::Unreachable {
+            return false;
+        }
+        let Some(since) = self.unreachable_since.get(&task.id) else {
+            return false;
+        };
+        let strategy = self.apps.get(&task.app_id).and_then(App::unreachable);
+        strategy.is_some_and(|u| since + u.inactive_after_seconds * 1000 <= now)
     }
 
     pub fn remember_completed(&mut self, task: TaskRecord) {

@@ -50,3 +50,26 @@ pub(crate) fn app(instances: u32) -> Change {
         action: DeploymentAction::StartApplication,
     }
 }
+
+/// An agent `id` on 127.0.0.1:5051 with 4 CPUs, 4 GiB, 1000 MiB of disk and ports 31000-31010.
+pub(crate) fn agent_info(id: &str) -> strato_proto::AgentInfo {
+    strato_proto::AgentInfo {
+        id: id.into(),
+        hostname: format!("{id}.example"),
+        address: "127.0.0.1".into(),
+        port: 5051,
+        resources: strato_proto::Resources {
+            cpus: 4.0,
+            mem: 4096.0,
+            disk: 1000.0,
+            ports: vec![strato_proto::PortRange {
+                begin: 31000,
+                end: 31010,
+            }],
+        },
+        attributes: Default::default(),
+        role: "*".into(),
+        version: "test".into(),
+        container_engine: None,
+    }
+}

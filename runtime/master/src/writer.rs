@@ -13,6 +13,8 @@ use std::sync::Arc;
 use strato_store::{Op, Store, StoreError, Term};
 use tokio::sync::{mpsc, oneshot, Notify};
 
+use crate::metrics::store::StoreMetrics;
+
 enum Message {
     Commit {
         term: Term,
@@ -34,9 +36,13 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub(crate) fn start(store: Arc<dyn Store>, failed: Arc<Notify>) -> Writer {
+    pub(crate) fn start(
+        store: Arc<dyn Store>,
+        failed: Arc<Notify>,
+        metrics: StoreMetrics,
+    ) -> Writer {
         let (queue, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(run(store, failed, receiver));
+        tokio::spawn(run(store, failed, metrics, receiver));
         Writer { queue }
     }
 
@@ -64,6 +70,7 @@ impl Writer {
 async fn run(
     store: Arc<dyn Store>,
     failed: Arc<Notify>,
+    metrics: StoreMetrics,
     mut receiver: mpsc::UnboundedReceiver<Message>,
 ) {
     // The generation whose commit failed, and why.
@@ -117,7 +124,10 @@ async fn run(
                         Err(_) => break,
                     }
                 }
-                if let Err(error) = store.commit(&term, ops).await {
+                let started = std::time::Instant::now();
+                let result = store.commit(&term, ops).await;
+                metrics.committed(started.elapsed(), result.is_ok());
+                if let Err(error) = result {
                     tracing::error!(%error, "a state write failed: this master steps down");
                     let quorum = matches!(error, StoreError::QuorumLost { .. });
                     poisoned = Some((generation, error.to_string(), quorum));

@@ -279,7 +279,31 @@ pub struct VersionInfo {
     pub last_config_change_at: String,
 }
 
+/// `unreachableStrategy`: how long a task of an unreachable agent still counts as one of the
+/// app's instances (`inactive_after_seconds`, then a replacement starts) and when it is forgotten
+/// (`expunge_after_seconds`). Marathon's `"disabled"` is `None`: the task waits for its agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreachable {
+    pub inactive_after_seconds: u64,
+    pub expunge_after_seconds: u64,
+}
+
 impl App {
+    /// The app's `unreachableStrategy`; `None` when disabled. A malformed value (refused by
+    /// validation, so only in old stored apps) counts as Marathon's default, 0 and 0.
+    pub fn unreachable(&self) -> Option<Unreachable> {
+        match &self.unreachable_strategy {
+            Value::String(s) if s == "disabled" => None,
+            value => {
+                let seconds = |key: &str| value.get(key).and_then(Value::as_u64).unwrap_or(0);
+                Some(Unreachable {
+                    inactive_after_seconds: seconds("inactiveAfterSeconds"),
+                    expunge_after_seconds: seconds("expungeAfterSeconds"),
+                })
+            }
+        }
+    }
+
     /// Host networking (the default) exposes `portDefinitions`; other modes use port mappings.
     pub fn is_host_networking(&self) -> bool {
         self.networks.iter().all(|n| n.mode == "host")

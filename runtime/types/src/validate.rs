@@ -117,6 +117,7 @@ pub fn validate(app: &App) -> Vec<Violation> {
             out.push(Violation::new(field, "is less than 0"));
         }
     }
+    validate_unreachable(&app.unreachable_strategy, &mut out);
     if app
         .labels
         .get("MARATHON_SINGLE_INSTANCE_APP")
@@ -204,6 +205,52 @@ pub fn validate(app: &App) -> Vec<Violation> {
         }
     }
     out
+}
+
+/// `"disabled"`, or whole seconds with `inactiveAfterSeconds` <= `expungeAfterSeconds` (Marathon's
+/// `UnreachableStrategy` rules).
+fn validate_unreachable(value: &serde_json::Value, out: &mut Vec<Violation>) {
+    use serde_json::Value;
+    const PATH: &str = "/unreachableStrategy";
+    let map = match value {
+        Value::String(s) if s == "disabled" => return,
+        Value::Object(map) => map,
+        _ => {
+            out.push(Violation::new(
+                PATH,
+                "expected \"disabled\" or {\"inactiveAfterSeconds\": n, \"expungeAfterSeconds\": n}",
+            ));
+            return;
+        }
+    };
+    let mut seconds = [0u64; 2];
+    for (i, key) in ["inactiveAfterSeconds", "expungeAfterSeconds"]
+        .into_iter()
+        .enumerate()
+    {
+        match map.get(key) {
+            None => {}
+            Some(v) => match v.as_u64() {
+                Some(n) => seconds[i] = n,
+                None => out.push(Violation::new(
+                    format!("{PATH}/{key}"),
+                    format!("got {v}, expected whole seconds, 0 or more"),
+                )),
+            },
+        }
+    }
+    if let Some(key) = map
+        .keys()
+        .find(|k| *k != "inactiveAfterSeconds" && *k != "expungeAfterSeconds")
+    {
+        out.push(Violation::new(format!("{PATH}/{key}"), "unknown field"));
+    }
+    if seconds[0] > seconds[1] {
+        out.push(Violation::new(
+            format!("{PATH}/inactiveAfterSeconds"),
+            "must be less than or equal to expungeAfterSeconds",
+        ));
+    }
 }
 
 fn validate_ports(app: &App, out: &mut Vec<Violation>) {
@@ -463,6 +510,40 @@ mod tests {
         );
         assert!(check_constraint(&s(&["rack", "LIKE", "r[12"])).is_err());
         assert!(check_constraint(&s(&["rack", "FOO"])).is_err());
+    }
+
+    #[test]
+    fn unreachable_strategy_is_disabled_or_ordered_seconds() {
+        let with = |v: serde_json::Value| App {
+            cmd: Some("x".into()),
+            unreachable_strategy: v,
+            ..App::default()
+        };
+        assert!(validate(&with(serde_json::json!("disabled"))).is_empty());
+        let ok = with(serde_json::json!({"inactiveAfterSeconds": 5, "expungeAfterSeconds": 60}));
+        assert!(validate(&ok).is_empty());
+        assert_eq!(
+            ok.unreachable()
+                .map(|u| (u.inactive_after_seconds, u.expunge_after_seconds)),
+            Some((5, 60))
+        );
+        assert_eq!(with(serde_json::json!("disabled")).unreachable(), None);
+        let backwards = validate(&with(
+            serde_json::json!({"inactiveAfterSeconds": 60, "expungeAfterSeconds": 5}),
+        ));
+        assert_eq!(
+            backwards[0].path,
+            "/unreachableStrategy/inactiveAfterSeconds"
+        );
+        let negative = validate(&with(serde_json::json!({"inactiveAfterSeconds": -1})));
+        assert_eq!(
+            negative[0].path,
+            "/unreachableStrategy/inactiveAfterSeconds"
+        );
+        assert_eq!(
+            validate(&with(serde_json::json!("later")))[0].path,
+            "/unreachableStrategy"
+        );
     }
 
     #[test]

@@ -2,6 +2,8 @@
 #![allow(dead_code)]
 
 #[cfg(target_os = "linux")]
+pub mod browser;
+#[cfg(target_os = "linux")]
 pub mod cluster;
 #[cfg(target_os = "linux")]
 pub mod ha;

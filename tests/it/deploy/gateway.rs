@@ -223,8 +223,15 @@ pub(super) fn check_the_gateway(dir: &Path, config: &Path, nodes: &Nodes) {
         (status.as_u16() == 401).then_some(())
     });
 
-    // Last: the browser logs in afresh.
+    // Last: the browser logs in afresh, then deploys, scales, reads a task's output and destroys
+    // an app through the gateway, with the session cookie alone.
     browser_login(dir, &gw, &password);
+    crate::common::browser::dashboard_acts(
+        &format!("{gw}/"),
+        "/dash/hello",
+        Some(("admin", &password)),
+        &dir.join("dashboard-acting.png"),
+    );
 }
 
 /// marathon-python (`auth_token`, verifying with the cluster CA) drives an app's lifecycle

@@ -17,7 +17,8 @@ fn fake_master() -> SocketAddr {
         "slaves": [{
             "id": "agent-1", "hostname": "node-a.test", "active": true,
             "resources": {"cpus": 4, "mem": 7900, "disk": 50000, "ports": "[31000-32000]"},
-            "used_resources": {"cpus": 0.5, "mem": 64, "disk": 0}
+            "used_resources": {"cpus": 0.5, "mem": 64, "disk": 0},
+            "role": "*", "strato_version": "9.8.7", "last_heartbeat": 1.0e9
         }]
     });
     let apps = json!({"apps": [{
@@ -25,19 +26,37 @@ fn fake_master() -> SocketAddr {
         "tasksHealthy": 2, "tasksUnhealthy": 0, "cpus": 0.25, "mem": 32,
         "cmd": "python3 -m http.server $PORT0", "version": "2026-01-02T03:04:05.678Z",
         "healthChecks": [{"protocol": "HTTP", "path": "/"}],
+        "lastTaskFailure": {"appId": "/shop/web", "taskId": "shop_web.instance-z._app.1",
+            "state": "TASK_FAILED", "message": "Command exited with status 3",
+            "host": "node-a.test", "timestamp": "2026-01-02T03:04:00.000Z"},
         "tasks": [
-            {"id": "shop_web.instance-a._app.1", "appId": "/shop/web", "host": "node-a.test",
+            {"id": "shop_web.instance-a._app.1", "appId": "/shop/web", "host": "node-a.test", "slaveId": "agent-1",
              "ports": [31005], "state": "TASK_RUNNING", "healthCheckResults": [{"alive": true}]},
-            {"id": "shop_web.instance-b._app.1", "appId": "/shop/web", "host": "node-a.test",
+            {"id": "shop_web.instance-b._app.1", "appId": "/shop/web", "host": "node-a.test", "slaveId": "agent-1",
              "ports": [31006], "state": "TASK_STAGING"}
         ]
     }]});
     let deployments = json!([{
         "id": "dep-1", "affectedApps": ["/shop/web"], "currentStep": 1, "totalSteps": 2,
         "currentActions": [{"action": "ScaleApplication", "app": "/shop/web"}],
+        "steps": [{"actions": [{"action": "ScaleApplication", "app": "/shop/web"}]},
+                  {"actions": [{"action": "RestartApplication", "app": "/shop/web"}]}],
         "version": "2026-01-02T03:04:05.678Z"
     }]);
+    // Two samples of the history the charts draw (/strato/v1/metrics/history).
+    let point = |cpus_used: f64| {
+        json!({"time": "2026-01-02T03:04:05Z", "cpusUsed": cpus_used, "cpusTotal": 4.0,
+            "memUsed": 64.0, "memTotal": 7900.0, "diskUsed": 0.0, "diskTotal": 50000.0,
+            "tasksRunning": 2, "tasksStaging": 0, "agentsActive": 1,
+            "agents": {"agent-1": {"hostname": "node-a.test", "cpusUsed": cpus_used, "cpusTotal": 4.0,
+                "memUsed": 64.0, "memTotal": 7900.0, "diskUsed": 0.0, "diskTotal": 50000.0, "tasks": 2}}})
+    };
+    let history = json!({"intervalSeconds": 10, "points": [point(0.25), point(0.5)]});
     let router = strato_dashboard::router()
+        .merge(Router::new().route(
+            "/strato/v1/metrics/history",
+            get(move || reply(history.clone())),
+        ))
         .merge(Router::new().route("/master/state", get(move || reply(state.clone()))))
         .merge(Router::new().route("/v2/apps", get(move || reply(apps.clone()))))
         .merge(Router::new().route("/v2/deployments", get(move || reply(deployments.clone()))));
@@ -120,6 +139,32 @@ fn dashboard_shows_agents_apps_tasks_and_deployments_from_the_master() {
         "deployment step missing:\n{deployments}"
     );
 
+    assert!(
+        apps.contains("Command exited with status 3"),
+        "the last task failure missing:\n{apps}"
+    );
+    assert!(
+        deployments.contains("▶ ScaleApplication /shop/web")
+            && deployments.contains("RestartApplication /shop/web"),
+        "the deployment's steps missing:\n{deployments}"
+    );
+    assert!(
+        dom.contains("CPUs allocated") && dom.contains("0.5 / 4 CPUs"),
+        "the CPU chart (latest sample) missing:\n{dom}"
+    );
+
+    // The node page: facts, its charts and its tasks.
+    let node = dump_dom(&format!("{url}#/node/agent-1"), scratch.path());
+    assert!(
+        node.contains("9.8.7") && node.contains("Last heartbeat"),
+        "node facts missing:\n{node}"
+    );
+    let node_tasks = table(&node, "node-tasks");
+    assert!(
+        node_tasks.contains("shop_web.instance-a._app.1") && node_tasks.contains("31006"),
+        "the node's tasks missing:\n{node_tasks}"
+    );
+
     screenshot(&url, scratch.path());
 }
 
@@ -157,4 +202,19 @@ fn dashboard_on_a_local_cluster_shows_the_agent_the_app_and_its_task() {
     let tasks = table(&dom, "tasks");
     assert!(tasks.contains(&host), "task host missing:\n{tasks}");
     assert!(tasks.contains("RUNNING"), "task state missing:\n{tasks}");
+}
+
+/// The dashboard acts, driven in Chromium (tests/it/common/browser.rs): deploy from the editor,
+/// scale, a task's output, destroy; a refused definition shows the API's message.
+#[test]
+fn dashboard_deploys_scales_shows_output_and_destroys_an_app() {
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let cluster = LocalCluster::start(&scratch.path().join("data"));
+    crate::common::browser::dashboard_acts(
+        &cluster.mesos_url("/"),
+        "/dash/hello",
+        None,
+        &scratch.path().join("dashboard-acting.png"),
+    );
+    assert_eq!(cluster.get("/v2/apps/dash/hello").0, 404);
 }

@@ -1,6 +1,7 @@
 //! The real `marathon` client from PyPI against `strato up --local`: tests/python/
 //! test_marathon_client.py covers create, list, get, update, scale, restart, rollback, kill,
-//! delete, deployments, queue, info, leader and the event stream.
+//! delete, deployments, queue, info, leader, the event stream, and groups (create, get, list,
+//! update, rollback, scale, delete).
 
 use std::process::Command;
 

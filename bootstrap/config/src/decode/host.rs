@@ -6,7 +6,7 @@ use super::Decoder;
 use crate::yaml::{Node, Value};
 use crate::Host;
 
-const KEYS: &[&str] = &["address", "port", "user", "key_path", "labels"];
+const KEYS: &[&str] = &["address", "port", "user", "key_path", "labels", "hostname"];
 const HINTS: &[(&str, &str)] = &[("host", "address"), ("ip", "address"), ("ssh_port", "port")];
 
 pub(crate) fn hosts(d: &mut Decoder, node: &Node, key: &str) -> Vec<Host> {
@@ -56,12 +56,16 @@ fn host(d: &mut Decoder, node: &Node, key: &str) -> Option<Host> {
         .get("labels")
         .map(|n| labels(d, n, &f.path("labels")))
         .unwrap_or_default();
+    let hostname = f
+        .get("hostname")
+        .and_then(|n| d.string(n, &f.path("hostname")));
     Some(Host {
         address,
         port,
         user,
         key_path,
         labels,
+        hostname,
     })
 }
 

@@ -217,7 +217,13 @@ pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
     let Some(f) = d.fields(
         node,
         key,
-        &["version", "bundle", "task_user", "container_engine"],
+        &[
+            "version",
+            "bundle",
+            "task_user",
+            "container_engine",
+            "agent_timeout_seconds",
+        ],
         &[
             ("containerizer", "container_engine"),
             ("engine", "container_engine"),
@@ -249,9 +255,13 @@ pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
         }
         engine
     });
+    let agent_timeout_seconds = f
+        .get("agent_timeout_seconds")
+        .and_then(|n| d.number(n, &f.path("agent_timeout_seconds"), 10, 3600));
     Runtime {
         task_user,
         container_engine,
+        agent_timeout_seconds,
         version: f
             .get("version")
             .and_then(|n| d.string(n, &f.path("version"))),

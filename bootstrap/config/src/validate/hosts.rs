@@ -103,6 +103,19 @@ fn addresses(cluster: &Cluster, ctx: &mut Ctx) {
             if host.user.as_deref() == Some("") {
                 ctx.error(&format!("{at}.user"), "must not be empty");
             }
+            if let Some(name) = &host.hostname {
+                if role == Role::Master {
+                    ctx.error(
+                        &format!("{at}.hostname"),
+                        "only agents and public agents take a hostname (their tasks' host)",
+                    );
+                } else if let Err(why) = field::hostname(name) {
+                    ctx.error(
+                        &format!("{at}.hostname"),
+                        format!("`{name}` is not a valid host name: {why}"),
+                    );
+                }
+            }
             let port = cluster.ssh.for_host(host).port;
             let id = (host.address.to_ascii_lowercase(), port);
             match seen.get(&id) {

@@ -18,6 +18,7 @@
 pub mod docker;
 pub mod fetcher;
 pub mod launcher;
+pub mod log_rotate;
 pub mod process;
 pub mod procfs;
 mod recover;
@@ -140,6 +141,11 @@ impl Executor {
             .tasks
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The agent's work dir: sandboxes live under it.
+    pub fn work_dir(&self) -> &std::path::Path {
+        &self.inner.work_dir
     }
 
     pub fn launcher_name(&self) -> &'static str {

@@ -3,6 +3,7 @@
 mod binary;
 mod common;
 mod containers;
+mod files;
 mod health;
 mod master_link;
 mod restart;

@@ -95,6 +95,9 @@ fn agent_json(state: &MasterState, agent: &AgentEntry) -> Value {
         "port": info.port,
         "registered_time": seconds(agent.registered_at),
         "reregistered_time": seconds(agent.last_seen),
+        // Not in Mesos's shape: the dashboard's node page shows them.
+        "last_heartbeat": seconds(agent.last_seen),
+        "role": info.role,
         "resources": resources_json(&info.resources),
         "unreserved_resources": resources_json(&info.resources),
         "used_resources": used_on(state, &info.id),

@@ -4,6 +4,7 @@
 mod agent_api;
 mod backup;
 mod body;
+mod files;
 mod follow;
 mod guard;
 mod ha;
@@ -35,6 +36,7 @@ pub fn router(master: Arc<Master>) -> Router {
         .merge(ha::routes())
         .merge(backup::routes())
         .merge(tokens::routes())
+        .merge(files::routes())
         .with_state(Arc::clone(&master));
     // Marathon answers `/v2/apps/` as `/v2/apps` (the DC/OS CLI posts there): a path no route
     // matches is tried once more without its trailing slash.
@@ -47,6 +49,11 @@ pub fn router(master: Arc<Master>) -> Router {
         ))
         .layer(axum::middleware::from_fn(guard::json_bodies_only))
         .layer(axum::middleware::from_fn(guard::members_only))
+        // Outermost: the API latency histogram times every layer above (`metrics/api.rs`).
+        .layer(axum::middleware::from_fn_with_state(
+            master,
+            crate::metrics::api::track,
+        ))
 }
 
 async fn without_trailing_slash(routes: Router, mut request: Request) -> Response {

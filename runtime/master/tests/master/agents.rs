@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
-use strato_master::{AgentCallError, AgentClient, AgentUrl};
+use strato_master::{AgentAnswer, AgentCallError, AgentClient, AgentUrl};
 use strato_proto::{KillTask, LaunchTask, StatusUpdate, TaskState, TaskStatus};
 
 #[derive(Default)]
@@ -80,6 +80,12 @@ impl FakeAgents {
             .expect("lock")
             .silenced
             .insert(agent.into());
+    }
+
+    /// The agent speaks again (it re-registers, as a real one does once the master answers
+    /// `known: false`).
+    pub fn unsilence(&self, agent: &str) {
+        self.inner.lock().expect("lock").silenced.remove(agent);
     }
 
     pub fn is_silenced(&self, agent: &str) -> bool {
@@ -241,5 +247,49 @@ impl AgentClient for FakeAgents {
             agent_id,
             status(&task_id, &app_id, TaskState::Killed, Vec::new(), None),
         )
+    }
+
+    /// Answers with what was asked (`{"agent", "path", "query"}`), so tests see where the master
+    /// sent an operator's read; a silenced agent does not answer.
+    fn get(
+        &self,
+        agent: AgentUrl,
+        path: String,
+        query: Vec<(String, String)>,
+    ) -> BoxFuture<'static, Result<AgentAnswer, AgentCallError>> {
+        let agent_id = self.agent_of(&agent);
+        let silenced = self.is_silenced(&agent_id);
+        let query: BTreeMap<String, String> = query.into_iter().collect();
+        Box::pin(async move {
+            if silenced {
+                return Err(AgentCallError {
+                    agent,
+                    operation: "a read",
+                    message: "connection refused".into(),
+                });
+            }
+            let body = serde_json::json!({"agent": agent_id, "path": path, "query": query});
+            Ok(AgentAnswer {
+                status: 200,
+                content_type: Some("application/json".into()),
+                content_disposition: None,
+                body: body.to_string().into(),
+            })
+        })
+    }
+
+    fn work_dir(&self, agent: AgentUrl) -> BoxFuture<'static, Result<String, AgentCallError>> {
+        let agent_id = self.agent_of(&agent);
+        let silenced = self.is_silenced(&agent_id);
+        Box::pin(async move {
+            if silenced {
+                return Err(AgentCallError {
+                    agent,
+                    operation: "/state",
+                    message: "connection refused".into(),
+                });
+            }
+            Ok(format!("/work/{agent_id}"))
+        })
     }
 }

@@ -11,14 +11,14 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::cluster::{eventually, test_config, Cluster};
 
-const SECRET: &str = "a-test-token-secret-of-more-than-32-bytes";
+pub(crate) const SECRET: &str = "a-test-token-secret-of-more-than-32-bytes";
 const PASSWORD: &str = "correct horse battery staple";
 /// The service account `ci`'s key pair (Ed25519, made for this test).
 const ED_PRIVATE: &str = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIEO/FVR42bqY7W1egPmhzWBiHkfk4PhtYnZLb8NEve74\n-----END PRIVATE KEY-----\n";
 const ED_PUBLIC: &str = "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEABli16BTHgOoYfSt1s+v+2+O3YYIfnYrLdRpACKg6IUs=\n-----END PUBLIC KEY-----\n";
 
 /// A master with the gateway on 127.0.0.1 (a certificate from a test CA), one user `alice`.
-async fn cluster(dir: &std::path::Path) -> (Cluster, reqwest::Client) {
+pub(crate) async fn cluster(dir: &std::path::Path) -> (Cluster, reqwest::Client) {
     let ca = ClusterCa::load_or_create(&dir.join("pki"), "gw").expect("CA");
     let issued = ca
         .issue(&MemberRequest {
@@ -85,6 +85,7 @@ async fn every_route_but_health_metadata_and_login_needs_a_token() {
         ("GET", "/strato/v1/ha"),
         ("POST", "/strato/v1/tokens/revoke"),
         ("GET", "/metrics"),
+        ("GET", "/strato/v1/metrics/history"),
     ];
     for (method, path) in protected {
         let response = client

@@ -577,3 +577,71 @@ async fn an_image_app_no_agent_can_run_waits_in_the_queue_saying_why() {
     .await;
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn unreachable_strategy_decides_when_a_lost_agents_tasks_are_replaced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    cluster.add_agent("flaky", "*", &[]).await;
+    let app = |id: &str, strategy: Value| json!({"id": id, "cmd": "sleep 100", "cpus": 0.1, "mem": 16, "unreachableStrategy": strategy});
+    let patient = app(
+        "/patient",
+        json!({"inactiveAfterSeconds": 3, "expungeAfterSeconds": 600}),
+    );
+    let waiting = app("/waiting", json!("disabled"));
+    for body in [patient, waiting] {
+        let (status, body) = cluster.send(Method::POST, "/v2/apps", Some(body)).await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let first = wait_running(&cluster, "/patient", 1).await[0]["id"].clone();
+    wait_running(&cluster, "/waiting", 1).await;
+    cluster.add_agent("spare", "*", &[]).await;
+    cluster.agents.silence("flaky");
+
+    // The agent times out: its tasks are unreachable, still counted (no replacement yet).
+    let seen = eventually(15, "/patient's task unreachable", || async {
+        let tasks = tasks_of(&cluster, "/patient").await;
+        (tasks.len() == 1 && tasks[0]["state"] == "TASK_UNREACHABLE").then_some(tasks)
+    })
+    .await;
+    assert_eq!(seen[0]["id"], first);
+
+    // After inactiveAfterSeconds, a replacement runs on the spare agent beside the unreachable
+    // task, which is kept (expungeAfterSeconds is far off).
+    eventually(15, "a replacement of /patient on spare", || async {
+        let tasks = tasks_of(&cluster, "/patient").await;
+        let replaced = tasks
+            .iter()
+            .any(|t| t["slaveId"] == "spare" && t["state"] == "TASK_RUNNING");
+        let kept = tasks
+            .iter()
+            .any(|t| t["id"] == first && t["state"] == "TASK_UNREACHABLE");
+        (replaced && kept).then_some(())
+    })
+    .await;
+    // "disabled": /waiting's task waits for its agent, with no replacement.
+    let waiting = tasks_of(&cluster, "/waiting").await;
+    assert_eq!(waiting.len(), 1, "{waiting:?}");
+    assert_eq!(waiting[0]["state"], "TASK_UNREACHABLE");
+
+    // The agent comes back: its tasks run again, and /patient is back to one instance.
+    cluster.agents.unsilence("flaky");
+    wait_running(&cluster, "/waiting", 1).await;
+    wait_running(&cluster, "/patient", 1).await;
+    cluster.stop().await;
+}
+
+#[tokio::test]
+async fn a_bad_unreachable_strategy_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    let app = json!({"id": "/bad", "cmd": "sleep 1", "unreachableStrategy":
+        {"inactiveAfterSeconds": 600, "expungeAfterSeconds": 60}});
+    let (status, body) = cluster.send(Method::POST, "/v2/apps", Some(app)).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["details"][0]["path"],
+        "/unreachableStrategy/inactiveAfterSeconds"
+    );
+    cluster.stop().await;
+}

@@ -44,11 +44,16 @@ pub fn routes() -> Router<Arc<Master>> {
             "/v2/groups",
             get(groups::root)
                 .post(groups::create)
-                .put(groups::update_root),
+                .put(groups::update_root)
+                .patch(groups::patch_root),
         )
         .route(
             "/v2/groups/{*rest}",
-            get(groups::show).put(groups::update).delete(groups::remove),
+            get(groups::show)
+                .post(groups::create_in)
+                .put(groups::update)
+                .patch(groups::patch)
+                .delete(groups::remove),
         )
         .route("/v2/queue", get(queue::list))
         .route("/v2/queue/{*rest}", delete(queue::reset_delay))
