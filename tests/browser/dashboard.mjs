@@ -67,6 +67,9 @@ const result = {
   api_message: "",
   refused_details: [],
   deployed_nothing: false,
+  broken_message: "",
+  broken_api_message: "",
+  broken_deployed_nothing: false,
   deployed: false,
   scaled_tasks: 0,
   log_line: "",
@@ -147,6 +150,29 @@ try {
     result.api_message = ((await again.json().catch(() => ({}))) || {}).message || `status ${again.status()}`;
     const after = await api(page, "/v2/apps" + appId);
     result.deployed_nothing = after.status === 404;
+  });
+
+  // Text that is not JSON at all: the API's own message again, and nothing deployed.
+  const broken = `{"id": "${appId}", "cmd": `;
+  ok &&= await step("broken JSON", async () => {
+    await page.fill("#app-json", broken, { timeout: left() });
+    await page.click("#deploy", { timeout: left() });
+    await page.waitForFunction(
+      (before) => {
+        const m = document.querySelector("#deploy-message");
+        return m?.classList.contains("bad") && m.textContent.trim() !== before;
+      },
+      result.refused_message,
+      { timeout: left() },
+    );
+    result.broken_message = (await page.textContent("#deploy-message")).trim();
+    const again = await page.request.post(origin + "/v2/apps", {
+      data: broken,
+      headers: { "Content-Type": "application/json" },
+      failOnStatusCode: false,
+    });
+    result.broken_api_message = ((await again.json().catch(() => ({}))) || {}).message || `status ${again.status()}`;
+    result.broken_deployed_nothing = (await api(page, "/v2/apps" + appId)).status === 404;
   });
 
   // The editor deploys a real app.

@@ -41,6 +41,16 @@ pub fn dashboard_acts(url: &str, app_id: &str, login: Option<(&str, &str)>, scre
         "the page must show the API's own message: {report}"
     );
     assert_eq!(result["deployed_nothing"], true, "{report}");
+    let broken = result["broken_message"].as_str().unwrap_or_default();
+    assert!(
+        !broken.is_empty() && broken != refused,
+        "no message of its own for text that is not JSON: {report}\n{stderr}"
+    );
+    assert_eq!(
+        broken, result["broken_api_message"],
+        "the page must show the API's own message for broken JSON: {report}"
+    );
+    assert_eq!(result["broken_deployed_nothing"], true, "{report}");
     assert_eq!(
         result["deployed"], true,
         "deploy from the editor: {report}\n{stderr}"

@@ -506,11 +506,17 @@ async function deploy() {
   } catch (err) {
     message.textContent = err.message;
     message.className = "message bad";
-    for (const d of (err.body && err.body.details) || []) {
-      const item = el("li");
-      item.appendChild(el("code", d.path || "/"));
-      item.appendChild(el("span", " " + (d.errors || []).join("; ")));
-      errors.appendChild(item);
+    // A 422 lists each field's errors; a 400 for text that is not JSON says where it broke.
+    const details = err.body && err.body.details;
+    if (Array.isArray(details)) {
+      for (const d of details) {
+        const item = el("li");
+        item.appendChild(el("code", d.path || "/"));
+        item.appendChild(el("span", " " + (d.errors || []).join("; ")));
+        errors.appendChild(item);
+      }
+    } else if (typeof details === "string" && details) {
+      errors.appendChild(el("li", details));
     }
   }
   poll();
