@@ -28,6 +28,23 @@ pub struct Target {
     /// The task's systemd unit: COMMAND checks join its cgroup, so the task's memory and CPU
     /// limits bound them too (`None`: plain processes, no limits to share).
     pub unit: Option<String>,
+    /// The task's container: COMMAND checks run inside it, as Marathon's do for Docker apps.
+    pub container: Option<InContainer>,
+}
+
+/// Where a container task's COMMAND checks run: its launcher's exec into its container.
+#[derive(Clone)]
+pub struct InContainer {
+    pub launcher: Arc<dyn crate::executor::launcher::Launcher>,
+    pub task_id: String,
+}
+
+impl std::fmt::Debug for InContainer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InContainer")
+            .field("task_id", &self.task_id)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one probe found.
@@ -191,6 +208,23 @@ async fn probe_command(check: &HealthCheck, target: &Target) -> Probe {
     let Some(command) = &check.command else {
         return Probe::Unhealthy("COMMAND health check has no command".into());
     };
+    if let Some(container) = &target.container {
+        let Some(exec) = container
+            .launcher
+            .exec_in_container(&container.task_id, command)
+        else {
+            return Probe::Unhealthy(format!(
+                "cannot run command `{command}`: no container engine runs the task's container"
+            ));
+        };
+        return match exec.await {
+            Ok(0) => Probe::Healthy,
+            Ok(code) => Probe::Unhealthy(format!(
+                "command `{command}` exited with exit status: {code} (in the task's container)"
+            )),
+            Err(why) => Probe::Unhealthy(format!("cannot run command `{command}`: {why}")),
+        };
+    }
     let mut cmd = tokio::process::Command::new("/bin/sh");
     if let Some(user) = &target.user {
         // std drops root's supplementary groups when it switches uid.

@@ -124,6 +124,43 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
         fetch(port)
     });
 
+    // Marathon's `user`: the container runs as that user's ids on the agent, which own the
+    // sandbox it writes to (read back through the master's files API, as an operator would).
+    // Its COMMAND health check runs inside the container (only the image has /www), as that user.
+    let as_nobody = json!({
+        "id": "/ctr-nobody",
+        "cmd": "id -u > $MESOS_SANDBOX/ids && id -g >> $MESOS_SANDBOX/ids && exec sleep 600",
+        "user": "nobody",
+        "cpus": 0.1, "mem": 32, "instances": 1,
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE}},
+        "healthChecks": [{"protocol": "COMMAND", "intervalSeconds": 1, "gracePeriodSeconds": 60,
+            "command": {"value": "test -f /www/health && id -u > $MESOS_SANDBOX/check-ids"}}],
+    });
+    let (status, body) = cluster.post("/v2/apps", &as_nobody);
+    assert_eq!(status, 201, "{body}");
+    let app = cluster.wait_running("/ctr-nobody", 1, Duration::from_secs(120));
+    let task = app["tasks"][0]["id"].as_str().expect("task id").to_string();
+    let nobody = nix::unistd::User::from_name("nobody")
+        .expect("passwd")
+        .expect("a nobody user");
+    let want = format!("{}\n{}\n", nobody.uid, nobody.gid);
+    wait_until(Duration::from_secs(30), "the container's ids", || {
+        let (status, read) = cluster.get(&format!(
+            "/strato/v1/tasks/{task}/files/read?path=ids&offset=0&length=100"
+        ));
+        (status == 200 && read["data"] == want.as_str()).then_some(())
+    });
+    wait_until(Duration::from_secs(60), "the check healthy, run in the container", || {
+        let (_, app) = cluster.get("/v2/apps/ctr-nobody");
+        let (status, read) = cluster.get(&format!(
+            "/strato/v1/tasks/{task}/files/read?path=check-ids&offset=0&length=100"
+        ));
+        let ran_inside = status == 200 && read["data"] == format!("{}\n", nobody.uid).as_str();
+        (app["app"]["tasksHealthy"] == 1 && ran_inside).then_some(())
+    });
+    let (status, body) = cluster.delete("/v2/apps/ctr-nobody");
+    assert_eq!(status, 200, "{body}");
+
     // Scaling up and down leaves exactly that many containers.
     let (status, body) = cluster.put("/v2/apps/ctr-web", &json!({"instances": 3}));
     assert_eq!(status, 200, "{body}");

@@ -18,7 +18,8 @@ use strato_proto::{ContainerNetwork, ContainerSpec};
 use tokio::io::AsyncWriteExt;
 
 use super::launcher::{
-    BoxFuture, Exit, ExitFuture, LaunchError, LaunchSpec, Launcher, Started, StopSignal, TaskHandle,
+    BoxFuture, ContainerExec, Exit, ExitFuture, LaunchError, LaunchSpec, Launcher, Started,
+    StopSignal, TaskHandle,
 };
 
 /// Where the sandbox appears inside the container (Mesos's path, which apps rely on).
@@ -234,6 +235,8 @@ pub fn create_body(
     };
     ContainerCreateBody {
         image: Some(container.image.clone()),
+        // Numeric: the name need not exist in the image, the ids own the sandbox.
+        user: spec.user.as_ref().map(|u| format!("{}:{}", u.uid, u.gid)),
         entrypoint,
         cmd,
         env: Some(env),
@@ -278,6 +281,41 @@ fn binds(spec: &LaunchSpec, container: &ContainerSpec) -> Vec<String> {
 impl Launcher for DockerLauncher {
     fn name(&self) -> &'static str {
         "docker"
+    }
+
+    fn exec_in_container(&self, task_id: &str, command: &str) -> Option<ContainerExec> {
+        let docker = self.docker.clone();
+        let name = container_name(task_id);
+        let command = command.to_string();
+        Some(Box::pin(async move {
+            // The container's own user runs it (the task's, `create_body`), in the sandbox.
+            let config = bollard::exec::CreateExecOptions {
+                cmd: Some(vec!["/bin/sh".to_string(), "-c".to_string(), command]),
+                attach_stdout: Some(true),
+                attach_stderr: Some(true),
+                working_dir: Some(SANDBOX_IN_CONTAINER.to_string()),
+                ..Default::default()
+            };
+            let exec = docker
+                .create_exec(&name, config)
+                .await
+                .map_err(|e| format!("cannot exec in container {name}: {e}"))?;
+            let started = docker
+                .start_exec(&exec.id, None)
+                .await
+                .map_err(|e| format!("cannot exec in container {name}: {e}"))?;
+            // Its output is not kept; reading it to the end is how the exec is waited for.
+            if let bollard::exec::StartExecResults::Attached { mut output, .. } = started {
+                while output.next().await.is_some() {}
+            }
+            let inspected = docker
+                .inspect_exec(&exec.id)
+                .await
+                .map_err(|e| format!("cannot exec in container {name}: {e}"))?;
+            inspected
+                .exit_code
+                .ok_or_else(|| format!("the engine reported no exit code for the exec in {name}"))
+        }))
     }
 
     fn launch<'a>(&'a self, spec: &'a LaunchSpec) -> BoxFuture<'a, Result<Started, LaunchError>> {

@@ -34,7 +34,7 @@ pub struct LaunchSpec {
     pub cpus: f64,
     /// MiB.
     pub mem: f64,
-    /// The user to run as; `None` runs as the agent.
+    /// The user to run as; `None` runs as the agent (in a container: as the image says).
     pub user: Option<super::run_as::RunAs>,
     /// A container to run `argv` in (`None`: on the host).
     pub container: Option<ContainerLaunch>,
@@ -78,6 +78,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Resolves when the task's process has ended.
 pub type ExitFuture = BoxFuture<'static, Exit>;
 
+/// A command run inside a task's container: its exit code, or why it could not run.
+pub type ContainerExec = BoxFuture<'static, Result<i64, String>>;
+
 /// A started task.
 pub struct Started {
     pub handle: TaskHandle,
@@ -119,6 +122,12 @@ pub trait Launcher: Send + Sync + 'static {
     /// The systemd unit the task runs in, whose cgroup (and so limits) its COMMAND health checks
     /// join; `None` where tasks run as plain child processes (no limits to share).
     fn unit(&self, _task_id: &str) -> Option<String> {
+        None
+    }
+
+    /// Runs `/bin/sh -c command` inside the task's container, as the task's user, and resolves
+    /// to its exit code (COMMAND health checks of container tasks); `None` for a host task.
+    fn exec_in_container(&self, _task_id: &str, _command: &str) -> Option<ContainerExec> {
         None
     }
 

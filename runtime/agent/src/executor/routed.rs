@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use super::docker::DockerLauncher;
 use super::launcher::{
-    BoxFuture, ExitFuture, LaunchError, LaunchSpec, Launcher, Started, StopSignal, TaskHandle,
+    BoxFuture, ContainerExec, ExitFuture, LaunchError, LaunchSpec, Launcher, Started, StopSignal,
+    TaskHandle,
 };
 
 pub struct Routed {
@@ -46,6 +47,12 @@ impl Launcher for Routed {
 
     fn unit(&self, task_id: &str) -> Option<String> {
         self.host.unit(task_id)
+    }
+
+    fn exec_in_container(&self, task_id: &str, command: &str) -> Option<ContainerExec> {
+        self.containers
+            .as_ref()?
+            .exec_in_container(task_id, command)
     }
 
     fn signal<'a>(

@@ -25,6 +25,22 @@ pub enum RunAsError {
 
 /// The user to switch to for `app_user` (else `default`), or `None` when the task runs as the
 /// agent's own user (no user asked for, or the one the agent already is).
+/// `name`'s uid and gid on this agent, whoever the agent runs as (a container engine, not the
+/// agent, switches to them).
+pub fn ids_of(name: &str) -> Result<RunAs, RunAsError> {
+    let user = nix::unistd::User::from_name(name)
+        .map_err(|e| RunAsError::Lookup {
+            user: name.to_string(),
+            message: e.to_string(),
+        })?
+        .ok_or_else(|| RunAsError::NoSuchUser(name.to_string()))?;
+    Ok(RunAs {
+        name: name.to_string(),
+        uid: user.uid.as_raw(),
+        gid: user.gid.as_raw(),
+    })
+}
+
 pub fn resolve(
     app_user: Option<&str>,
     default: Option<&str>,
@@ -33,14 +49,8 @@ pub fn resolve(
     let Some(name) = app_user.or(default) else {
         return Ok(None);
     };
-    let user = nix::unistd::User::from_name(name)
-        .map_err(|e| RunAsError::Lookup {
-            user: name.to_string(),
-            message: e.to_string(),
-        })?
-        .ok_or_else(|| RunAsError::NoSuchUser(name.to_string()))?;
-    let uid = user.uid.as_raw();
-    if uid == agent_uid {
+    let user = ids_of(name)?;
+    if user.uid == agent_uid {
         return Ok(None);
     }
     if agent_uid != 0 {
@@ -49,11 +59,7 @@ pub fn resolve(
             user: name.to_string(),
         });
     }
-    Ok(Some(RunAs {
-        name: name.to_string(),
-        uid,
-        gid: user.gid.as_raw(),
-    }))
+    Ok(Some(user))
 }
 
 /// The agent's effective uid.

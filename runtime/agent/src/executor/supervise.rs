@@ -131,8 +131,17 @@ impl Executor {
             }
         }
         let env = task_env(&launch, &sandbox);
-        // A container runs as its image's user; Marathon's `user` is not applied to it yet.
-        let user = if container.is_some() { None } else { user };
+        // A container runs as its image's user unless the app names one (Marathon's `user`):
+        // then as that user's uid and gid on this agent, which own its sandbox. A default task
+        // user is not forced on images (many need their own).
+        let user = match (&container, launch.user.as_deref()) {
+            (None, _) => user,
+            (Some(_), None) => None,
+            (Some(_), Some(name)) => match run_as::ids_of(name) {
+                Ok(ids) => Some(ids),
+                Err(e) => return self.fail(&task_id, TaskState::Failed, e.to_string()),
+            },
+        };
         let spec = LaunchSpec {
             container: container.map(|spec| ContainerLaunch {
                 spec,
@@ -220,8 +229,15 @@ impl Executor {
                 env,
                 started_at,
                 // COMMAND checks run inside the task's unit (its cgroup, so its limits) and as
-                // its user, as the task itself does.
+                // its user, as the task itself does; a container task's inside its container.
                 unit: self.inner.launcher.unit(task_id),
+                container: launch
+                    .container
+                    .is_some()
+                    .then(|| crate::health::InContainer {
+                        launcher: std::sync::Arc::clone(&self.inner.launcher),
+                        task_id: task_id.to_string(),
+                    }),
                 user: run_as::resolve(
                     launch.user.as_deref(),
                     self.inner.task_user.as_deref(),
