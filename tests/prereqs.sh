@@ -171,6 +171,16 @@ need_prometheus() {
     command -v prometheus >/dev/null 2>&1 || apt_install_not_started prometheus
 }
 
+# Debian's docker-registry (the distribution registry) and htpasswd: the container tests start
+# a registry of their own on 127.0.0.1 with a password, push the test image to it and have the
+# agent pull it with the credentials of a Docker config.json (not the system service).
+need_docker_registry() {
+    local missing=()
+    [ -x /usr/bin/docker-registry ] || missing+=(docker-registry)
+    command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+    [ "${#missing[@]}" = 0 ] || apt_install_not_started "${missing[@]}"
+}
+
 # Debian's static busybox: the container tests import it as a tiny image (no registry reachable).
 need_busybox() {
     [ -x /bin/busybox ] || apt_install busybox-static
@@ -191,6 +201,7 @@ ensure_prereqs() {
     need_etcd
     need_docker
     need_busybox
+    need_docker_registry
     need_prometheus
 }
 

@@ -67,6 +67,8 @@ pub struct LocalCluster {
     pub ports: Ports,
     pub data_dir: PathBuf,
     task_ports: String,
+    /// Extra environment of the `strato up` process (kept across a restart).
+    env: Vec<(String, String)>,
     log: PathBuf,
     http: reqwest::blocking::Client,
 }
@@ -75,16 +77,30 @@ impl LocalCluster {
     /// Starts a cluster with its state in `data_dir` (which may hold a previous run's state) and
     /// waits until the Marathon API answers and the agent is registered.
     pub fn start(data_dir: &Path) -> Self {
+        Self::start_with_env(data_dir, &[])
+    }
+
+    /// [`LocalCluster::start`] with more environment for `strato up` (and so its agent).
+    pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> Self {
         let ports = Ports {
             marathon: free_port(),
             mesos: free_port(),
             agent: free_port(),
             dns: free_port(),
         };
-        Self::start_on(data_dir, ports, task_port_range())
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Self::start_on(data_dir, ports, task_port_range(), env)
     }
 
-    fn start_on(data_dir: &Path, ports: Ports, task_ports: String) -> Self {
+    fn start_on(
+        data_dir: &Path,
+        ports: Ports,
+        task_ports: String,
+        env: Vec<(String, String)>,
+    ) -> Self {
         std::fs::create_dir_all(data_dir).expect("create data dir");
         let log = data_dir.with_extension(format!("{}.log", ports.marathon));
         let out = File::create(&log).expect("create cluster log");
@@ -98,6 +114,7 @@ impl LocalCluster {
             .args(["--dns-port", &ports.dns.to_string()])
             .args(["--task-ports", &task_ports])
             .env("RUST_LOG", "info")
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(out)
             .stderr(err)
@@ -113,6 +130,7 @@ impl LocalCluster {
             ports,
             data_dir: data_dir.to_path_buf(),
             task_ports,
+            env,
             log,
             http,
         };
@@ -128,10 +146,14 @@ impl LocalCluster {
             "strato up --local exited with {status} on SIGTERM\n{}",
             self.log_text()
         );
-        let (data_dir, ports, task_ports) =
-            (self.data_dir.clone(), self.ports, self.task_ports.clone());
+        let (data_dir, ports, task_ports, env) = (
+            self.data_dir.clone(),
+            self.ports,
+            self.task_ports.clone(),
+            self.env.clone(),
+        );
         drop(self);
-        Self::start_on(&data_dir, ports, task_ports)
+        Self::start_on(&data_dir, ports, task_ports, env)
     }
 
     fn wait_ready(&mut self) {

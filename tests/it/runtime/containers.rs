@@ -150,14 +150,18 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
         ));
         (status == 200 && read["data"] == want.as_str()).then_some(())
     });
-    wait_until(Duration::from_secs(60), "the check healthy, run in the container", || {
-        let (_, app) = cluster.get("/v2/apps/ctr-nobody");
-        let (status, read) = cluster.get(&format!(
-            "/strato/v1/tasks/{task}/files/read?path=check-ids&offset=0&length=100"
-        ));
-        let ran_inside = status == 200 && read["data"] == format!("{}\n", nobody.uid).as_str();
-        (app["app"]["tasksHealthy"] == 1 && ran_inside).then_some(())
-    });
+    wait_until(
+        Duration::from_secs(60),
+        "the check healthy, run in the container",
+        || {
+            let (_, app) = cluster.get("/v2/apps/ctr-nobody");
+            let (status, read) = cluster.get(&format!(
+                "/strato/v1/tasks/{task}/files/read?path=check-ids&offset=0&length=100"
+            ));
+            let ran_inside = status == 200 && read["data"] == format!("{}\n", nobody.uid).as_str();
+            (app["app"]["tasksHealthy"] == 1 && ran_inside).then_some(())
+        },
+    );
     let (status, body) = cluster.delete("/v2/apps/ctr-nobody");
     assert_eq!(status, 200, "{body}");
 
@@ -199,4 +203,163 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
     wait_until(Duration::from_secs(60), "no containers left", || {
         (containers_of("/ctr-web") + containers_of("/ctr-host") == 0).then_some(())
     });
+}
+
+/// Debian's docker-registry of the test's own on 127.0.0.1, behind a password; stopped on drop.
+struct Registry {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_registry(dir: &std::path::Path, user: &str, password: &str) -> Registry {
+    let hashed = Command::new("htpasswd")
+        .args(["-Bbn", user, password])
+        .output()
+        .expect("htpasswd (apache2-utils)");
+    assert!(hashed.status.success(), "htpasswd failed");
+    std::fs::write(dir.join("htpasswd"), &hashed.stdout).expect("write htpasswd");
+    let port = crate::common::cluster::free_port();
+    let config = format!(
+        "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root}\n\
+         http:\n  addr: 127.0.0.1:{port}\n\
+         auth:\n  htpasswd:\n    realm: strato-test\n    path: {htpasswd}\n",
+        root = dir.join("data").display(),
+        htpasswd = dir.join("htpasswd").display(),
+    );
+    std::fs::write(dir.join("config.yml"), config).expect("write registry config");
+    let log = std::fs::File::create(dir.join("registry.log")).expect("registry log");
+    let child = Command::new("/usr/bin/docker-registry")
+        .arg("serve")
+        .arg(dir.join("config.yml"))
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("docker-registry");
+    let registry = Registry { child, port };
+    // Up once it asks for the password.
+    let http = strato_tls::blocking_client_builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("http client");
+    wait_until(Duration::from_secs(30), "the registry answering", || {
+        let status = http
+            .get(format!("http://127.0.0.1:{port}/v2/"))
+            .send()
+            .ok()?
+            .status();
+        (status.as_u16() == 401).then_some(())
+    });
+    registry
+}
+
+fn docker_cli(config: &std::path::Path, args: &[&str], stdin: Option<&str>) {
+    use std::io::Write;
+    let mut child = Command::new("docker")
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("docker");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write stdin");
+    } else {
+        drop(child.stdin.take());
+    }
+    let out = child.wait_with_output().expect("docker");
+    assert!(
+        out.status.success(),
+        "docker {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The last task failure's message of `app`, once it has one.
+fn failure_of(cluster: &LocalCluster, app: &str) -> String {
+    wait_until(Duration::from_secs(120), &format!("{app} failing"), || {
+        let (_, body) = cluster.get(&format!("/v2/apps{app}?embed=app.lastTaskFailure"));
+        body["app"]["lastTaskFailure"]["message"]
+            .as_str()
+            .map(str::to_string)
+    })
+}
+
+/// A private registry: the agent pulls with the credentials `docker login` left in the Docker
+/// config.json it reads ($DOCKER_CONFIG); without credentials the registry's refusal, and for a
+/// registry that is not there the engine's reason, end up in `lastTaskFailure`.
+#[test]
+fn images_are_pulled_from_a_private_registry_with_the_agents_credentials() {
+    image();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let password = "registry-s3cret";
+    let registry = start_registry(dir.path(), "strato", password);
+    let port = registry.port;
+    let cli = dir.path().join("docker");
+    let remote = format!("127.0.0.1:{port}/strato/busybox:1");
+    docker_cli(
+        &cli,
+        &[
+            "login",
+            "-u",
+            "strato",
+            "--password-stdin",
+            &format!("127.0.0.1:{port}"),
+        ],
+        Some(password),
+    );
+    docker_cli(&cli, &["tag", IMAGE, &remote], None);
+    docker_cli(&cli, &["push", &remote], None);
+    // Only the registry has it under this name now: the agent must pull it.
+    docker_cli(&cli, &["rmi", &remote], None);
+
+    let cli_dir = cli.display().to_string();
+    let cluster = LocalCluster::start_with_env(
+        &dir.path().join("cluster"),
+        &[("DOCKER_CONFIG", cli_dir.as_str())],
+    );
+    let app = |id: &str, image: &str| {
+        json!({"id": id, "cmd": "exec sleep 600", "cpus": 0.1, "mem": 32, "instances": 1,
+            "container": {"type": "DOCKER", "docker": {"image": image, "forcePullImage": true}}})
+    };
+    let (status, body) = cluster.post("/v2/apps", &app("/from-registry", &remote));
+    assert_eq!(status, 201, "{body}");
+    cluster.wait_running("/from-registry", 1, Duration::from_secs(120));
+
+    // The same registry by a name the config has no credentials for: refused by the registry.
+    let anonymous = format!("localhost:{port}/strato/busybox:1");
+    let (status, body) = cluster.post("/v2/apps", &app("/no-credentials", &anonymous));
+    assert_eq!(status, 201, "{body}");
+    let refused = failure_of(&cluster, "/no-credentials");
+    assert!(
+        refused.contains(&anonymous)
+            && (refused.contains("no basic auth credentials") || refused.contains("unauthorized")),
+        "{refused}"
+    );
+
+    // No registry at all on that port.
+    let closed = crate::common::cluster::free_port();
+    let nowhere = format!("127.0.0.1:{closed}/strato/busybox:1");
+    let (status, body) = cluster.post("/v2/apps", &app("/no-registry", &nowhere));
+    assert_eq!(status, 201, "{body}");
+    let unreachable = failure_of(&cluster, "/no-registry");
+    assert!(
+        unreachable.contains(&nowhere) && unreachable.contains("connection refused"),
+        "{unreachable}"
+    );
+    drop(cluster);
+    drop(registry);
 }

@@ -103,7 +103,9 @@ impl DockerLauncher {
             .from_image(name)
             .tag(tag)
             .build();
-        let mut progress = self.docker.create_image(Some(options), None, None);
+        let credentials =
+            super::registry_auth::credentials(&super::registry_auth::config_path(), image);
+        let mut progress = self.docker.create_image(Some(options), None, credentials);
         while let Some(step) = progress.next().await {
             step.map_err(|e| engine_error(task, &format!("pulling image '{image}'"), e))?;
         }

@@ -22,6 +22,7 @@ pub mod log_rotate;
 pub mod process;
 pub mod procfs;
 mod recover;
+pub mod registry_auth;
 pub mod routed;
 pub mod run_as;
 pub mod sandbox;
