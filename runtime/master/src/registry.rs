@@ -178,6 +178,11 @@ impl Master {
         let state_changed = task.state != status.state;
         let health_changed = task.health != status.health;
         if !state_changed && !health_changed {
+            // A new message in the same state (an image pull's progress while STAGING) is for
+            // readers only: kept in memory, not stored.
+            if task.message != status.message && !status.state.is_terminal() {
+                task.message.clone_from(&status.message);
+            }
             return;
         }
         let was_alive = task.health.iter().all(|h| h.alive) && !task.health.is_empty();

@@ -288,6 +288,75 @@ fn docker_cli(config: &std::path::Path, args: &[&str], stdin: Option<&str>) {
     );
 }
 
+/// An image of its own (busybox and 3 MB of random bytes, so no layer is on the engine already),
+/// pushed to the registry on `port` and then removed locally; its name in the registry.
+fn big_image(dir: &std::path::Path, cli: &std::path::Path, port: u16) -> String {
+    use std::io::Read;
+    let root = dir.join("big-root");
+    std::fs::create_dir_all(root.join("bin")).expect("rootfs");
+    std::fs::copy("/bin/busybox", root.join("bin/busybox")).expect("busybox");
+    std::os::unix::fs::symlink("busybox", root.join("bin/sh")).expect("sh");
+    let mut noise = vec![0u8; 3_000_000];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut noise))
+        .expect("random bytes");
+    std::fs::write(root.join("noise"), noise).expect("noise");
+    let tar = dir.join("big.tar");
+    let made = Command::new("tar")
+        .arg("-C")
+        .arg(&root)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .expect("tar");
+    assert!(made.success());
+    let name = "strato/big:1";
+    let local = format!("127.0.0.1:{port}/{name}");
+    docker_cli(cli, &["import", &tar.display().to_string(), &local], None);
+    docker_cli(cli, &["push", &local], None);
+    docker_cli(cli, &["rmi", &local], None);
+    name.to_string()
+}
+
+/// A TCP proxy on 127.0.0.1 to `upstream` that passes the upstream's bytes on at about
+/// `bytes_per_second` (so a pull through it takes a while); runs until the test process ends.
+fn slow_proxy(upstream: u16, bytes_per_second: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{Shutdown, TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
+    let port = listener.local_addr().expect("proxy addr").port();
+    std::thread::spawn(move || {
+        for client in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", upstream)) else {
+                    return;
+                };
+                let (Ok(mut from_client), Ok(mut to_server)) =
+                    (client.try_clone(), server.try_clone())
+                else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut from_client, &mut to_server);
+                    let _ = to_server.shutdown(Shutdown::Write);
+                });
+                let (mut from_server, mut to_client) = (server, client);
+                let mut chunk = [0u8; 16 * 1024];
+                while let Ok(n) = from_server.read(&mut chunk) {
+                    if n == 0 || to_client.write_all(&chunk[..n]).is_err() {
+                        break;
+                    }
+                    // The throttle itself, not a wait for something.
+                    std::thread::sleep(Duration::from_secs_f64(n as f64 / bytes_per_second as f64));
+                }
+                let _ = to_client.shutdown(Shutdown::Write);
+            });
+        }
+    });
+    port
+}
+
 /// The last task failure's message of `app`, once it has one.
 fn failure_of(cluster: &LocalCluster, app: &str) -> String {
     wait_until(Duration::from_secs(120), &format!("{app} failing"), || {
@@ -299,8 +368,9 @@ fn failure_of(cluster: &LocalCluster, app: &str) -> String {
 }
 
 /// A private registry: the agent pulls with the credentials `docker login` left in the Docker
-/// config.json it reads ($DOCKER_CONFIG); without credentials the registry's refusal, and for a
-/// registry that is not there the engine's reason, end up in `lastTaskFailure`.
+/// config.json it reads ($DOCKER_CONFIG), a slow pull shows its progress while STAGING; without
+/// credentials the registry's refusal, and for a registry that is not there the engine's reason,
+/// end up in `lastTaskFailure`.
 #[test]
 fn images_are_pulled_from_a_private_registry_with_the_agents_credentials() {
     image();
@@ -338,6 +408,42 @@ fn images_are_pulled_from_a_private_registry_with_the_agents_credentials() {
     let (status, body) = cluster.post("/v2/apps", &app("/from-registry", &remote));
     assert_eq!(status, 201, "{body}");
     cluster.wait_running("/from-registry", 1, Duration::from_secs(120));
+
+    // A pull that takes a while (3 MB of its own, through a proxy passing ~300 kB/s): the task
+    // is STAGING with the pull's progress in its status message, then runs.
+    let big = big_image(dir.path(), &cli, port);
+    let proxy = slow_proxy(port, 300_000);
+    docker_cli(
+        &cli,
+        &[
+            "login",
+            "-u",
+            "strato",
+            "--password-stdin",
+            &format!("127.0.0.1:{proxy}"),
+        ],
+        Some(password),
+    );
+    let slow = format!("127.0.0.1:{proxy}/{big}");
+    let (status, body) = cluster.post("/v2/apps", &app("/slow-pull", &slow));
+    assert_eq!(status, 201, "{body}");
+    let progress = wait_until(
+        Duration::from_secs(60),
+        "pull progress while STAGING",
+        || {
+            let (_, list) = cluster.get("/strato/v1/tasks?app=/slow-pull");
+            list["tasks"].as_array()?.iter().find_map(|t| {
+                let message = t["message"].as_str()?;
+                (t["state"] == "TASK_STAGING" && message.contains(" MB"))
+                    .then(|| message.to_string())
+            })
+        },
+    );
+    assert!(
+        progress.starts_with(&format!("Pulling image '{slow}': ")),
+        "{progress}"
+    );
+    cluster.wait_running("/slow-pull", 1, Duration::from_secs(120));
 
     // The same registry by a name the config has no credentials for: refused by the registry.
     let anonymous = format!("localhost:{port}/strato/busybox:1");

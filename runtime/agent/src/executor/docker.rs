@@ -18,8 +18,8 @@ use strato_proto::{ContainerNetwork, ContainerSpec};
 use tokio::io::AsyncWriteExt;
 
 use super::launcher::{
-    BoxFuture, ContainerExec, Exit, ExitFuture, LaunchError, LaunchSpec, Launcher, Started,
-    StopSignal, TaskHandle,
+    BoxFuture, ContainerExec, Exit, ExitFuture, LaunchError, LaunchSpec, Launcher, Progress,
+    Started, StopSignal, TaskHandle,
 };
 
 /// Where the sandbox appears inside the container (Mesos's path, which apps rely on).
@@ -94,7 +94,7 @@ impl DockerLauncher {
         &self.engine
     }
 
-    async fn pull(&self, task: &str, image: &str) -> Result<(), LaunchError> {
+    async fn pull(&self, task: &str, image: &str, progress: &Progress) -> Result<(), LaunchError> {
         let (name, tag) = match image.rsplit_once(':').filter(|(_, t)| !t.contains('/')) {
             Some((name, tag)) => (name, tag),
             None => (image, "latest"),
@@ -105,9 +105,19 @@ impl DockerLauncher {
             .build();
         let credentials =
             super::registry_auth::credentials(&super::registry_auth::config_path(), image);
-        let mut progress = self.docker.create_image(Some(options), None, credentials);
-        while let Some(step) = progress.next().await {
-            step.map_err(|e| engine_error(task, &format!("pulling image '{image}'"), e))?;
+        let mut steps = self.docker.create_image(Some(options), None, credentials);
+        let mut layers = PullProgress::default();
+        progress(format!("Pulling image '{image}'"));
+        let mut said = std::time::Instant::now();
+        while let Some(step) = steps.next().await {
+            let step =
+                step.map_err(|e| engine_error(task, &format!("pulling image '{image}'"), e))?;
+            layers.add(&step);
+            // At most one status a second: each goes to the master.
+            if said.elapsed() >= std::time::Duration::from_secs(1) {
+                progress(layers.message(image));
+                said = std::time::Instant::now();
+            }
         }
         Ok(())
     }
@@ -193,6 +203,56 @@ impl DockerLauncher {
             }
         }
         removed
+    }
+}
+
+/// What an image pull has done so far, from the engine's progress messages: bytes of each layer
+/// downloaded out of its size, and layers complete.
+#[derive(Debug, Default)]
+pub struct PullProgress {
+    /// Layer id → (downloaded, total) bytes.
+    layers: std::collections::BTreeMap<String, (i64, i64)>,
+    done: std::collections::BTreeSet<String>,
+}
+
+impl PullProgress {
+    pub fn add(&mut self, step: &bollard::models::CreateImageInfo) {
+        let Some(id) = step.id.clone() else {
+            return;
+        };
+        let status = step.status.as_deref().unwrap_or_default();
+        if let Some(detail) = &step.progress_detail {
+            if status == "Downloading" {
+                let entry = self.layers.entry(id.clone()).or_default();
+                entry.0 = detail.current.unwrap_or(entry.0);
+                entry.1 = detail.total.unwrap_or(entry.1);
+            }
+        }
+        if matches!(
+            status,
+            "Download complete" | "Pull complete" | "Already exists"
+        ) {
+            if let Some(entry) = self.layers.get_mut(&id) {
+                entry.0 = entry.1;
+            }
+            self.done.insert(id);
+        }
+    }
+
+    /// `Pulling image 'x': 1.2 of 3.4 MB, 1 of 3 layers done`.
+    pub fn message(&self, image: &str) -> String {
+        let mb = |bytes: i64| bytes as f64 / 1_000_000.0;
+        let (current, total) = self
+            .layers
+            .values()
+            .fold((0, 0), |(c, t), (lc, lt)| (c + lc, t + lt));
+        let layers = self.layers.len().max(self.done.len());
+        format!(
+            "Pulling image '{image}': {:.1} of {:.1} MB, {} of {layers} layers done",
+            mb(current),
+            mb(total),
+            self.done.len()
+        )
     }
 }
 
@@ -285,6 +345,23 @@ impl Launcher for DockerLauncher {
         "docker"
     }
 
+    fn prepare<'a>(
+        &'a self,
+        spec: &'a LaunchSpec,
+        progress: Progress,
+    ) -> BoxFuture<'a, Result<(), LaunchError>> {
+        Box::pin(async move {
+            let Some(container) = &spec.container else {
+                return Ok(());
+            };
+            let image = container.spec.image.as_str();
+            if container.spec.force_pull || self.docker.inspect_image(image).await.is_err() {
+                self.pull(&spec.task_id, image, &progress).await?;
+            }
+            Ok(())
+        })
+    }
+
     fn exec_in_container(&self, task_id: &str, command: &str) -> Option<ContainerExec> {
         let docker = self.docker.clone();
         let name = container_name(task_id);
@@ -326,10 +403,6 @@ impl Launcher for DockerLauncher {
             let Some(container) = &spec.container else {
                 return Err(engine_error(task, "launching", "no container in the task"));
             };
-            let image = container.spec.image.as_str();
-            if container.spec.force_pull || self.docker.inspect_image(image).await.is_err() {
-                self.pull(task, image).await?;
-            }
             let name = container_name(task);
             // A container of this task left by an agent that died mid-launch.
             let _ = remove(&self.docker, &name).await;

@@ -78,6 +78,9 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Resolves when the task's process has ended.
 pub type ExitFuture = BoxFuture<'static, Exit>;
 
+/// Receives what a [`Launcher::prepare`] step is doing, for the task's status message.
+pub type Progress = std::sync::Arc<dyn Fn(String) + Send + Sync>;
+
 /// A command run inside a task's container: its exit code, or why it could not run.
 pub type ContainerExec = BoxFuture<'static, Result<i64, String>>;
 
@@ -123,6 +126,16 @@ pub trait Launcher: Send + Sync + 'static {
     /// join; `None` where tasks run as plain child processes (no limits to share).
     fn unit(&self, _task_id: &str) -> Option<String> {
         None
+    }
+
+    /// What must happen before [`Launcher::launch`] while the task is still STAGING (a container
+    /// task's image pull), saying how far it got through `progress`. Nothing by default.
+    fn prepare<'a>(
+        &'a self,
+        _spec: &'a LaunchSpec,
+        _progress: Progress,
+    ) -> BoxFuture<'a, Result<(), LaunchError>> {
+        Box::pin(async { Ok(()) })
     }
 
     /// Runs `/bin/sh -c command` inside the task's container, as the task's user, and resolves

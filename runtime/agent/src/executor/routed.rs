@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use super::docker::DockerLauncher;
 use super::launcher::{
-    BoxFuture, ContainerExec, ExitFuture, LaunchError, LaunchSpec, Launcher, Started, StopSignal,
-    TaskHandle,
+    BoxFuture, ContainerExec, ExitFuture, LaunchError, LaunchSpec, Launcher, Progress, Started,
+    StopSignal, TaskHandle,
 };
 
 pub struct Routed {
@@ -47,6 +47,18 @@ impl Launcher for Routed {
 
     fn unit(&self, task_id: &str) -> Option<String> {
         self.host.unit(task_id)
+    }
+
+    fn prepare<'a>(
+        &'a self,
+        spec: &'a LaunchSpec,
+        progress: Progress,
+    ) -> BoxFuture<'a, Result<(), LaunchError>> {
+        match (&spec.container, &self.containers) {
+            (Some(_), Some(engine)) => engine.prepare(spec, progress),
+            // No engine: launch says so.
+            _ => Box::pin(async { Ok(()) }),
+        }
     }
 
     fn exec_in_container(&self, task_id: &str, command: &str) -> Option<ContainerExec> {

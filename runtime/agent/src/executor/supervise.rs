@@ -90,11 +90,10 @@ impl Executor {
             let msg = "Task killed before it started".to_string();
             return self.fail(&task_id, TaskState::Killed, msg);
         }
-        self.update(&task_id, |t| {
-            if !t.kill_requested {
-                t.status.state = TaskState::Starting;
-            }
-        });
+        // A container task stays STAGING while its image is pulled (Mesos's states).
+        if container.is_none() {
+            self.starting(&task_id);
+        }
         let user = match run_as::resolve(
             launch.user.as_deref(),
             self.inner.task_user.as_deref(),
@@ -158,6 +157,22 @@ impl Executor {
             mem: launch.mem,
         };
         let launcher = self.inner.launcher.clone();
+        if spec.container.is_some() {
+            let exec = self.clone();
+            let id = task_id.clone();
+            let progress: super::launcher::Progress = std::sync::Arc::new(move |message| {
+                exec.update(&id, |t| {
+                    if t.status.state == TaskState::Staging {
+                        t.status.message = Some(message);
+                    }
+                });
+            });
+            if let Err(e) = launcher.prepare(&spec, progress).await {
+                let msg = format!("Failed to launch task: {}", error_chain(&e));
+                return self.fail(&task_id, TaskState::Failed, msg);
+            }
+            self.starting(&task_id);
+        }
         let started = match launcher.launch(&spec).await {
             Ok(s) => s,
             Err(e) => {
@@ -188,6 +203,15 @@ impl Executor {
             self.start_health_checks(&task_id, &launch, &sandbox, env, now);
         }
         self.watch_exit(task_id, started.exit).await;
+    }
+
+    fn starting(&self, task_id: &str) {
+        self.update(task_id, |t| {
+            if !t.kill_requested {
+                t.status.state = TaskState::Starting;
+                t.status.message = None;
+            }
+        });
     }
 
     /// Waits for the process to end and records the terminal state.
