@@ -181,6 +181,12 @@ need_docker_registry() {
     [ "${#missing[@]}" = 0 ] || apt_install_not_started "${missing[@]}"
 }
 
+# Debian's Podman: tests/it/runtime/podman.rs runs the container path through its
+# Docker-compatible API socket (a `podman system service` of the test's own).
+need_podman() {
+    command -v podman >/dev/null 2>&1 || apt_install_not_started podman
+}
+
 # Debian's static busybox: the container tests import it as a tiny image (no registry reachable).
 need_busybox() {
     [ -x /bin/busybox ] || apt_install busybox-static
@@ -202,6 +208,7 @@ ensure_prereqs() {
     need_docker
     need_busybox
     need_docker_registry
+    need_podman
     need_prometheus
 }
 

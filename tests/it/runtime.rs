@@ -14,5 +14,6 @@ mod fetch;
 mod ha;
 mod health;
 mod marathon_client;
+mod podman;
 mod restart;
 mod task_log;

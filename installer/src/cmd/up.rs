@@ -33,6 +33,10 @@ pub struct UpArgs {
     /// Host ports handed to tasks (`PORT0`, …), as `begin-end`.
     #[arg(long, value_name = "RANGE", default_value = "31000-32000")]
     pub task_ports: String,
+    /// What runs Docker-image apps: `auto` (the first of Docker's and Podman's sockets that
+    /// answers), `docker`, `podman`, `none`, or the path of an engine's API socket.
+    #[arg(long, value_name = "ENGINE", default_value = "auto")]
+    pub container_engine: String,
 }
 
 pub fn run(args: UpArgs) -> Result<Exit, CliError> {
@@ -84,10 +88,28 @@ mod local {
     const STOP_WITHIN: Duration = Duration::from_secs(120);
     const DNS_DOMAIN: &str = "strato";
 
+    /// `--container-engine` as agent.toml's `container_engine`: a name becomes its socket.
+    fn engine_socket(engine: &str) -> &str {
+        match strato_config::runtime::ContainerEngine::parse(engine) {
+            Some(known) => known.socket(),
+            None => engine,
+        }
+    }
+
     pub fn run(args: UpArgs) -> Result<Exit, CliError> {
         // Checked before anything starts, so a typo is a usage error rather than a failed agent.
         strato_agent::config::parse_port_range(&args.task_ports)
             .map_err(|message| CliError::Usage(format!("--task-ports: {message}")))?;
+        let engine = args.container_engine.as_str();
+        if engine != "auto"
+            && strato_config::runtime::ContainerEngine::parse(engine).is_none()
+            && !Path::new(engine).exists()
+        {
+            return Err(CliError::Usage(format!(
+                "--container-engine: {engine:?} is not auto, docker, podman, none or an \
+                 existing socket path"
+            )));
+        }
         let data_dir = match &args.data_dir {
             Some(dir) => dir.clone(),
             None => default_data_dir()?,
@@ -147,6 +169,7 @@ mod local {
             work_dir: agent_dir,
             port_range: args.task_ports.clone(),
             stop_tasks_on_shutdown: true,
+            container_engine: engine_socket(&args.container_engine).to_string(),
             ..strato_agent::AgentConfig::default()
         };
 

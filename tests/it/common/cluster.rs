@@ -67,8 +67,9 @@ pub struct LocalCluster {
     pub ports: Ports,
     pub data_dir: PathBuf,
     task_ports: String,
-    /// Extra environment of the `strato up` process (kept across a restart).
+    /// Extra environment and arguments of the `strato up` process (kept across a restart).
     env: Vec<(String, String)>,
+    args: Vec<String>,
     log: PathBuf,
     http: reqwest::blocking::Client,
 }
@@ -82,6 +83,11 @@ impl LocalCluster {
 
     /// [`LocalCluster::start`] with more environment for `strato up` (and so its agent).
     pub fn start_with_env(data_dir: &Path, env: &[(&str, &str)]) -> Self {
+        Self::start_with(data_dir, env, &[])
+    }
+
+    /// [`LocalCluster::start`] with more environment and arguments for `strato up`.
+    pub fn start_with(data_dir: &Path, env: &[(&str, &str)], args: &[&str]) -> Self {
         let ports = Ports {
             marathon: free_port(),
             mesos: free_port(),
@@ -92,7 +98,8 @@ impl LocalCluster {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Self::start_on(data_dir, ports, task_port_range(), env)
+        let args = args.iter().map(|a| a.to_string()).collect();
+        Self::start_on(data_dir, ports, task_port_range(), env, args)
     }
 
     fn start_on(
@@ -100,6 +107,7 @@ impl LocalCluster {
         ports: Ports,
         task_ports: String,
         env: Vec<(String, String)>,
+        args: Vec<String>,
     ) -> Self {
         std::fs::create_dir_all(data_dir).expect("create data dir");
         let log = data_dir.with_extension(format!("{}.log", ports.marathon));
@@ -113,6 +121,7 @@ impl LocalCluster {
             .args(["--agent-port", &ports.agent.to_string()])
             .args(["--dns-port", &ports.dns.to_string()])
             .args(["--task-ports", &task_ports])
+            .args(&args)
             .env("RUST_LOG", "info")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
@@ -131,6 +140,7 @@ impl LocalCluster {
             data_dir: data_dir.to_path_buf(),
             task_ports,
             env,
+            args,
             log,
             http,
         };
@@ -146,14 +156,15 @@ impl LocalCluster {
             "strato up --local exited with {status} on SIGTERM\n{}",
             self.log_text()
         );
-        let (data_dir, ports, task_ports, env) = (
+        let (data_dir, ports, task_ports, env, args) = (
             self.data_dir.clone(),
             self.ports,
             self.task_ports.clone(),
             self.env.clone(),
+            self.args.clone(),
         );
         drop(self);
-        Self::start_on(&data_dir, ports, task_ports, env)
+        Self::start_on(&data_dir, ports, task_ports, env, args)
     }
 
     fn wait_ready(&mut self) {
