@@ -67,12 +67,16 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
         "cmd": "httpd -f -p 8080 -h /www",
         "cpus": 0.1, "mem": 32, "instances": 1,
         "container": {"type": "DOCKER", "docker": {"image": IMAGE},
-                      "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}]},
+                      "portMappings": [{"containerPort": 8080, "hostPort": 0, "protocol": "tcp",
+                                        "name": "http"}]},
         "networks": [{"mode": "container/bridge"}],
         // Checked on the mapped host port.
         "healthChecks": [{"protocol": "HTTP", "path": "/health", "portIndex": 0,
                           "intervalSeconds": 1, "timeoutSeconds": 1,
                           "gracePeriodSeconds": 10, "maxConsecutiveFailures": 2}],
+        // The deployment ends only once the master reached it there too.
+        "readinessChecks": [{"name": "ready", "protocol": "HTTP", "path": "/health",
+                             "portName": "http", "intervalSeconds": 1}],
     });
     let (status, body) = cluster.post("/v2/apps", &bridge);
     assert_eq!(status, 201, "{body}");
@@ -83,6 +87,21 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
     });
     assert_eq!(page, "hello from a container\n");
     assert_eq!(containers_of("/ctr-web"), 1);
+    // DNS names the container's host port (Mesos-DNS's SRV) on the agent's address.
+    let srv = crate::runtime::dns::query(
+        cluster.dns_addr(),
+        "_ctr-web._tcp.marathon.strato.",
+        hickory_net::proto::rr::RecordType::SRV,
+    );
+    let srv_ports: Vec<u64> = srv
+        .answers
+        .iter()
+        .filter_map(|r| match &r.data {
+            hickory_net::proto::rr::RData::SRV(s) => Some(u64::from(s.port)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(srv_ports, vec![port], "SRV of /ctr-web");
 
     // It stops answering its health check: the task is killed and replaced by a healthy one.
     let first_task = app["tasks"][0]["id"].as_str().expect("task id").to_string();

@@ -95,7 +95,10 @@ fn podman_image() {
         .stdin(saved.stdout.take().expect("docker save's output"))
         .output()
         .expect("podman load");
-    assert!(saved.wait().expect("docker save").success(), "docker save failed");
+    assert!(
+        saved.wait().expect("docker save").success(),
+        "docker save failed"
+    );
     assert!(
         loaded.status.success(),
         "podman load: {}",
