@@ -29,6 +29,14 @@ pub struct Runtime {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 10, max = 3600))]
     pub agent_timeout_seconds: Option<u64>,
+    /// Apps may run `privileged` containers (Marathon's `docker.privileged`). Default false: such
+    /// an app is refused with a 422.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub allow_privileged_containers: bool,
+    /// The `docker.parameters` keys apps may use, from: label, env, cap-add, cap-drop, hostname,
+    /// workdir, shm-size, ulimit. Default none: an app with any parameter is refused with a 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub container_parameters: Vec<String>,
 }
 
 /// `runtime.agent_timeout_seconds` when unset.
@@ -82,6 +90,8 @@ impl Runtime {
             && self.task_user.is_none()
             && self.container_engine.is_none()
             && self.agent_timeout_seconds.is_none()
+            && !self.allow_privileged_containers
+            && self.container_parameters.is_empty()
     }
 
     /// Seconds before a silent agent is unreachable.

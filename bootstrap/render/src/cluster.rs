@@ -43,6 +43,8 @@ impl RenderInput {
             labelled_agents: labelled_agents(cluster),
             task_user: cluster.runtime.task_user().to_string(),
             agent_timeout_seconds: cluster.runtime.agent_timeout_seconds(),
+            allow_privileged_containers: cluster.runtime.allow_privileged_containers,
+            container_parameters: cluster.runtime.container_parameters.clone(),
             gateway: GatewayInput {
                 https_port: cluster.gateway.https_port,
                 http_port: cluster.gateway.http_port,

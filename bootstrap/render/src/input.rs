@@ -37,6 +37,10 @@ pub struct RenderInput {
     pub task_user: String,
     /// master.toml's `agent_timeout_seconds` (`runtime.agent_timeout_seconds`).
     pub agent_timeout_seconds: u64,
+    /// master.toml's `allow_privileged_containers` and `container_parameters` (cluster.yaml's
+    /// `runtime`).
+    pub allow_privileged_containers: bool,
+    pub container_parameters: Vec<String>,
     /// The gateway on every master (`gateway:` in cluster.yaml).
     pub gateway: GatewayInput,
     /// agent.toml's `container_engine` (a socket path or `none`); `None`: left to the agent.

@@ -12,6 +12,8 @@ fn example() -> RenderInput {
         labelled_agents: Vec::new(),
         task_user: "strato-task".into(),
         agent_timeout_seconds: 45,
+        allow_privileged_containers: false,
+        container_parameters: vec!["label".into(), "cap-drop".into()],
         gateway: GatewayInput::default(),
         container_engine: None,
     }
@@ -106,6 +108,14 @@ fn runtime_configs_carry_the_cluster_values() {
     assert!(master.contains("masters = [\"10.0.0.10\", \"10.0.0.11\", \"10.0.0.12\"]\n"));
     assert!(master.contains("resolvers = [\"8.8.8.8\", \"1.1.1.1:53\"]\n"));
     assert!(master.contains("agent_timeout_seconds = 45\n"), "{master}");
+    assert!(
+        master.contains("allow_privileged_containers = false\n"),
+        "{master}"
+    );
+    assert!(
+        master.contains("container_parameters = [\"label\", \"cap-drop\"]\n"),
+        "{master}"
+    );
     let agent = text(&tree, "config/agent.toml");
     assert!(
         agent.contains("masters = [\"10.0.0.10:5050\", \"10.0.0.11:5050\", \"10.0.0.12:5050\"]\n")

@@ -54,6 +54,8 @@ struct TemplateContext<'a> {
     hostname: Option<String>,
     task_user: &'a str,
     agent_timeout_seconds: u64,
+    allow_privileged_containers: bool,
+    container_parameters: &'a [String],
     /// The masters run etcd (3 or more masters).
     etcd: bool,
     /// `<ip>=https://<ip>:2380,…` over the masters, for `--initial-cluster`.
@@ -128,6 +130,8 @@ pub fn render_input(
         hostname: None,
         task_user: &input.task_user,
         agent_timeout_seconds: input.agent_timeout_seconds,
+        allow_privileged_containers: input.allow_privileged_containers,
+        container_parameters: &input.container_parameters,
         etcd,
         etcd_initial_cluster: input
             .masters

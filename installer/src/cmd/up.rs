@@ -37,6 +37,13 @@ pub struct UpArgs {
     /// answers), `docker`, `podman`, `none`, or the path of an engine's API socket.
     #[arg(long, value_name = "ENGINE", default_value = "auto")]
     pub container_engine: String,
+    /// Let apps run `privileged` containers (refused with a 422 otherwise).
+    #[arg(long)]
+    pub allow_privileged_containers: bool,
+    /// The `docker.parameters` keys apps may use, comma-separated (label, env, cap-add, cap-drop,
+    /// hostname, workdir, shm-size, ulimit); none by default.
+    #[arg(long, value_name = "KEYS", value_delimiter = ',')]
+    pub container_parameters: Vec<String>,
 }
 
 pub fn run(args: UpArgs) -> Result<Exit, CliError> {
@@ -100,6 +107,16 @@ mod local {
         // Checked before anything starts, so a typo is a usage error rather than a failed agent.
         strato_agent::config::parse_port_range(&args.task_ports)
             .map_err(|message| CliError::Usage(format!("--task-ports: {message}")))?;
+        if let Some(unknown) = args
+            .container_parameters
+            .iter()
+            .find(|p| !strato_proto::DOCKER_PARAMETERS.contains(&p.as_str()))
+        {
+            return Err(CliError::Usage(format!(
+                "--container-parameters: '{unknown}' is not one of {}",
+                strato_proto::DOCKER_PARAMETERS.join(", ")
+            )));
+        }
         let engine = args.container_engine.as_str();
         if engine != "auto"
             && strato_config::runtime::ContainerEngine::parse(engine).is_none()
@@ -159,6 +176,8 @@ mod local {
             // refused rather than sent to a public resolver.
             resolvers: Vec::new(),
             masters: vec![LOOPBACK.to_string()],
+            allow_privileged_containers: args.allow_privileged_containers,
+            container_parameters: args.container_parameters.clone(),
             ..strato_master::MasterConfig::default()
         };
         let agent_config = strato_agent::AgentConfig {

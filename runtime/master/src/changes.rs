@@ -117,6 +117,7 @@ impl Master {
             _ => Value::Object(body),
         };
         let app = app_from_value(merged)?;
+        self.allowed_container(&app)?;
         let cap = self.config.max_instances_per_app;
         if app.instances > cap {
             return Err(ApiError::Invalid {
@@ -135,6 +136,42 @@ impl Master {
             app: Some(app),
             action,
         })
+    }
+
+    /// What this cluster allows of a container: `privileged`, and each `docker.parameters` key
+    /// (master.toml, from cluster.yaml's `runtime`); a 422 naming the field otherwise.
+    fn allowed_container(&self, app: &App) -> Result<(), ApiError> {
+        let Some(docker) = app.container.as_ref().and_then(|c| c.docker.as_ref()) else {
+            return Ok(());
+        };
+        let mut details = Vec::new();
+        if docker.privileged && !self.config.allow_privileged_containers {
+            details.push(Violation::new(
+                "/container/docker/privileged",
+                "Privileged containers are not allowed on this cluster \
+                 (runtime.allow_privileged_containers in cluster.yaml)",
+            ));
+        }
+        for (i, parameter) in docker.parameters.iter().enumerate() {
+            let key = parameter
+                .get("key")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !self.config.container_parameters.iter().any(|k| k == key) {
+                details.push(Violation::new(
+                    format!("/container/docker/parameters({i})/key"),
+                    format!(
+                        "Docker parameter '{key}' is not allowed on this cluster \
+                         (runtime.container_parameters in cluster.yaml lists those that are)"
+                    ),
+                ));
+            }
+        }
+        if details.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Invalid { details })
+        }
     }
 
     /// Applies changes as one deployment.

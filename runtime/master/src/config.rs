@@ -65,6 +65,12 @@ pub struct MasterConfig {
     pub gateway_key: Option<PathBuf>,
     /// How long a login's token lasts.
     pub gateway_token_ttl_seconds: u64,
+    /// Apps may ask for `privileged` containers (cluster.yaml
+    /// `runtime.allow_privileged_containers`); refused with a 422 otherwise.
+    pub allow_privileged_containers: bool,
+    /// The `docker.parameters` keys apps may use (cluster.yaml `runtime.container_parameters`,
+    /// from `strato_proto::DOCKER_PARAMETERS`); none by default.
+    pub container_parameters: Vec<String>,
 }
 
 impl Default for MasterConfig {
@@ -101,6 +107,8 @@ impl Default for MasterConfig {
             gateway_cert: None,
             gateway_key: None,
             gateway_token_ttl_seconds: 5 * 24 * 3600,
+            allow_privileged_containers: false,
+            container_parameters: Vec::new(),
         }
     }
 }
@@ -132,7 +140,20 @@ impl MasterConfig {
 
     /// Parses TOML text (the error message carries line and key).
     pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+        let config: Self =
+            toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())?;
+        if let Some(unknown) = config
+            .container_parameters
+            .iter()
+            .find(|p| !strato_proto::DOCKER_PARAMETERS.contains(&p.as_str()))
+        {
+            return Err(format!(
+                "container_parameters: '{unknown}' is not a Docker parameter Strato passes (it \
+                 can: {})",
+                strato_proto::DOCKER_PARAMETERS.join(", ")
+            ));
+        }
+        Ok(config)
     }
 
     /// The address the ports listen on: `bind`, else `advertise_ip`.

@@ -29,6 +29,12 @@ pub struct ContainerVolume {
     pub read_only: bool,
 }
 
+/// Marathon's `docker.parameters` (Docker CLI flags) an agent can pass through the engine's API.
+/// A cluster allows some of them (cluster.yaml `runtime.container_parameters`); none by default.
+pub const DOCKER_PARAMETERS: [&str; 8] = [
+    "label", "env", "cap-add", "cap-drop", "hostname", "workdir", "shm-size", "ulimit",
+];
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContainerSpec {
     pub image: String,
@@ -42,4 +48,7 @@ pub struct ContainerSpec {
     pub privileged: bool,
     #[serde(default)]
     pub volumes: Vec<ContainerVolume>,
+    /// Allowed `docker.parameters`, in order, as (key, value): keys from [`DOCKER_PARAMETERS`].
+    #[serde(default)]
+    pub parameters: Vec<(String, String)>,
 }

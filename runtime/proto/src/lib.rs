@@ -18,7 +18,9 @@
 
 mod container;
 mod fetch;
-pub use container::{ContainerNetwork, ContainerPortMapping, ContainerSpec, ContainerVolume};
+pub use container::{
+    ContainerNetwork, ContainerPortMapping, ContainerSpec, ContainerVolume, DOCKER_PARAMETERS,
+};
 pub use fetch::FetchUri;
 
 use std::collections::BTreeMap;

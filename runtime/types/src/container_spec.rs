@@ -51,6 +51,8 @@ impl App {
             },
             port_mappings,
             privileged: docker.privileged,
+            // Validated when the app was accepted; the master allowed each.
+            parameters: crate::docker_parameters::parse(&docker.parameters).unwrap_or_default(),
             // Validated when the app was accepted (`validate.rs`); a bad one is skipped here.
             volumes: container
                 .volumes

@@ -6,6 +6,7 @@
 pub mod app;
 mod container_spec;
 pub mod deployment;
+pub mod docker_parameters;
 pub mod health;
 pub mod normalize;
 pub mod path;

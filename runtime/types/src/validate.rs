@@ -367,17 +367,9 @@ fn validate_container(container: &crate::app::Container, out: &mut Vec<Violation
                 "must not be empty",
             ));
         }
-        if docker.privileged {
-            out.push(Violation::new(
-                "/container/docker/privileged",
-                "Privileged containers are not allowed on this cluster",
-            ));
-        }
-        if !docker.parameters.is_empty() {
-            out.push(Violation::new(
-                "/container/docker/parameters",
-                "Docker parameters are not allowed on this cluster (none is on the allow-list)",
-            ));
+        // Whether this cluster allows `privileged` and each parameter is the master's to say.
+        if let Err(wrong) = crate::docker_parameters::parse(&docker.parameters) {
+            out.extend(wrong);
         }
     }
     for (i, mapping) in container.port_mappings.iter().flatten().enumerate() {

@@ -59,7 +59,11 @@ fn first_port(app: &Value) -> u64 {
 fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
     image();
     let scratch = tempfile::tempdir().expect("tempdir");
-    let cluster = LocalCluster::start(&scratch.path().join("data"));
+    let cluster = LocalCluster::start_with(
+        &scratch.path().join("data"),
+        &[],
+        &["--container-parameters", "label,cap-drop"],
+    );
 
     // BRIDGE: container port 8080 published on the host port Marathon assigned.
     let bridge = json!({
@@ -183,6 +187,44 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
     );
     let (status, body) = cluster.delete("/v2/apps/ctr-nobody");
     assert_eq!(status, 200, "{body}");
+
+    // Docker parameters: those the cluster allows reach the engine (a label, capabilities
+    // dropped); another is refused before any task exists.
+    let with_parameters = json!({
+        "id": "/ctr-params", "cmd": "exec sleep 600", "cpus": 0.1, "mem": 32, "instances": 1,
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE, "parameters": [
+            {"key": "label", "value": "team=web"}, {"key": "cap-drop", "value": "ALL"}]}},
+    });
+    let (status, body) = cluster.post("/v2/apps", &with_parameters);
+    assert_eq!(status, 201, "{body}");
+    cluster.wait_running("/ctr-params", 1, Duration::from_secs(120));
+    let id = container_ids("/ctr-params").remove(0);
+    let inspected = Command::new("docker")
+        .args([
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"team\"}} {{.HostConfig.CapDrop}}",
+            &id,
+        ])
+        .output()
+        .expect("docker inspect");
+    assert_eq!(
+        String::from_utf8_lossy(&inspected.stdout).trim(),
+        "web [ALL]"
+    );
+    let (status, body) = cluster.delete("/v2/apps/ctr-params");
+    assert_eq!(status, 200, "{body}");
+    let not_allowed = json!({
+        "id": "/ctr-hostname", "cmd": "exec sleep 600", "cpus": 0.1, "mem": 32,
+        "container": {"type": "DOCKER", "docker": {"image": IMAGE, "parameters": [
+            {"key": "hostname", "value": "web-1"}]}},
+    });
+    let (status, body) = cluster.post("/v2/apps", &not_allowed);
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["details"][0]["path"],
+        "/container/docker/parameters(0)/key"
+    );
 
     // Scaling up and down leaves exactly that many containers.
     let (status, body) = cluster.put("/v2/apps/ctr-web", &json!({"instances": 3}));

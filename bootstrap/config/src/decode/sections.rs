@@ -223,6 +223,8 @@ pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
             "task_user",
             "container_engine",
             "agent_timeout_seconds",
+            "allow_privileged_containers",
+            "container_parameters",
         ],
         &[
             ("containerizer", "container_engine"),
@@ -258,10 +260,40 @@ pub(crate) fn runtime(d: &mut Decoder, node: &Node, key: &str) -> Runtime {
     let agent_timeout_seconds = f
         .get("agent_timeout_seconds")
         .and_then(|n| d.number(n, &f.path("agent_timeout_seconds"), 10, 3600));
+    let allow_privileged_containers = f
+        .get("allow_privileged_containers")
+        .and_then(|n| d.boolean(n, &f.path("allow_privileged_containers")))
+        .unwrap_or(false);
+    let container_parameters = f
+        .get("container_parameters")
+        .and_then(|n| {
+            let path = f.path("container_parameters");
+            let names = d.strings(n, &path)?;
+            let wrong: Vec<&String> = names
+                .iter()
+                .filter(|p| !strato_proto::DOCKER_PARAMETERS.contains(&p.as_str()))
+                .collect();
+            if let Some(first) = wrong.first() {
+                d.error(
+                    n.mark,
+                    &path,
+                    format!(
+                        "'{first}' is not a Docker parameter Strato passes to the engine (it \
+                         can: {})",
+                        strato_proto::DOCKER_PARAMETERS.join(", ")
+                    ),
+                );
+                return None;
+            }
+            Some(names)
+        })
+        .unwrap_or_default();
     Runtime {
         task_user,
         container_engine,
         agent_timeout_seconds,
+        allow_privileged_containers,
+        container_parameters,
         version: f
             .get("version")
             .and_then(|n| d.string(n, &f.path("version"))),

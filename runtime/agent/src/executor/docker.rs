@@ -15,6 +15,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 use futures_util::StreamExt;
 use strato_proto::{ContainerNetwork, ContainerSpec};
+use strato_runtime_types::docker_parameters::{size_bytes, ulimit};
 use tokio::io::AsyncWriteExt;
 
 use super::launcher::{
@@ -295,7 +296,7 @@ pub fn create_body(
         (true, false) => (Some(spec.argv[..2].to_vec()), Some(spec.argv[2..].to_vec())),
         (false, false) => (None, Some(spec.argv.clone())),
     };
-    ContainerCreateBody {
+    let mut body = ContainerCreateBody {
         image: Some(container.image.clone()),
         // Numeric: the name need not exist in the image, the ids own the sandbox.
         user: spec.user.as_ref().map(|u| format!("{}:{}", u.uid, u.gid)),
@@ -314,6 +315,50 @@ pub fn create_body(
             ..HostConfig::default()
         }),
         ..ContainerCreateBody::default()
+    };
+    apply_parameters(&mut body, &container.parameters);
+    body
+}
+
+/// Marathon's `docker.parameters` the master allowed, as the engine's API fields (the flags
+/// `docker run` would map them to; `strato_proto::DOCKER_PARAMETERS`). A value the master's
+/// validation would have refused is skipped.
+fn apply_parameters(body: &mut ContainerCreateBody, parameters: &[(String, String)]) {
+    for (key, value) in parameters {
+        let host = body.host_config.get_or_insert_with(HostConfig::default);
+        match key.as_str() {
+            "label" => {
+                if let Some((name, v)) = value.split_once('=') {
+                    body.labels
+                        .get_or_insert_with(HashMap::new)
+                        .insert(name.to_string(), v.to_string());
+                }
+            }
+            "env" => body.env.get_or_insert_with(Vec::new).push(value.clone()),
+            "cap-add" => host
+                .cap_add
+                .get_or_insert_with(Vec::new)
+                .push(value.clone()),
+            "cap-drop" => host
+                .cap_drop
+                .get_or_insert_with(Vec::new)
+                .push(value.clone()),
+            "hostname" => body.hostname = Some(value.clone()),
+            "workdir" => body.working_dir = Some(value.clone()),
+            "shm-size" => host.shm_size = size_bytes(value),
+            "ulimit" => {
+                if let Some((name, soft, hard)) = ulimit(value) {
+                    host.ulimits.get_or_insert_with(Vec::new).push(
+                        bollard::models::ResourcesUlimits {
+                            name: Some(name),
+                            soft: Some(soft),
+                            hard: Some(hard),
+                        },
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -465,5 +510,45 @@ impl Launcher for DockerLauncher {
                 Err(error) => Err(engine_error(name, "stopping the container", error)),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_parameters_become_the_engine_api_fields() {
+        let mut body = ContainerCreateBody::default();
+        let parameters: Vec<(String, String)> = [
+            ("label", "team=web"),
+            ("env", "MODE=fast"),
+            ("cap-add", "NET_ADMIN"),
+            ("cap-drop", "ALL"),
+            ("hostname", "web-1"),
+            ("workdir", "/srv"),
+            ("shm-size", "64m"),
+            ("ulimit", "nofile=1024:2048"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        apply_parameters(&mut body, &parameters);
+        let host = body.host_config.as_ref().expect("host config");
+        assert_eq!(
+            body.labels.as_ref().and_then(|l| l.get("team")),
+            Some(&"web".to_string())
+        );
+        assert_eq!(body.env, Some(vec!["MODE=fast".to_string()]));
+        assert_eq!(host.cap_add, Some(vec!["NET_ADMIN".to_string()]));
+        assert_eq!(host.cap_drop, Some(vec!["ALL".to_string()]));
+        assert_eq!(body.hostname.as_deref(), Some("web-1"));
+        assert_eq!(body.working_dir.as_deref(), Some("/srv"));
+        assert_eq!(host.shm_size, Some(64 << 20));
+        let ulimit = &host.ulimits.as_ref().expect("ulimits")[0];
+        assert_eq!(
+            (ulimit.name.as_deref(), ulimit.soft, ulimit.hard),
+            (Some("nofile"), Some(1024), Some(2048))
+        );
     }
 }

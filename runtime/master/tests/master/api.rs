@@ -557,6 +557,20 @@ async fn apps_marathon_would_refuse_get_422_and_the_master_stays_up() {
             serde_json::json!([{"mode": "overlay"}]),
             "/networks",
         ),
+        // A parameter Strato can pass, but this cluster does not allow (none by default).
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1",
+                "parameters": [{"key": "cap-add", "value": "NET_ADMIN"}]}}),
+            serde_json::json!([]),
+            "/container/docker/parameters(0)/key",
+        ),
+        // One no engine API call expresses.
+        (
+            serde_json::json!({"type": "DOCKER", "docker": {"image": "web:1",
+                "parameters": [{"key": "volume-driver", "value": "x"}]}}),
+            serde_json::json!([]),
+            "/container/docker/parameters(0)/key",
+        ),
     ] {
         let (status, body) = post(serde_json::json!({"id": "/ctr", "cmd": "x",
             "container": container, "networks": networks}))
