@@ -73,8 +73,11 @@ async fn fetch_one(
             .await
             .map_err(|e| format!("cannot make {}: {e}", parent.display()))?;
     }
+    // Kept by URI, with the checksum of what was downloaded beside it: a cached copy that no
+    // longer matches it (a damaged disk, a hand edit) is fetched again rather than served.
     let cached = cache_dir.join(hex(&Sha256::digest(fetch.uri.as_bytes())));
-    if fetch.cache && cached.exists() {
+    let checksum = cached.with_extension("sha256");
+    if fetch.cache && cache_intact(&cached, &checksum).await {
         tokio::fs::copy(&cached, &target)
             .await
             .map_err(|e| format!("cannot copy from the agent's cache: {e}"))?;
@@ -84,11 +87,15 @@ async fn fetch_one(
             tokio::fs::create_dir_all(cache_dir)
                 .await
                 .map_err(|e| format!("cannot make the cache: {e}"))?;
+            let digest = file_digest(&target)
+                .await
+                .map_err(|e| format!("cannot fill the cache: {e}"))?;
             // Into the cache atomically: a half-written copy is never served.
             let partial = cached.with_extension("partial");
             tokio::fs::copy(&target, &partial)
                 .await
                 .and(tokio::fs::rename(&partial, &cached).await)
+                .and(tokio::fs::write(&checksum, digest).await)
                 .map_err(|e| format!("cannot fill the cache: {e}"))?;
         }
     }
@@ -109,6 +116,27 @@ async fn fetch_one(
             .map_err(|e| format!("cannot make it executable: {e}"))?;
     }
     Ok(())
+}
+
+/// The cached file is there and still has the checksum written when it was cached.
+async fn cache_intact(cached: &Path, checksum: &Path) -> bool {
+    let Ok(want) = tokio::fs::read_to_string(checksum).await else {
+        return false;
+    };
+    matches!(file_digest(cached).await, Ok(have) if have == want.trim())
+}
+
+/// SHA-256 of a file's content, in hex, read in chunks off the async threads.
+async fn file_digest(path: &Path) -> std::io::Result<String> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(path)?;
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher)?;
+        Ok(hex(&hasher.finalize()))
+    })
+    .await
+    .map_err(std::io::Error::other)?
 }
 
 async fn download(uri: &str, target: &Path, http: &reqwest::Client) -> Result<(), String> {
@@ -199,6 +227,41 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_cached_copy_that_lost_its_checksum_is_fetched_again() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let source = dir.path().join("app.sh");
+        std::fs::write(&source, "echo one\n").expect("source");
+        let (sandbox, cache) = (dir.path().join("sandbox"), dir.path().join("cache"));
+        std::fs::create_dir_all(&sandbox).expect("sandbox");
+        let fetch = FetchUri {
+            uri: format!("file://{}", source.display()),
+            extract: false,
+            executable: false,
+            cache: true,
+            dest_path: None,
+        };
+        let http = strato_tls::client();
+        fetch_one(&fetch, &sandbox, &cache, &http)
+            .await
+            .expect("first fetch");
+        // The source changes: the cache still serves what it kept, checked.
+        std::fs::write(&source, "echo two\n").expect("source");
+        fetch_one(&fetch, &sandbox, &cache, &http)
+            .await
+            .expect("cached");
+        let fetched = std::fs::read_to_string(sandbox.join("app.sh")).expect("read");
+        assert_eq!(fetched, "echo one\n");
+        // The cached copy is damaged: it no longer matches its checksum and is fetched again.
+        let key = hex(&Sha256::digest(fetch.uri.as_bytes()));
+        std::fs::write(cache.join(&key), "echo tampered\n").expect("damage");
+        fetch_one(&fetch, &sandbox, &cache, &http)
+            .await
+            .expect("refetch");
+        let fetched = std::fs::read_to_string(sandbox.join("app.sh")).expect("read");
+        assert_eq!(fetched, "echo two\n");
+    }
 
     #[test]
     fn names_and_destinations_stay_in_the_sandbox() {
