@@ -118,6 +118,7 @@ impl Master {
         };
         let app = app_from_value(merged)?;
         self.allowed_container(&app)?;
+        host_ports_in_range(state, &app)?;
         let cap = self.config.max_instances_per_app;
         if app.instances > cap {
             return Err(ApiError::Invalid {
@@ -433,6 +434,57 @@ fn same_config(a: &App, b: &App) -> bool {
         app
     };
     strip(a) == strip(b)
+}
+
+/// A fixed `hostPort` of a container mapping must lie in some registered agent's port range, or
+/// no agent could ever run the app (checked once agents are known; a fresh cluster accepts it).
+fn host_ports_in_range(state: &State, app: &App) -> Result<(), ApiError> {
+    let Some(mappings) = app
+        .container
+        .as_ref()
+        .and_then(|c| c.port_mappings.as_ref())
+    else {
+        return Ok(());
+    };
+    if state.agents.is_empty() {
+        return Ok(());
+    }
+    let ranges: Vec<&strato_proto::PortRange> = state
+        .agents
+        .values()
+        .flat_map(|a| a.info.resources.ports.iter())
+        .collect();
+    let details: Vec<Violation> = mappings
+        .iter()
+        .enumerate()
+        .filter_map(|(i, m)| Some((i, m.host_port.filter(|p| *p != 0)?)))
+        .filter(|(_, port)| {
+            !ranges
+                .iter()
+                .any(|r| u32::from(r.begin) <= *port && *port <= u32::from(r.end))
+        })
+        .map(|(i, port)| {
+            let offered: Vec<String> = ranges
+                .iter()
+                .map(|r| format!("{}-{}", r.begin, r.end))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Violation::new(
+                format!("/container/portMappings({i})/hostPort"),
+                format!(
+                    "hostPort {port} is outside every agent's port range ({}): no agent could \
+                     run it; use 0 for one from the range",
+                    offered.join(", ")
+                ),
+            )
+        })
+        .collect();
+    if details.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid { details })
+    }
 }
 
 fn cycle_error(cycle: &[String]) -> ApiError {

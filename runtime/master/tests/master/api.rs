@@ -597,3 +597,31 @@ async fn apps_marathon_would_refuse_get_422_and_the_master_stays_up() {
     assert_eq!(ids, vec!["/a"]);
     cluster.stop().await;
 }
+
+#[tokio::test]
+async fn a_fixed_host_port_outside_every_agents_range_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cluster = Cluster::start(dir.path()).await;
+    cluster.add_agent("a1", "*", &[]).await;
+    let app = |id: &str, host_port: u32| {
+        json!({"id": id, "cmd": "x", "cpus": 0.1, "mem": 16,
+            "container": {"type": "DOCKER", "docker": {"image": "web:1"},
+                "portMappings": [{"containerPort": 80, "hostPort": host_port}]},
+            "networks": [{"mode": "container/bridge"}]})
+    };
+    let (status, body) = cluster
+        .send(Method::POST, "/v2/apps", Some(app("/low", 80)))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(
+        body["details"][0]["path"],
+        "/container/portMappings(0)/hostPort"
+    );
+    let why = body["details"][0]["errors"][0].as_str().unwrap_or_default();
+    assert!(why.contains("31000-31100"), "{body}");
+    let (status, body) = cluster
+        .send(Method::POST, "/v2/apps", Some(app("/in-range", 31050)))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    cluster.stop().await;
+}
