@@ -38,8 +38,9 @@ fn containers_of(app: &str) -> usize {
     container_ids(app).len()
 }
 
-fn fetch(port: u64) -> Option<String> {
-    let client = reqwest::blocking::Client::builder()
+/// The page at `http://127.0.0.1:port/`, if it answers.
+pub(super) fn fetch(port: u64) -> Option<String> {
+    let client = strato_tls::blocking_client_builder()
         .timeout(Duration::from_secs(5))
         .build()
         .ok()?;
@@ -418,6 +419,16 @@ fn slow_proxy(upstream: u16, bytes_per_second: usize) -> u16 {
     port
 }
 
+/// `docker login` to the registry on 127.0.0.1:`port` as `strato`, into the config dir `cli`.
+fn login(cli: &std::path::Path, port: u16, password: &str) {
+    let registry = format!("127.0.0.1:{port}");
+    docker_cli(
+        cli,
+        &["login", "-u", "strato", "--password-stdin", &registry],
+        Some(password),
+    );
+}
+
 /// The last task failure's message of `app`, once it has one.
 fn failure_of(cluster: &LocalCluster, app: &str) -> String {
     wait_until(Duration::from_secs(120), &format!("{app} failing"), || {
@@ -441,17 +452,7 @@ fn images_are_pulled_from_a_private_registry_with_the_agents_credentials() {
     let port = registry.port;
     let cli = dir.path().join("docker");
     let remote = format!("127.0.0.1:{port}/strato/busybox:1");
-    docker_cli(
-        &cli,
-        &[
-            "login",
-            "-u",
-            "strato",
-            "--password-stdin",
-            &format!("127.0.0.1:{port}"),
-        ],
-        Some(password),
-    );
+    login(&cli, port, password);
     docker_cli(&cli, &["tag", IMAGE, &remote], None);
     docker_cli(&cli, &["push", &remote], None);
     // Only the registry has it under this name now: the agent must pull it.
@@ -474,17 +475,7 @@ fn images_are_pulled_from_a_private_registry_with_the_agents_credentials() {
     // is STAGING with the pull's progress in its status message, then runs.
     let big = big_image(dir.path(), &cli, port);
     let proxy = slow_proxy(port, 300_000);
-    docker_cli(
-        &cli,
-        &[
-            "login",
-            "-u",
-            "strato",
-            "--password-stdin",
-            &format!("127.0.0.1:{proxy}"),
-        ],
-        Some(password),
-    );
+    login(&cli, proxy, password);
     let slow = format!("127.0.0.1:{proxy}/{big}");
     let (status, body) = cluster.post("/v2/apps", &app("/slow-pull", &slow));
     assert_eq!(status, 201, "{body}");

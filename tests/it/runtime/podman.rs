@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
+use super::containers::fetch;
 use crate::common::cluster::{wait_until, LocalCluster};
 
 const IMAGE: &str = "strato-test-busybox:1";
@@ -117,18 +118,6 @@ fn podman_containers_of(app: &str) -> usize {
         .output()
         .expect("podman ps");
     String::from_utf8_lossy(&out.stdout).lines().count()
-}
-
-fn fetch(port: u64) -> Option<String> {
-    strato_tls::blocking_client_builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .ok()?
-        .get(format!("http://127.0.0.1:{port}/"))
-        .send()
-        .ok()?
-        .text()
-        .ok()
 }
 
 #[test]

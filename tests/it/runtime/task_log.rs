@@ -15,6 +15,37 @@ fn master_url(cluster: &LocalCluster) -> String {
     format!("http://127.0.0.1:{}", cluster.ports.mesos)
 }
 
+/// `strato task log --follow APP` running, and a channel of what it prints as it prints it
+/// (its stderr goes to `err`).
+fn follow(
+    cluster: &LocalCluster,
+    app: &str,
+    err: &std::path::Path,
+) -> (std::process::Child, mpsc::Receiver<String>) {
+    let mut child = Command::new(bin_path("strato"))
+        .args(["task", "log", "--follow", app, "--master-url"])
+        .arg(master_url(cluster))
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(err).expect("cli.err"))
+        .spawn()
+        .expect("spawn strato task log --follow");
+    let mut stdout = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0
+                || tx
+                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
+                    .is_err()
+            {
+                return;
+            }
+        }
+    });
+    (child, rx)
+}
+
 /// The app's tasks as the master lists them.
 fn tasks(cluster: &LocalCluster, app: &str) -> Vec<Value> {
     let (status, body) = cluster.get(&format!("/strato/v1/tasks?app={app}"));
@@ -108,27 +139,7 @@ fn task_log_follow_prints_what_the_task_writes_next() {
         assert!(body["message"].is_string(), "{body}");
     }
 
-    let mut child = Command::new(bin_path("strato"))
-        .args(["task", "log", "--follow", "/ticker", "--master-url"])
-        .arg(master_url(&cluster))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(scratch.path().join("cli.err")).expect("cli.err"))
-        .spawn()
-        .expect("spawn strato task log --follow");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0
-                || tx
-                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
-                    .is_err()
-            {
-                return;
-            }
-        }
-    });
+    let (mut child, rx) = follow(&cluster, "/ticker", &scratch.path().join("cli.err"));
     // The first write is the last lines (one write, under a pipe's atomic size); a tick beyond
     // them was printed by following.
     let tail = rx
@@ -172,27 +183,7 @@ fn task_log_follow_goes_on_with_the_task_that_replaces_an_ended_one() {
         tasks(&cluster, "/flaky").first().cloned()
     });
 
-    let mut child = Command::new(bin_path("strato"))
-        .args(["task", "log", "--follow", "/flaky", "--master-url"])
-        .arg(master_url(&cluster))
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(scratch.path().join("cli.err")).expect("cli.err"))
-        .spawn()
-        .expect("spawn strato task log --follow");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0
-                || tx
-                    .send(String::from_utf8_lossy(&buf[..n]).into_owned())
-                    .is_err()
-            {
-                return;
-            }
-        }
-    });
+    let (mut child, rx) = follow(&cluster, "/flaky", &scratch.path().join("cli.err"));
     let started = |text: &str| -> Vec<String> {
         text.lines()
             .filter_map(|l| l.strip_prefix("started ").map(str::to_string))
