@@ -193,12 +193,9 @@ impl Master {
         changes: &[Change],
         groups: Groups,
     ) -> Result<Vec<Vec<DeploymentStep>>, ApiError> {
-        let before = crate::groups::dependency_graph(state);
+        let before = graph_before(state, changes);
         let old = std::mem::replace(&mut state.groups, groups);
-        let steps = match dependency_cycle(state, changes) {
-            Some(cycle) => Err(cycle_error(&cycle)),
-            None => Ok(ordered_steps(state, changes, &before)),
-        };
+        let steps = steps_of(state, changes, &before);
         state.groups = old;
         steps
     }
@@ -212,8 +209,7 @@ impl Master {
         force: bool,
         groups: Option<Groups>,
     ) -> Result<DeploymentResult, ApiError> {
-        // Stops are ordered by the dependencies as they were, starts by those to be.
-        let before = crate::groups::dependency_graph(state);
+        let before = graph_before(state, &changes);
         let mut extra_ops = Vec::new();
         let mut old = None;
         if let Some(groups) = groups {
@@ -240,10 +236,7 @@ impl Master {
         before: &BTreeMap<String, Vec<String>>,
     ) -> Result<DeploymentResult, ApiError> {
         let ids: Vec<String> = changes.iter().map(|c| c.app_id.clone()).collect();
-        if let Some(cycle) = dependency_cycle(state, &changes) {
-            return Err(cycle_error(&cycle));
-        }
-        let steps = ordered_steps(state, &changes, before);
+        let steps = steps_of(state, &changes, before)?;
         let conflicts = state.deployments_affecting(&ids);
         if !conflicts.is_empty() {
             if !force {
@@ -526,10 +519,33 @@ fn graph_after(state: &State, changes: &[Change]) -> BTreeMap<String, Vec<String
         .collect()
 }
 
-/// A dependency cycle among the apps as they would be after `changes`, as the ids along it
-/// (first repeated at the end); Marathon refuses such a group with a 422.
-fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
-    let graph = graph_after(state, changes);
+/// The dependencies stops are ordered by: those before the change, needed only when it removes
+/// an app (the graph costs a pass over every app).
+fn graph_before(state: &State, changes: &[Change]) -> BTreeMap<String, Vec<String>> {
+    if changes.iter().any(|c| c.app.is_none()) {
+        crate::groups::dependency_graph(state)
+    } else {
+        BTreeMap::new()
+    }
+}
+
+/// The deployment's steps from the dependencies after `changes` (computed once, for the cycle
+/// check and the order), or the 422 a cycle gets.
+fn steps_of(
+    state: &State,
+    changes: &[Change],
+    before: &BTreeMap<String, Vec<String>>,
+) -> Result<Vec<Vec<DeploymentStep>>, ApiError> {
+    let after = graph_after(state, changes);
+    match dependency_cycle(&after) {
+        Some(cycle) => Err(cycle_error(&cycle)),
+        None => Ok(ordered_steps(changes, &after, before)),
+    }
+}
+
+/// A dependency cycle in `graph`, as the ids along it (first repeated at the end); Marathon
+/// refuses such a group with a 422.
+fn dependency_cycle(graph: &BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
     // Iterative depth-first search with colours: 1 = on the current path, 2 = finished.
     let mut colour: BTreeMap<&str, u8> = BTreeMap::new();
     for start in graph.keys() {
@@ -569,11 +585,10 @@ fn dependency_cycle(state: &State, changes: &[Change]) -> Option<Vec<String>> {
 /// Steps in dependency order (groups' dependencies included): removals first, an app removed
 /// after the removed apps that depend on it; then an app after the apps it depends on.
 fn ordered_steps(
-    state: &State,
     changes: &[Change],
+    after: &BTreeMap<String, Vec<String>>,
     before: &BTreeMap<String, Vec<String>>,
 ) -> Vec<Vec<DeploymentStep>> {
-    let after = graph_after(state, changes);
     let removed: BTreeSet<&str> = changes
         .iter()
         .filter(|c| c.app.is_none())
@@ -678,15 +693,13 @@ mod tests {
             app: Some(a),
             action: DeploymentAction::StartApplication,
         };
-        let steps = ordered_steps(
-            &State::default(),
-            &[
-                change(app("/web", &["/api"])),
-                change(app("/api", &["db"])),
-                change(app("/db", &[])),
-            ],
-            &BTreeMap::new(),
-        );
+        let changes = [
+            change(app("/web", &["/api"])),
+            change(app("/api", &["db"])),
+            change(app("/db", &[])),
+        ];
+        let after = graph_after(&State::default(), &changes);
+        let steps = ordered_steps(&changes, &after, &BTreeMap::new());
         let order: Vec<Vec<&str>> = steps
             .iter()
             .map(|s| s.iter().map(|a| a.app_id.as_str()).collect())

@@ -300,16 +300,17 @@ impl Master {
         }
         self.metrics.agents.marked_unreachable(lost_agents.len());
         let grace_over = state.started_at + timeout < now;
-        let unknown_agent: Vec<(String, String)> = state
+        // One pass over the tasks: those of agents never heard of since a restart, and those of
+        // agents gone silent (`Some(agent)` for the first).
+        let stranded: Vec<(String, Option<String>)> = state
             .tasks
             .values()
-            .filter(|t| !state.agents.contains_key(&t.agent_id) && grace_over)
-            .map(|t| (t.id.clone(), t.agent_id.clone()))
+            .filter_map(|t| match state.agents.get(&t.agent_id) {
+                None if grace_over => Some((t.id.clone(), Some(t.agent_id.clone()))),
+                Some(agent) if !agent.active => Some((t.id.clone(), None)),
+                _ => None,
+            })
             .collect();
-        for (task_id, agent_id) in unknown_agent {
-            let message = format!("agent {agent_id} is unreachable");
-            self.end_task(state, &task_id, TaskState::Lost, &message, now, false);
-        }
         // Clocks of tasks that are back (their agent re-registered) or gone stop.
         let tasks = &state.tasks;
         state.unreachable_since.retain(|id, _| {
@@ -317,14 +318,14 @@ impl Master {
                 .get(id)
                 .is_some_and(|t| t.state == TaskState::Unreachable)
         });
-        let on_lost_agents: Vec<String> = state
-            .tasks
-            .values()
-            .filter(|t| state.agents.get(&t.agent_id).is_some_and(|a| !a.active))
-            .map(|t| t.id.clone())
-            .collect();
-        for task_id in on_lost_agents {
-            self.sweep_unreachable(state, &task_id, now);
+        for (task_id, unknown_agent) in stranded {
+            match unknown_agent {
+                Some(agent_id) => {
+                    let message = format!("agent {agent_id} is unreachable");
+                    self.end_task(state, &task_id, TaskState::Lost, &message, now, false);
+                }
+                None => self.sweep_unreachable(state, &task_id, now),
+            }
         }
     }
 
