@@ -187,6 +187,21 @@ need_podman() {
     command -v podman >/dev/null 2>&1 || apt_install_not_started podman
 }
 
+# The Metronome (DC/OS Jobs) client from PyPI, dcos-metronome 0.3.0 (2017), in the same .venv,
+# with the protobuf of its time it parses answers into (3.20.3, pure Python): its generated
+# metronome_pb2 predates protobuf 4, whose runtime loads it only without map fields.
+need_metronome_client() {
+    if [ ! -x .venv/bin/python ]; then
+        if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+            apt_install python3 python3-venv
+        fi
+        python3 -m venv .venv
+    fi
+    PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python .venv/bin/python -c \
+        'import metronome, google.protobuf as p; assert p.__version__ == "3.20.3"' >/dev/null 2>&1 && return 0
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check dcos-metronome==0.3.0 protobuf==3.20.3
+}
+
 # Debian's static busybox: the container tests import it as a tiny image (no registry reachable).
 need_busybox() {
     [ -x /bin/busybox ] || apt_install busybox-static
@@ -200,6 +215,7 @@ ensure_prereqs() {
     need_marathon_venv
     need_dcos_venv
     need_moto
+    need_metronome_client
     need_cargo_deny
     need_chromium
     need_playwright

@@ -14,6 +14,7 @@ mod fetch;
 mod ha;
 mod health;
 mod marathon_client;
+mod metronome_client;
 mod podman;
 mod restart;
 mod task_log;

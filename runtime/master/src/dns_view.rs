@@ -32,7 +32,8 @@ impl DnsView for MasterDnsView {
         let tasks = state
             .tasks
             .values()
-            .filter(|t| t.is_active())
+            // Job runs' tasks have no Marathon name to answer for.
+            .filter(|t| t.is_active() && !t.is_job())
             .filter_map(|t| {
                 let agent = state.agents.get(&t.agent_id)?;
                 Some(DnsTask {

@@ -17,6 +17,7 @@ mod groups;
 #[cfg(feature = "etcd")]
 mod ha;
 mod http;
+mod jobs;
 mod leader;
 mod master;
 mod metrics;

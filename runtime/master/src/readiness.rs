@@ -311,6 +311,7 @@ mod tests {
             cpus: 0.0,
             mem: 0.0,
             disk: 0.0,
+            job_run: None,
         }
     }
 

@@ -152,6 +152,17 @@ impl PlanSnapshot {
                     dependencies_ready: dependencies_ready(state, app),
                     not_ready: readiness::not_ready(state, app),
                 })
+                // Job runs waiting for their task, as apps of one instance (`jobs/launch.rs`).
+                .chain(
+                    crate::jobs::launch::pending_apps(state, now)
+                        .into_iter()
+                        .map(|app| SnapshotApp {
+                            app,
+                            launch_not_before: None,
+                            dependencies_ready: true,
+                            not_ready: std::collections::BTreeSet::new(),
+                        }),
+                )
                 .collect(),
             // A task its unreachableStrategy no longer counts is not planned with: the app
             // gets a replacement while the task itself waits to be expunged or to come back.
@@ -200,6 +211,7 @@ impl Master {
             let mut state = self.lock();
             self.sweep_agents(&mut state, now);
             self.kill_tasks_of_removed_apps(&mut state, &mut calls);
+            self.tick_jobs(&mut state, now, &mut calls);
             self.expire_backoff(&mut state, now);
             PlanSnapshot::take(&state, now)
         };
@@ -216,7 +228,7 @@ impl Master {
         let orphaned: Vec<String> = state
             .tasks
             .values()
-            .filter(|t| !t.kill_requested && !state.apps.contains_key(&t.app_id))
+            .filter(|t| !t.kill_requested && !t.is_job() && !state.apps.contains_key(&t.app_id))
             .filter(|t| !held.contains(&t.app_id))
             .map(|t| t.id.clone())
             .collect();
@@ -273,6 +285,15 @@ impl Master {
         }
         let mut launched = Vec::new();
         for launch in plan.launches {
+            if crate::jobs::launch::parse_app_id(&launch.app_id).is_some() {
+                if let Some(call) = self.record_job_launch(state, &launch, now) {
+                    if let AgentCall::Launch { task, .. } = &call {
+                        launched.push(task.task_id.clone());
+                    }
+                    calls.push(call);
+                }
+                continue;
+            }
             if !snapshot.planned_same(state, &launch.app_id) {
                 continue;
             }
@@ -292,6 +313,9 @@ impl Master {
             .collect();
         let previous = std::mem::take(&mut state.waiting);
         for (app_id, missing) in plan.unplaced {
+            if crate::jobs::launch::parse_app_id(&app_id).is_some() {
+                continue;
+            }
             let since = previous.get(&app_id).map_or(now, |(_, since)| *since);
             state.waiting.insert(app_id, (missing, since));
         }
@@ -362,63 +386,9 @@ impl Master {
             PathId::normalise(&app.id).safe(),
             uuid::Uuid::new_v4()
         );
-        let ports = launch.host_ports.clone();
-        let task = TaskRecord {
-            id: task_id.clone(),
-            app_id: app.id.clone(),
-            agent_id: agent.id.clone(),
-            host: agent.hostname.clone(),
-            version: app.version.clone(),
-            config_version: app.version_info.last_config_change_at.clone(),
-            state: TaskState::Staging,
-            staged_at: now,
-            started_at: None,
-            ports: ports.clone(),
-            service_ports: app.service_ports(),
-            health: Vec::new(),
-            message: None,
-            kill_requested: false,
-            cpus: app.cpus,
-            mem: app.mem,
-            disk: app.disk,
-        };
-        state.tasks.insert(task_id.clone(), task);
-        let launch = LaunchTask {
-            task_id: task_id.clone(),
-            app_id: app.id.clone(),
-            app_version: app.version.clone(),
-            cmd: app.cmd.clone(),
-            args: app.args.clone(),
-            env: env::task_env(&app, &task_id, &agent.hostname, &ports),
-            cpus: app.cpus,
-            mem: app.mem,
-            disk: app.disk,
-            ports: ports.clone(),
-            health_checks: app
-                .health_checks
-                .iter()
-                .filter_map(|c| c.to_proto(&ports))
-                .collect(),
-            kill_grace_period_seconds: app.task_kill_grace_period_seconds.unwrap_or(3),
-            docker_image: app.docker_image(),
-            user: app.user.clone(),
-            container: app.container_spec(&ports),
-            fetch: app
-                .fetch
-                .iter()
-                .map(|f| strato_proto::FetchUri {
-                    uri: f.uri.clone(),
-                    extract: f.extract,
-                    executable: f.executable,
-                    cache: f.cache,
-                    dest_path: f.dest_path.clone(),
-                })
-                .collect(),
-        };
-        Some(AgentCall::Launch {
-            url: agent_url(&agent),
-            task: Box::new(launch),
-        })
+        let (task, call) = task_launch(&app, &agent, task_id, launch.host_ports.clone(), now);
+        state.tasks.insert(task.id.clone(), task);
+        Some(call)
     }
 
     fn finish_deployments(&self, state: &mut State) {
@@ -488,6 +458,73 @@ impl Master {
             }
         }
     }
+}
+
+/// The task record and the agent call that launch `app`'s task `task_id` on `agent`.
+pub(crate) fn task_launch(
+    app: &App,
+    agent: &strato_proto::AgentInfo,
+    task_id: String,
+    ports: Vec<u16>,
+    now: u64,
+) -> (TaskRecord, AgentCall) {
+    let task = TaskRecord {
+        id: task_id.clone(),
+        app_id: app.id.clone(),
+        agent_id: agent.id.clone(),
+        host: agent.hostname.clone(),
+        version: app.version.clone(),
+        config_version: app.version_info.last_config_change_at.clone(),
+        state: TaskState::Staging,
+        staged_at: now,
+        started_at: None,
+        ports: ports.clone(),
+        service_ports: app.service_ports(),
+        health: Vec::new(),
+        message: None,
+        kill_requested: false,
+        cpus: app.cpus,
+        mem: app.mem,
+        disk: app.disk,
+        job_run: None,
+    };
+    let launch = LaunchTask {
+        task_id: task_id.clone(),
+        app_id: app.id.clone(),
+        app_version: app.version.clone(),
+        cmd: app.cmd.clone(),
+        args: app.args.clone(),
+        env: env::task_env(app, &task_id, &agent.hostname, &ports),
+        cpus: app.cpus,
+        mem: app.mem,
+        disk: app.disk,
+        ports: ports.clone(),
+        health_checks: app
+            .health_checks
+            .iter()
+            .filter_map(|c| c.to_proto(&ports))
+            .collect(),
+        kill_grace_period_seconds: app.task_kill_grace_period_seconds.unwrap_or(3),
+        docker_image: app.docker_image(),
+        user: app.user.clone(),
+        container: app.container_spec(&ports),
+        fetch: app
+            .fetch
+            .iter()
+            .map(|f| strato_proto::FetchUri {
+                uri: f.uri.clone(),
+                extract: f.extract,
+                executable: f.executable,
+                cache: f.cache,
+                dest_path: f.dest_path.clone(),
+            })
+            .collect(),
+    };
+    let call = AgentCall::Launch {
+        url: agent_url(agent),
+        task: Box::new(launch),
+    };
+    (task, call)
 }
 
 #[cfg(test)]

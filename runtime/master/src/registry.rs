@@ -212,6 +212,7 @@ impl Master {
         let task = task.clone();
         self.persist_task(&task);
         self.emit_status(&task, &message);
+        self.job_task_changed(state, &task);
         if status.state == TaskState::Running {
             self.wake();
         }
@@ -235,6 +236,14 @@ impl Master {
         task.message = Some(message.to_string());
         self.forget_task(task_id);
         self.emit_status(&task, message);
+        if task.is_job() {
+            // A job run's task: its run decides what follows (`jobs/lifecycle.rs`), not an
+            // app's failure record or backoff.
+            self.job_task_ended(state, &task, now);
+            state.remember_completed(task);
+            self.wake();
+            return;
+        }
         let failed = matches!(
             end,
             TaskState::Failed

@@ -64,6 +64,8 @@ pub struct State {
     pub groups: crate::groups::Groups,
     /// Group id → kept versions, oldest first.
     pub group_versions: BTreeMap<String, Vec<String>>,
+    /// DC/OS Jobs: jobs, schedules, runs not finished and history (`crate::jobs`).
+    pub jobs: crate::jobs::Jobs,
     pub started_at: u64,
     /// When this copy was read from the store (a standby's copy is at most a refresh old).
     pub loaded_at: u64,
@@ -148,6 +150,7 @@ impl State {
         for versions in state.group_versions.values_mut() {
             versions.sort();
         }
+        state.jobs = crate::jobs::Jobs::load(store).await?;
         Ok(state)
     }
 

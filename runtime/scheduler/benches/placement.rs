@@ -99,6 +99,7 @@ fn place_all(agents: &[AgentView], apps: &[App], limit: Limit) -> (Duration, Vec
             cpus: 0.1,
             mem: 64.0,
             disk: 0.0,
+            job_run: None,
         })
         .collect();
     (elapsed, tasks)

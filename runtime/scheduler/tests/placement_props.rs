@@ -150,6 +150,7 @@ fn running(launches: &[Launch], apps: &[App]) -> Vec<TaskRecord> {
                 cpus: app.cpus,
                 mem: app.mem,
                 disk: app.disk,
+                job_run: None,
             }
         })
         .collect()

@@ -35,11 +35,20 @@ pub struct TaskRecord {
     pub mem: f64,
     #[serde(default)]
     pub disk: f64,
+    /// The job run (DC/OS Jobs) this task is an attempt of; `app_id` is then the job's id.
+    /// `None` for an app's task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_run: Option<String>,
 }
 
 impl TaskRecord {
     pub fn is_active(&self) -> bool {
         !self.state.is_terminal()
+    }
+
+    /// A job run's task (DC/OS Jobs), not an app's.
+    pub fn is_job(&self) -> bool {
+        self.job_run.is_some()
     }
 
     pub fn is_running(&self) -> bool {
@@ -161,6 +170,7 @@ mod tests {
             cpus: 0.1,
             mem: 32.0,
             disk: 0.0,
+            job_run: None,
         }
     }
 

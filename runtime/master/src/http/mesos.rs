@@ -120,10 +120,15 @@ fn task_json(state: &MasterState, task: &TaskRecord) -> Value {
         .map(|a| a.info.address.clone())
         .unwrap_or_default();
     let name = PathId::normalise(&task.app_id).hostname();
+    let framework_id = if task.is_job() {
+        format!("{}-metronome", state.framework_id)
+    } else {
+        state.framework_id.clone()
+    };
     json!({
         "id": task.id,
         "name": name,
-        "framework_id": state.framework_id,
+        "framework_id": framework_id,
         "executor_id": "",
         "slave_id": task.agent_id,
         "state": task.state.as_str(),
@@ -144,22 +149,36 @@ fn task_json(state: &MasterState, task: &TaskRecord) -> Value {
     })
 }
 
-fn framework_json(master: &Master, state: &MasterState) -> Value {
+/// Which framework's tasks: Marathon's (apps) or Metronome's (job runs), as DC/OS showed two.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Framework {
+    Marathon,
+    Metronome,
+}
+
+fn framework_json(master: &Master, state: &MasterState, framework: Framework) -> Value {
     let config = &master.config;
-    let active: Vec<Value> = state
+    let jobs = framework == Framework::Metronome;
+    let mine = |t: &&TaskRecord| t.is_job() == jobs;
+    let active: Vec<&TaskRecord> = state
         .tasks
         .values()
         .filter(|t| t.is_active())
-        .map(|t| task_json(state, t))
+        .filter(mine)
         .collect();
     let completed: Vec<Value> = state
         .completed
         .iter()
+        .filter(mine)
         .map(|t| task_json(state, t))
         .collect();
+    let (id, name) = match framework {
+        Framework::Marathon => (state.framework_id.clone(), "marathon"),
+        Framework::Metronome => (format!("{}-metronome", state.framework_id), "metronome"),
+    };
     json!({
-        "id": state.framework_id,
-        "name": "marathon",
+        "id": id,
+        "name": name,
         "pid": format!("scheduler@{}:{}", config.advertise_ip, config.marathon_port),
         "hostname": config.advertise_ip,
         "webui_url": format!("http://{}:{}", config.advertise_ip, config.marathon_port),
@@ -177,13 +196,13 @@ fn framework_json(master: &Master, state: &MasterState) -> Value {
         "unregistered_time": 0,
         "capabilities": ["PARTITION_AWARE"],
         "used_resources": {
-            "cpus": state.tasks.values().filter(|t| t.is_active()).map(|t| t.cpus).sum::<f64>(),
-            "mem": state.tasks.values().filter(|t| t.is_active()).map(|t| t.mem).sum::<f64>(),
-            "disk": state.tasks.values().filter(|t| t.is_active()).map(|t| t.disk).sum::<f64>(),
+            "cpus": active.iter().map(|t| t.cpus).sum::<f64>(),
+            "mem": active.iter().map(|t| t.mem).sum::<f64>(),
+            "disk": active.iter().map(|t| t.disk).sum::<f64>(),
             "gpus": 0,
         },
         "offered_resources": {"cpus": 0.0, "mem": 0.0, "disk": 0.0, "gpus": 0},
-        "tasks": active,
+        "tasks": active.iter().map(|t| task_json(state, t)).collect::<Vec<Value>>(),
         "unreachable_tasks": [],
         "completed_tasks": completed,
         "offers": [],
@@ -223,7 +242,10 @@ async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
             "work_dir": config.data_dir.display().to_string(),
         },
         "slaves": s.agents.values().map(|a| agent_json(&s, a)).collect::<Vec<_>>(),
-        "frameworks": [framework_json(&master, &s)],
+        "frameworks": [
+            framework_json(&master, &s, Framework::Marathon),
+            framework_json(&master, &s, Framework::Metronome),
+        ],
         "completed_frameworks": [],
         "orphan_tasks": [],
         "unregistered_frameworks": [],

@@ -1,5 +1,5 @@
-//! The HTTP surface: one router serving the agent protocol, the Mesos-style endpoints and the
-//! Marathon API, used on both the Mesos and the Marathon port.
+//! The HTTP surface: one router serving the agent protocol, the Mesos-style endpoints, the
+//! Marathon API and the Metronome (DC/OS Jobs) API, used on both the Mesos and the Marathon port.
 
 mod agent_api;
 mod backup;
@@ -11,6 +11,7 @@ mod ha;
 mod marathon;
 mod mesos;
 mod metrics;
+mod metronome;
 mod query;
 mod tokens;
 
@@ -33,6 +34,7 @@ pub fn router(master: Arc<Master>) -> Router {
         .merge(mesos::routes())
         .merge(metrics::routes())
         .merge(marathon::routes())
+        .merge(metronome::routes())
         .merge(ha::routes())
         .merge(backup::routes())
         .merge(tokens::routes())

@@ -227,6 +227,7 @@ mod tests {
             cpus: 0.5,
             mem: 64.0,
             disk: 10.0,
+            job_run: None,
         }
     }
 

@@ -4,13 +4,14 @@
 //! from the published view and encodes the registry; `docs/metrics.md` describes every metric.
 //!
 //! One concept per file: `api.rs` (request latency and its middleware), `tasks.rs` (launches,
-//! failures, reconcile passes), `agents.rs` (heartbeats, timeouts), `store.rs` (commits),
+//! failures, reconcile passes), `agents.rs` (heartbeats, timeouts), `jobs.rs` (job runs), `store.rs` (commits),
 //! `cluster.rs` (the gauges read from the state), `history.rs` (the samples charts draw).
 
 pub(crate) mod agents;
 pub(crate) mod api;
 pub(crate) mod cluster;
 pub(crate) mod history;
+pub(crate) mod jobs;
 pub(crate) mod store;
 pub(crate) mod tasks;
 
@@ -31,6 +32,7 @@ pub(crate) struct Metrics {
     pub(crate) tasks: tasks::TaskMetrics,
     pub(crate) agents: agents::AgentMetrics,
     pub(crate) store: store::StoreMetrics,
+    pub(crate) jobs: jobs::JobMetrics,
     cluster: cluster::ClusterGauges,
 }
 
@@ -41,6 +43,7 @@ impl Default for Metrics {
         let tasks = tasks::TaskMetrics::register(&mut registry);
         let agents = agents::AgentMetrics::register(&mut registry);
         let store = store::StoreMetrics::register(&mut registry);
+        let jobs = jobs::JobMetrics::register(&mut registry);
         let cluster = cluster::ClusterGauges::register(&mut registry);
         Metrics {
             registry,
@@ -48,6 +51,7 @@ impl Default for Metrics {
             tasks,
             agents,
             store,
+            jobs,
             cluster,
         }
     }

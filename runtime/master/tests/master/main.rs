@@ -8,6 +8,7 @@ mod cluster;
 mod files;
 mod gateway;
 mod groups;
+mod jobs;
 mod lifecycle;
 mod metrics;
 mod prometheus;

@@ -32,7 +32,7 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
     let tasks: Vec<Value> = state
         .tasks
         .values()
-        .filter(|t| t.is_active())
+        .filter(|t| t.is_active() && !t.is_job())
         .filter(|t| {
             wanted.is_empty()
                 || wanted.iter().any(|w| match w.as_str() {
@@ -108,7 +108,7 @@ pub async fn kill_app_tasks(
         .collect();
     let shown: Vec<Value> = ids
         .iter()
-        .filter_map(|id| state.tasks.get(id))
+        .filter_map(|id| state.tasks.get(id).filter(|t| !t.is_job()))
         .map(task_json)
         .collect();
     match kill(
@@ -179,11 +179,12 @@ pub async fn delete_many(
     }
     let known: Vec<String> = ids
         .into_iter()
-        .filter(|id| state.tasks.contains_key(id))
+        // A job run's task is stopped through its run (`/v1/jobs/{id}/runs/{run}/actions/stop`).
+        .filter(|id| state.tasks.get(id).is_some_and(|t| !t.is_job()))
         .collect();
     let shown: Vec<Value> = known
         .iter()
-        .filter_map(|id| state.tasks.get(id))
+        .filter_map(|id| state.tasks.get(id).filter(|t| !t.is_job()))
         .map(task_json)
         .collect();
     match kill(
