@@ -3,7 +3,9 @@
 // would, against a running master: a definition the API refuses shows the API's own message and
 // deploys nothing; the JSON editor deploys an app; the row's Scale sets 3 instances and 3 tasks
 // show; a task's output view shows a line the task printed; Restart replaces every task; Suspend
-// scales to 0; Destroy asks first, then removes the app. Prints one JSON line of what it saw; exit 0 when every step held, 1 when one failed, 2 on
+// scales to 0; Destroy asks first, then removes the app. A job (made through the Metronome API)
+// is run with Run now, its last run shows SUCCESS with the line it printed as its output, and
+// Delete asks first, then removes it. Prints one JSON line of what it saw; exit 0 when every step held, 1 when one failed, 2 on
 // usage.
 //
 //   node tests/browser/dashboard.mjs --url http://HOST:PORT/ --app-id /dash/hello \
@@ -77,6 +79,9 @@ const result = {
   suspended: false,
   confirm_asked: false,
   destroyed: false,
+  job_succeeded: false,
+  job_output: "",
+  job_deleted: false,
   page_errors: [],
 };
 let printed = false;
@@ -268,6 +273,34 @@ try {
       await page.waitForTimeout(250);
     }
     result.destroyed = true;
+  });
+
+  // A job: Run now, its success and output in the row, then Delete (asks first).
+  const jobId = appId.slice(1).replaceAll("/", ".");
+  const jobRow = () => page.locator(`#jobs tbody tr[data-job="${jobId}"]`);
+  ok &&= await step("job", async () => {
+    const created = await page.request.post(origin + "/v1/jobs", {
+      data: { id: jobId, run: { cmd: `echo ${opts.line}-job`, cpus: 0.05, mem: 32, disk: 0 } },
+      failOnStatusCode: false,
+    });
+    if (created.status() !== 201) throw new Error(`POST /v1/jobs answered ${created.status()}: ${await created.text()}`);
+    await jobRow().locator("button.run-job").click({ timeout: left() });
+    await jobRow().locator(".last-run", { hasText: "SUCCESS" }).waitFor({ timeout: left() });
+    result.job_succeeded = (await jobRow().locator(".job-counts").textContent()).trim() === "1 / 0";
+    await jobRow().locator(".last-run button.logs").click({ timeout: left() });
+    const text = await page.waitForFunction(
+      (line) => {
+        const t = document.querySelector("#log-text")?.textContent || "";
+        return t.includes(line + "-job") ? line + "-job" : false;
+      },
+      opts.line,
+      { timeout: left(), polling: 250 },
+    );
+    result.job_output = await text.jsonValue();
+    await jobRow().locator("button.delete-job").click({ timeout: left() });
+    await jobRow().locator("button.confirm-delete-job").click({ timeout: left() });
+    await jobRow().waitFor({ state: "detached", timeout: left() });
+    result.job_deleted = (await api(page, "/v1/jobs/" + jobId)).status === 404;
   });
 } catch (e) {
   ok = false;

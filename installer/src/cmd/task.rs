@@ -242,7 +242,7 @@ fn tasks_table(tasks: &[Value]) -> String {
     )
 }
 
-/// The task `app_or_task` names: a task id as is, an app's newest task (the list is running
+/// The task `app_or_task` names: a task id as is, an app's or a job's newest task (the list is running
 /// tasks first, newest first, then finished ones, newest first).
 fn pick(tasks: &[Value], app_or_task: &str) -> Option<(String, String)> {
     let entry = |t: &Value| {
@@ -258,6 +258,8 @@ fn pick(tasks: &[Value], app_or_task: &str) -> Option<(String, String)> {
     tasks
         .iter()
         .find(|t| t["appId"] == app.as_str())
+        // A job's tasks carry the job's id (`reports.nightly`), which has no leading slash.
+        .or_else(|| tasks.iter().find(|t| t["appId"] == app_or_task))
         .and_then(entry)
 }
 
@@ -354,17 +356,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_app_picks_its_first_listed_task_and_a_task_id_itself() {
+    fn an_app_or_a_job_picks_its_first_listed_task_and_a_task_id_itself() {
         let tasks = vec![
             json!({"id": "web.2", "appId": "/web", "active": true}),
             json!({"id": "db.1", "appId": "/db", "active": true}),
             json!({"id": "web.1", "appId": "/web", "active": false}),
+            json!({"id": "reports.nightly_20261204020000aB3xZ.1", "appId": "reports.nightly"}),
         ];
         let pair = |t: &str, a: &str| Some((t.to_string(), a.to_string()));
         assert_eq!(pick(&tasks, "/web"), pair("web.2", "/web"));
         assert_eq!(pick(&tasks, "web"), pair("web.2", "/web"));
         assert_eq!(pick(&tasks, "web.1"), pair("web.1", "/web"));
         assert_eq!(pick(&tasks, "/nope"), None);
+        assert_eq!(
+            pick(&tasks, "reports.nightly"),
+            pair("reports.nightly_20261204020000aB3xZ.1", "reports.nightly")
+        );
     }
 
     #[test]

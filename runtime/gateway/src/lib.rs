@@ -5,6 +5,7 @@
 //! | path | to |
 //! |---|---|
 //! | `/marathon/…`, `/service/marathon/…` | the Marathon API (the master, in process) |
+//! | `/service/metronome/…` | the Jobs (Metronome v1) API (the master, in process) |
 //! | `/mesos/…` | the master's Mesos endpoints |
 //! | `/mesos_dns/v1/…` | DNS records as JSON |
 //! | `/service/<name>/…` | healthy tasks of the app labelled `DCOS_SERVICE_NAME=<name>` |

@@ -1,6 +1,7 @@
 //! `/service/<name>/…`: the tasks of the app labelled `DCOS_SERVICE_NAME=<name>`, one request
 //! after another over its healthy tasks, with the body streamed both ways and websockets
-//! (`Upgrade`) passed through. `/service/marathon/…` is the Marathon API.
+//! (`Upgrade`) passed through. `/service/marathon/…` is the Marathon API and
+//! `/service/metronome/…` the Jobs (Metronome) API, both the master's own.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -48,7 +49,7 @@ pub async fn forward(State(gateway): State<Arc<Gateway>>, mut request: Request) 
     let rest = uri.path().strip_prefix("/service/").unwrap_or_default();
     let name = rest.split('/').next().unwrap_or_default().to_string();
     let prefix = format!("/service/{name}");
-    if name == "marathon" {
+    if name == "marathon" || name == "metronome" {
         let target = strip_prefix(&uri, &prefix).unwrap_or(uri);
         return call_master(&gateway, request, target).await;
     }

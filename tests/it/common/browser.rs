@@ -9,7 +9,9 @@ use serde_json::Value;
 /// Runs the driver against `url` with `app_id` (which must not exist yet) and asserts what an
 /// operator would see: a refused definition shows the API's own message and deploys nothing; the
 /// editor deploys; Scale gives 3 tasks; a task's output view shows a line the task printed;
-/// Restart replaces every task; Suspend scales to 0; Destroy asks, then the app is gone. `login` is (user, password) for the gateway's /login.
+/// Restart replaces every task; Suspend scales to 0; Destroy asks, then the app is gone; a job
+/// run with Run now shows SUCCESS and the line it printed, and Delete removes it. `login` is
+/// (user, password) for the gateway's /login.
 pub fn dashboard_acts(url: &str, app_id: &str, login: Option<(&str, &str)>, screenshot: &Path) {
     let driver = super::repo_root().join("tests/browser/dashboard.mjs");
     let mut cmd = Command::new("node");
@@ -66,5 +68,14 @@ pub fn dashboard_acts(url: &str, app_id: &str, login: Option<(&str, &str)>, scre
     assert_eq!(result["suspended"], true, "suspend: {report}\n{stderr}");
     assert_eq!(result["confirm_asked"], true, "{report}");
     assert_eq!(result["destroyed"], true, "destroy: {report}\n{stderr}");
+    assert_eq!(result["job_succeeded"], true, "job run: {report}\n{stderr}");
+    assert_eq!(
+        result["job_output"], "dash-line-job",
+        "job output: {report}\n{stderr}"
+    );
+    assert_eq!(
+        result["job_deleted"], true,
+        "job delete: {report}\n{stderr}"
+    );
     assert!(out.status.success(), "{report}\n{stderr}");
 }

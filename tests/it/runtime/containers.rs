@@ -1,7 +1,8 @@
 //! Apps in containers on `strato up --local` with the machine's Docker engine: a BRIDGE app
 //! serves HTTP on the host port the API reports, a HOST app on its `PORT0`, scaling leaves exactly
 //! as many containers (found by the task labels), deleting removes them, and an image that cannot
-//! be pulled fails the task with the engine's reason. The image is made offline: `docker import`
+//! be pulled fails the task with the engine's reason; a job's run with an image runs in a
+//! container. The image is made offline: `docker import`
 //! of a rootfs holding Debian's static busybox (`tests/container-image.sh`).
 
 use std::process::Command;
@@ -256,6 +257,21 @@ fn docker_apps_run_serve_scale_and_fail_with_the_engines_reason() {
         failure.contains("pulling image '127.0.0.1:9/strato/missing:1'"),
         "{failure}"
     );
+
+    // A job whose run has a Docker image runs in a container: only the image has /www, so the
+    // run succeeds there and would fail on the host.
+    let job = json!({"id": "ctr.job", "run": {"cmd": "test -d /www", "cpus": 0.1, "mem": 32, "disk": 0,
+                                               "docker": {"image": IMAGE}}});
+    let (status, body) = cluster.post("/v1/jobs", &job);
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = cluster.post("/v1/jobs/ctr.job/runs", &json!({}));
+    assert_eq!(status, 201, "{body}");
+    let history = wait_until(Duration::from_secs(60), "the job's run to finish", || {
+        let (_, job) = cluster.get("/v1/jobs/ctr.job?embed=history");
+        let h = job["history"].clone();
+        (h["successCount"].as_u64()? + h["failureCount"].as_u64()? > 0).then_some(h)
+    });
+    assert_eq!(history["successCount"], 1, "{history}");
 
     // Deleting the apps removes their containers.
     for id in ["ctr-web", "ctr-host", "ctr-missing"] {

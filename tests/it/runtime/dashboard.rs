@@ -1,5 +1,5 @@
-//! The dashboard in headless Chromium: once against a fake master (what each table shows, exactly)
-//! and once against `strato up --local` with a running app.
+//! The dashboard in headless Chromium: once against a fake master (what each table shows, exactly,
+//! jobs included) and once against `strato up --local` with a running app.
 
 use std::net::SocketAddr;
 
@@ -43,6 +43,21 @@ fn fake_master() -> SocketAddr {
                   {"actions": [{"action": "RestartApplication", "app": "/shop/web"}]}],
         "version": "2026-01-02T03:04:05.678Z"
     }]);
+    let jobs = json!([{
+        "id": "nightly.report", "labels": {}, "run": {"cmd": "report --all", "cpus": 0.5, "mem": 64, "disk": 0},
+        "schedules": [{"id": "nightly", "cron": "0 2 * * *", "timezone": "Europe/Berlin", "enabled": true,
+            "concurrencyPolicy": "FORBID", "startingDeadlineSeconds": 900,
+            "nextRunAt": "2026-01-03T01:00:00.000+0000"}],
+        "activeRuns": [{"id": "20260102030405aB3xZ", "jobId": "nightly.report", "status": "ACTIVE",
+            "createdAt": "2026-01-02T03:04:05.000+0000", "completedAt": null,
+            "tasks": [{"id": "nightly.report_20260102030405aB3xZ.1", "status": "TASK_RUNNING"}]}],
+        "history": {"successCount": 3, "failureCount": 1,
+            "lastSuccessAt": "2026-01-01T02:05:00.000+0000", "lastFailureAt": "2025-12-31T02:09:00.000+0000",
+            "successfulFinishedRuns": [{"id": "20260101020000Qw3rT", "createdAt": "2026-01-01T02:00:00.000+0000",
+                "finishedAt": "2026-01-01T02:05:00.000+0000", "tasks": ["nightly.report_20260101020000Qw3rT.1"]}],
+            "failedFinishedRuns": [{"id": "20251231020000Zx9yU", "createdAt": "2025-12-31T02:00:00.000+0000",
+                "finishedAt": "2025-12-31T02:09:00.000+0000", "tasks": ["nightly.report_20251231020000Zx9yU.1"]}]}
+    }]);
     // Two samples of the history the charts draw (/strato/v1/metrics/history).
     let point = |cpus_used: f64| {
         json!({"time": "2026-01-02T03:04:05Z", "cpusUsed": cpus_used, "cpusTotal": 4.0,
@@ -59,7 +74,8 @@ fn fake_master() -> SocketAddr {
         ))
         .merge(Router::new().route("/master/state", get(move || reply(state.clone()))))
         .merge(Router::new().route("/v2/apps", get(move || reply(apps.clone()))))
-        .merge(Router::new().route("/v2/deployments", get(move || reply(deployments.clone()))));
+        .merge(Router::new().route("/v2/deployments", get(move || reply(deployments.clone()))))
+        .merge(Router::new().route("/v1/jobs", get(move || reply(jobs.clone()))));
 
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let addr = listener.local_addr().expect("addr");
@@ -139,6 +155,24 @@ fn dashboard_shows_agents_apps_tasks_and_deployments_from_the_master() {
         "deployment step missing:\n{deployments}"
     );
 
+    let jobs = table(&dom, "jobs");
+    for shown in [
+        "nightly.report",
+        "report --all",
+        "0 2 * * *",
+        "Europe/Berlin",
+        "never overlapping",
+        "20260102030405aB3xZ",
+        "ACTIVE",
+        "SUCCESS",
+        "2026-01-01T02:05:00.000+0000",
+        "3 / 1",
+    ] {
+        assert!(
+            jobs.contains(shown),
+            "{shown:?} missing from the jobs:\n{jobs}"
+        );
+    }
     assert!(
         apps.contains("Command exited with status 3"),
         "the last task failure missing:\n{apps}"

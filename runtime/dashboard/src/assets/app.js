@@ -1,5 +1,6 @@
 // Strato dashboard: polls the master this page came from, redraws its tables and charts, and acts
-// through the same Marathon API every client uses (deploy, scale, restart, suspend, destroy).
+// through the same Marathon API every client uses (deploy, scale, restart, suspend, destroy), and
+// the Metronome API for jobs (run now, stop a run, delete).
 // Same-origin requests only (behind the gateway its login cookie goes along); every value goes in
 // through textContent (no HTML injection).
 "use strict";
@@ -17,6 +18,7 @@ const ui = {
   state: null,
   apps: [],
   deployments: [],
+  jobs: [],
   history: null,
   drafts: {},
   confirming: null,
@@ -107,7 +109,7 @@ function portRanges(ports) {
 
 function stateBadge(state) {
   const s = String(state || "");
-  const cls = /RUNNING/.test(s) ? "ok" : /(FAILED|LOST|ERROR|KILLED|GONE|UNREACHABLE)/.test(s) ? "bad" : "wait";
+  const cls = /(RUNNING|SUCCESS)/.test(s) ? "ok" : /(FAILED|LOST|ERROR|KILLED|GONE|UNREACHABLE)/.test(s) ? "bad" : "wait";
   return el("span", s.replace(/^TASK_/, "") || "?", "badge " + cls);
 }
 
@@ -270,6 +272,96 @@ function deploymentRows(deployments) {
       d.version || "",
     ])
   );
+}
+
+// ---- jobs (/v1/jobs with activeRuns, schedules and history embedded) ----
+
+function jobPath(id) {
+  return "/v1/jobs/" + encodeURIComponent(id);
+}
+
+function jobSchedule(job) {
+  const s = (job.schedules || [])[0];
+  if (!s) return "";
+  return group(
+    el("code", s.cron),
+    el("span", s.timezone, "muted"),
+    el("div", s.enabled ? "next " + (s.nextRunAt || "?") + (s.concurrencyPolicy === "FORBID" ? ", never overlapping" : "") : "disabled", "muted")
+  );
+}
+
+function jobRuns(job) {
+  const runs = job.activeRuns || [];
+  if (runs.length === 0) return "";
+  const box = el("div");
+  for (const run of runs) {
+    const line = el("div", null, "job-run");
+    line.dataset.run = run.id;
+    line.appendChild(stateBadge(run.status));
+    line.appendChild(el("code", " " + run.id + " "));
+    const live = (run.tasks || []).filter((t) => !/(FINISHED|FAILED|KILLED|LOST|ERROR|GONE)/.test(t.status)).pop();
+    if (live) line.appendChild(button("output", "logs quiet", () => openLog(live.id, "stdout")));
+    line.appendChild(button("Stop", "stop-run", () => act("POST", jobPath(job.id) + "/runs/" + encodeURIComponent(run.id) + "/actions/stop", null, "stopping run " + run.id)));
+    box.appendChild(line);
+  }
+  return box;
+}
+
+// The newest finished run, successful or failed, with its last task's output.
+function jobLastRun(job) {
+  const h = job.history || {};
+  const newest = (list, status) => ((list || [])[0] ? Object.assign({ status }, list[0]) : null);
+  const runs = [newest(h.successfulFinishedRuns, "SUCCESS"), newest(h.failedFinishedRuns, "FAILED")].filter(Boolean);
+  runs.sort((a, b) => String(b.finishedAt).localeCompare(String(a.finishedAt)));
+  const last = runs[0];
+  if (!last) return "";
+  const box = el("div", null, "last-run");
+  box.appendChild(stateBadge(last.status));
+  box.appendChild(el("span", " " + (last.finishedAt || ""), "muted"));
+  const task = (last.tasks || [])[(last.tasks || []).length - 1];
+  if (task) box.appendChild(button("output", "logs quiet", () => openLog(task, last.status === "SUCCESS" ? "stdout" : "stderr")));
+  return box;
+}
+
+function jobActions(job) {
+  const id = job.id;
+  const key = "job:" + id;
+  if (ui.confirming === key) {
+    return group(
+      el("span", "Delete job " + id + (job.activeRuns ? " and stop its runs" : "") + "? ", "confirm-text"),
+      button("Delete", "confirm-delete-job danger", () => act("DELETE", jobPath(id) + "?stopCurrentJobRuns=true", null, "deleting job " + id, () => (ui.confirming = null))),
+      button("Cancel", "cancel-delete-job quiet", () => {
+        ui.confirming = null;
+        redraw();
+      })
+    );
+  }
+  return group(
+    button("Run now", "run-job", () => act("POST", jobPath(id) + "/runs", null, "starting a run of " + id)),
+    button("Delete", "delete-job danger", () => {
+      ui.confirming = key;
+      redraw();
+    })
+  );
+}
+
+function jobRows(jobs) {
+  return jobs.map((job) => {
+    const h = job.history || {};
+    const run = job.run || {};
+    return row(
+      [
+        el("span", job.id, "job-id"),
+        el("code", run.cmd || (run.args || []).join(" ") || (run.docker ? run.docker.image : "")),
+        jobSchedule(job),
+        jobRuns(job),
+        jobLastRun(job),
+        el("span", (h.successCount || 0) + " / " + (h.failureCount || 0), "job-counts"),
+        jobActions(job),
+      ],
+      { job: job.id }
+    );
+  });
 }
 
 // ---- charts: small SVG line charts drawn from /strato/v1/metrics/history ----
@@ -542,6 +634,7 @@ function redraw() {
   fill("agents", agentRows(ui.state), "no agents registered");
   fill("apps", appRows(ui.apps), "no apps");
   fill("tasks", taskRows(allTasks(ui.apps)), "no tasks");
+  fill("jobs", jobRows(ui.jobs), "no jobs");
   fill("deployments", deploymentRows(ui.deployments), "no deployments running");
   clusterCharts();
 }
@@ -549,17 +642,19 @@ function redraw() {
 async function poll() {
   const status = document.getElementById("status");
   try {
-    const [state, apps, deployments, history] = await Promise.all([
+    const [state, apps, deployments, history, jobs] = await Promise.all([
       getJson("/master/state"),
       getJson("/v2/apps?embed=apps.tasks&embed=apps.lastTaskFailure"),
       getJson("/v2/deployments"),
-      // A master without the history route still gets the rest of the page.
+      // A master without the history or jobs routes still gets the rest of the page.
       getJson("/strato/v1/metrics/history").catch(() => null),
+      getJson("/v1/jobs?embed=activeRuns&embed=schedules&embed=history").catch(() => []),
     ]);
     ui.state = state;
     ui.apps = (apps && apps.apps) || [];
     ui.deployments = Array.isArray(deployments) ? deployments : [];
     ui.history = history;
+    ui.jobs = Array.isArray(jobs) ? jobs : [];
     redraw();
     status.textContent = "updated " + new Date().toLocaleTimeString();
     status.className = "status ok";

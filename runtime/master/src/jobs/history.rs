@@ -9,8 +9,9 @@ use strato_runtime_types::time::iso_metronome;
 
 use super::run::{RunRecord, RunStatus};
 
-/// Finished runs kept per job and outcome (Metronome keeps a bounded history too).
-pub const MAX_FINISHED_RUNS: usize = 10;
+/// Finished runs kept per job and outcome (docs/jobs.md: Metronome kept 1,000; the history is one
+/// stored record, rewritten at each run's end, so it is kept smaller).
+pub const MAX_FINISHED_RUNS: usize = 100;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FinishedRun {

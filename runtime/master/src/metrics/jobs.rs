@@ -27,6 +27,10 @@ impl JobMetrics {
             "Job runs started, by the API or a schedule",
             metrics.started.clone(),
         );
+        // Both outcomes show from the start, at 0.
+        for status in ["SUCCESS", "FAILED"] {
+            metrics.finished.get_or_create(&Outcome { status });
+        }
         registry.register(
             "strato_job_runs_finished",
             "Job runs finished, by status (SUCCESS or FAILED)",

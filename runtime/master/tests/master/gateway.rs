@@ -77,6 +77,8 @@ async fn every_route_but_health_metadata_and_login_needs_a_token() {
         ("GET", "/marathon/v2/apps"),
         ("GET", "/service/marathon/v2/apps"),
         ("POST", "/service/marathon/v2/apps/"),
+        ("GET", "/service/metronome/v1/jobs"),
+        ("POST", "/service/metronome/v1/jobs"),
         ("GET", "/mesos/master/state"),
         ("GET", "/mesos_dns/v1/enumerate"),
         ("GET", "/service/web/"),
@@ -281,6 +283,26 @@ async fn a_logged_in_user_drives_marathon_and_reaches_a_service_through_the_gate
         .await
         .expect("show");
     assert_eq!(shown.status(), StatusCode::OK);
+
+    // Jobs through /service/metronome, as the DC/OS CLI reaches them.
+    let job = client
+        .post(format!("{gw}/service/metronome/v1/jobs"))
+        .header("Authorization", &auth)
+        .json(&serde_json::json!({"id": "gw.job", "run": {"cmd": "true", "cpus": 0.1, "mem": 32, "disk": 0}}))
+        .send()
+        .await
+        .expect("create job");
+    assert_eq!(job.status(), StatusCode::CREATED);
+    let jobs: Value = client
+        .get(format!("{gw}/service/metronome/v1/jobs"))
+        .header("Authorization", &auth)
+        .send()
+        .await
+        .expect("list jobs")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(jobs[0]["id"], "gw.job");
 
     // The other front doors: Mesos, DNS as JSON, the nodes.
     let get = |path: &'static str| {
