@@ -134,6 +134,7 @@ mod tests {
                 ports: vec![31000],
                 running: true,
             }],
+            ..Default::default()
         }
     }
 

@@ -6,7 +6,7 @@ use std::net::Ipv4Addr;
 use hickory_proto::rr::rdata::{A, SOA, SRV};
 use hickory_proto::rr::{Name, RData, Record, RecordType};
 
-use crate::names::{app_label, classify, host_label, Target, FRAMEWORK};
+use crate::names::{classify, host_label, Target, FRAMEWORK};
 use crate::view::DnsSnapshot;
 
 /// Short, because answers come from live state rather than a periodic refresh (Mesos-DNS uses 60 s
@@ -118,9 +118,7 @@ fn agent_hosts(snapshot: &DnsSnapshot, label: &str) -> Vec<Ipv4Addr> {
         return by_app;
     }
     snapshot
-        .tasks
-        .iter()
-        .filter(|t| t.running && host_label(&app_label(&t.app_id), t.host) == label)
+        .running_on(label)
         .map(|t| t.host)
         .collect::<BTreeSet<_>>()
         .into_iter()
@@ -131,10 +129,7 @@ fn running<'a>(
     snapshot: &'a DnsSnapshot,
     label: &'a str,
 ) -> impl Iterator<Item = &'a crate::DnsTask> + 'a {
-    snapshot
-        .tasks
-        .iter()
-        .filter(move |t| t.running && app_label(&t.app_id) == label)
+    snapshot.running_of(label)
 }
 
 /// SRV records, one per running task and port, targeting `<app>-<ip>.marathon.slave.<domain>`
@@ -211,6 +206,7 @@ mod tests {
                     running: false,
                 },
             ],
+            ..Default::default()
         }
     }
 

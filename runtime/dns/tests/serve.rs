@@ -37,6 +37,7 @@ fn view() -> DnsSnapshot {
                 running: false,
             },
         ],
+        ..Default::default()
     }
 }
 

@@ -1,18 +1,32 @@
 //! The master's state as the DNS server sees it ([`strato_dns::DnsView`]).
 
 use std::net::Ipv4Addr;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use strato_dns::{DnsSnapshot, DnsTask, DnsView};
 
 use crate::master::Master;
+use crate::state::State;
 
-/// Holds the master weakly so a stopped master is not kept alive by its DNS server.
-pub struct MasterDnsView(pub Weak<Master>);
+/// Holds the master weakly so a stopped master is not kept alive by its DNS server. The snapshot
+/// is made once per published copy of the state (and leader) and shared by every query until the
+/// next: at 100,000 tasks a query would otherwise copy them all.
+pub struct MasterDnsView {
+    master: Weak<Master>,
+    /// The state copy and leader the cached snapshot was made from.
+    cache: Mutex<Option<(Arc<State>, Option<Ipv4Addr>, Arc<DnsSnapshot>)>>,
+}
 
 impl MasterDnsView {
+    pub fn new(master: &Arc<Master>) -> MasterDnsView {
+        MasterDnsView {
+            master: Arc::downgrade(master),
+            cache: Mutex::new(None),
+        }
+    }
+
     pub fn shared(master: &Arc<Master>) -> Arc<dyn DnsView> {
-        Arc::new(MasterDnsView(Arc::downgrade(master)))
+        Arc::new(MasterDnsView::new(master))
     }
 }
 
@@ -22,39 +36,56 @@ fn ipv4(text: &str) -> Option<Ipv4Addr> {
     host.parse().ok()
 }
 
-impl DnsView for MasterDnsView {
-    fn snapshot(&self) -> DnsSnapshot {
-        let Some(master) = self.0.upgrade() else {
-            return DnsSnapshot::default();
-        };
-        let config = master.config();
-        let state = master.view();
-        let tasks = state
-            .tasks
-            .values()
-            // Job runs' tasks have no Marathon name to answer for.
-            .filter(|t| t.is_active() && !t.is_job())
-            .filter_map(|t| {
-                let agent = state.agents.get(&t.agent_id)?;
-                Some(DnsTask {
-                    app_id: t.app_id.clone(),
-                    host: ipv4(&agent.info.address)?,
-                    ports: t.ports.clone(),
-                    running: t.is_running() && agent.active && !t.kill_requested,
-                })
+fn make(master: &Master, state: &State, leader: Option<Ipv4Addr>) -> DnsSnapshot {
+    let tasks = state
+        .tasks
+        .values()
+        // Job runs' tasks have no Marathon name to answer for.
+        .filter(|t| t.is_active() && !t.is_job())
+        .filter_map(|t| {
+            let agent = state.agents.get(&t.agent_id)?;
+            Some(DnsTask {
+                app_id: t.app_id.clone(),
+                host: ipv4(&agent.info.address)?,
+                ports: t.ports.clone(),
+                running: t.is_running() && agent.active && !t.kill_requested,
             })
-            .collect();
+        })
+        .collect();
+    DnsSnapshot {
+        leader,
+        masters: master
+            .config()
+            .masters
+            .iter()
+            .filter_map(|m| ipv4(m))
+            .collect(),
+        tasks,
+        ..Default::default()
+    }
+}
+
+impl DnsView for MasterDnsView {
+    fn snapshot(&self) -> Arc<DnsSnapshot> {
+        let Some(master) = self.master.upgrade() else {
+            return Arc::default();
+        };
+        let state = master.view();
         // The leader as last seen: `leader.<domain>` follows a failover within a second.
         let leader = master
             .leader_seen
             .borrow()
             .as_ref()
             .and_then(|l| ipv4(&l.mesos));
-        DnsSnapshot {
-            leader,
-            masters: config.masters.iter().filter_map(|m| ipv4(m)).collect(),
-            tasks,
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((seen, seen_leader, snapshot)) = cache.as_ref() {
+            if Arc::ptr_eq(seen, &state) && *seen_leader == leader {
+                return Arc::clone(snapshot);
+            }
         }
+        let snapshot = Arc::new(make(&master, &state, leader));
+        *cache = Some((state, leader, Arc::clone(&snapshot)));
+        snapshot
     }
 }
 

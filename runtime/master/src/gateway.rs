@@ -107,7 +107,7 @@ impl Directory for MasterDirectory {
 
     fn mesos_dns(&self, path: &str) -> Option<Value> {
         let master = self.0.upgrade()?;
-        let snapshot = strato_dns::DnsView::snapshot(&MasterDnsView(Arc::downgrade(&master)));
+        let snapshot = strato_dns::DnsView::snapshot(&MasterDnsView::new(&master));
         strato_dns::http_api::answer(&snapshot, &master.config().dns_domain, path)
     }
 

@@ -17,6 +17,9 @@ use crate::metrics::Metrics;
 use crate::state::{State, MAX_VERSIONS};
 use crate::writer::Writer;
 
+/// The most agent calls (launches, kills) in flight at once.
+const MAX_AGENT_CALLS: usize = 256;
+
 /// What this master is right now.
 #[derive(Debug, Clone)]
 pub(crate) enum Role {
@@ -65,6 +68,9 @@ pub struct Master {
     pub(crate) events: EventBus,
     pub(crate) wake: Notify,
     pub(crate) agents: Arc<dyn AgentClient>,
+    /// In-flight launches and kills: a scale-up of 100,000 tasks is not 100,000 connections at
+    /// once (each a file descriptor, and with TLS a handshake's memory).
+    pub(crate) agent_calls: Arc<tokio::sync::Semaphore>,
     /// For readiness checks against tasks (see `readiness`).
     pub(crate) readiness_http: reqwest::Client,
     /// For forwarding requests from a standby to the leader (`http/follow.rs`).
@@ -145,6 +151,7 @@ impl Master {
             events: EventBus::default(),
             wake: Notify::new(),
             agents,
+            agent_calls: Arc::new(tokio::sync::Semaphore::new(MAX_AGENT_CALLS)),
             readiness_http: crate::readiness::http_client(),
             leader_http,
             master_id: uuid::Uuid::new_v4().to_string(),

@@ -319,7 +319,7 @@ mod tests {
         let mut state = State::default();
         state.apps.insert(app.id.clone(), app.clone());
         for t in tasks {
-            state.tasks.insert(t.id.clone(), t.clone());
+            state.add_task(t.clone());
         }
         state.agents.insert(
             "a1".into(),

@@ -116,7 +116,9 @@ struct PlanSnapshot {
     now: u64,
     agents: Vec<AgentView>,
     apps: Vec<SnapshotApp>,
-    tasks: Vec<TaskRecord>,
+    /// Every task (a persistent map: the copy shares the state's), and those not to plan with.
+    tasks: imbl::OrdMap<String, TaskRecord>,
+    not_counted: std::collections::HashSet<String>,
 }
 
 struct SnapshotApp {
@@ -164,12 +166,18 @@ impl PlanSnapshot {
                         }),
                 )
                 .collect(),
+            tasks: state.tasks.clone(),
             // A task its unreachableStrategy no longer counts is not planned with: the app
             // gets a replacement while the task itself waits to be expunged or to come back.
-            tasks: state
-                .tasks
-                .values()
-                .filter(|t| t.is_active() && !state.unreachable_inactive(t, now))
+            not_counted: state
+                .unreachable_since
+                .keys()
+                .filter(|id| {
+                    state
+                        .tasks
+                        .get(*id)
+                        .is_some_and(|t| state.unreachable_inactive(t, now))
+                })
                 .cloned()
                 .collect(),
         }
@@ -189,7 +197,11 @@ impl PlanSnapshot {
                     not_ready: a.not_ready.clone(),
                 })
                 .collect(),
-            tasks: self.tasks.iter().collect(),
+            tasks: self
+                .tasks
+                .values()
+                .filter(|t| t.is_active() && !self.not_counted.contains(&t.id))
+                .collect(),
         })
     }
 
@@ -387,7 +399,7 @@ impl Master {
             uuid::Uuid::new_v4()
         );
         let (task, call) = task_launch(&app, &agent, task_id, launch.host_ports.clone(), now);
-        state.tasks.insert(task.id.clone(), task);
+        state.add_task(task);
         Some(call)
     }
 
@@ -412,7 +424,8 @@ impl Master {
         }
     }
 
-    /// Sends the calls concurrently; a launch the agent refuses becomes TASK_FAILED.
+    /// Sends the calls concurrently, at most `MAX_AGENT_CALLS` at a time (`master.rs`); a launch
+    /// the agent refuses becomes TASK_FAILED.
     pub(crate) fn execute(self: &Arc<Self>, calls: Vec<AgentCall>) {
         for call in calls {
             let master = Arc::clone(self);
@@ -421,7 +434,9 @@ impl Master {
                     let task_id = task.task_id.clone();
                     let future = self.agents.launch(url, *task);
                     self.metrics.tasks.launched();
+                    let permits = Arc::clone(&self.agent_calls);
                     tokio::spawn(async move {
+                        let _permit = permits.acquire_owned().await;
                         if let Err(error) = future.await {
                             tracing::warn!(%error, task = %task_id, "launch failed");
                             master.metrics.tasks.launch_failed();
@@ -449,7 +464,9 @@ impl Master {
                             grace_period_seconds: grace,
                         },
                     );
+                    let permits = Arc::clone(&self.agent_calls);
                     tokio::spawn(async move {
+                        let _permit = permits.acquire_owned().await;
                         if let Err(error) = future.await {
                             tracing::warn!(%error, task = %task_id, "kill failed");
                         }

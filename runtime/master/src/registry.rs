@@ -126,9 +126,8 @@ impl Master {
         // A launch may race the list, so only tasks staged well before it count as missing.
         let settle = 2 * self.config.heartbeat_interval_seconds * 1000 + 1000;
         let missing: Vec<String> = state
-            .tasks
-            .values()
-            .filter(|t| t.agent_id == agent_id && t.staged_at + settle < now)
+            .tasks_of_agent(agent_id)
+            .filter(|t| t.staged_at + settle < now)
             .filter(|t| !tasks.iter().any(|s| s.task_id == t.id))
             .map(|t| t.id.clone())
             .collect();
@@ -229,7 +228,7 @@ impl Master {
         now: u64,
         backoff: bool,
     ) {
-        let Some(mut task) = state.tasks.remove(task_id) else {
+        let Some(mut task) = state.take_task(task_id) else {
             return;
         };
         task.state = end;
@@ -297,11 +296,15 @@ impl Master {
     /// never re-registered after a master restart are lost at once.
     pub(crate) fn sweep_agents(&self, state: &mut State, now: u64) {
         let timeout = self.config.agent_timeout_seconds * 1000;
-        let mut lost_agents = Vec::new();
-        for (id, agent) in state.agents.iter_mut() {
-            if agent.active && agent.last_seen + timeout < now {
+        let lost_agents: Vec<String> = state
+            .agents
+            .iter()
+            .filter(|(_, agent)| agent.active && agent.last_seen + timeout < now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in &lost_agents {
+            if let Some(agent) = state.agents.get_mut(id) {
                 agent.active = false;
-                lost_agents.push(id.clone());
             }
         }
         for id in &lost_agents {
@@ -388,7 +391,9 @@ impl Master {
                     grace_period_seconds: None,
                 },
             );
+            let permits = std::sync::Arc::clone(&self.agent_calls);
             tokio::spawn(async move {
+                let _permit = permits.acquire_owned().await;
                 if let Err(error) = call.await {
                     tracing::warn!(%error, "cannot kill orphan task");
                 }

@@ -44,9 +44,13 @@ pub struct State {
     pub deployments: BTreeMap<String, Deployment>,
     /// Deployment ids in creation order.
     pub deployment_order: Vec<String>,
-    pub tasks: BTreeMap<String, TaskRecord>,
+    /// Persistent (`imbl`): the readers' copy shares what did not change (`view.rs`). Changed
+    /// through [`State::add_task`] and [`State::take_task`], which keep `tasks_on` in step.
+    pub tasks: imbl::OrdMap<String, TaskRecord>,
+    /// Agent id → ids of its tasks in `tasks`: a heartbeat checks its agent's tasks only.
+    pub tasks_on: imbl::OrdMap<String, imbl::OrdSet<String>>,
     pub completed: VecDeque<TaskRecord>,
-    pub agents: BTreeMap<String, AgentEntry>,
+    pub agents: imbl::OrdMap<String, AgentEntry>,
     pub backoff: BTreeMap<String, Backoff>,
     pub failures: BTreeMap<String, TaskFailure>,
     /// Apps whose tasks matched their definition at the last reconcile.
@@ -104,8 +108,8 @@ impl State {
         state
             .deployment_order
             .sort_by_key(|id| state.deployments[id].version.clone());
-        for (id, task) in store.list_json::<TaskRecord>(Table::Tasks, "").await? {
-            state.tasks.insert(id, task);
+        for (_, task) in store.list_json::<TaskRecord>(Table::Tasks, "").await? {
+            state.add_task(task);
         }
         for (id, info) in store.list_json::<AgentInfo>(Table::Agents, "").await? {
             // Active until it stays silent past the agent timeout, counted from now.
@@ -157,8 +161,9 @@ impl State {
     /// Takes what the store holds from `loaded`, keeping what only memory knows: completed
     /// tasks, readiness results, and when known agents were last heard from.
     pub fn replace_stored(&mut self, mut loaded: State) {
-        for (id, agent) in &mut loaded.agents {
-            if let Some(known) = self.agents.get(id) {
+        let ids: Vec<String> = loaded.agents.keys().cloned().collect();
+        for id in ids {
+            if let (Some(agent), Some(known)) = (loaded.agents.get_mut(&id), self.agents.get(&id)) {
                 agent.registered_at = known.registered_at;
                 agent.last_seen = known.last_seen.max(agent.last_seen);
             }
@@ -168,6 +173,39 @@ impl State {
         loaded.unreachable_since = std::mem::take(&mut self.unreachable_since);
         loaded.last_version = self.last_version;
         *self = loaded;
+    }
+
+    /// Adds (or replaces) a task.
+    pub fn add_task(&mut self, task: TaskRecord) {
+        self.tasks_on
+            .entry(task.agent_id.clone())
+            .or_default()
+            .insert(task.id.clone());
+        self.tasks.insert(task.id.clone(), task);
+    }
+
+    /// Removes a task.
+    pub fn take_task(&mut self, task_id: &str) -> Option<TaskRecord> {
+        let task = self.tasks.remove(task_id)?;
+        if let Some(ids) = self.tasks_on.get_mut(&task.agent_id) {
+            ids.remove(task_id);
+            if ids.is_empty() {
+                self.tasks_on.remove(&task.agent_id);
+            }
+        }
+        Some(task)
+    }
+
+    /// Tasks on `agent_id`.
+    pub fn tasks_of_agent<'a>(
+        &'a self,
+        agent_id: &str,
+    ) -> impl Iterator<Item = &'a TaskRecord> + 'a {
+        self.tasks_on
+            .get(agent_id)
+            .into_iter()
+            .flat_map(|ids| ids.iter())
+            .filter_map(|id| self.tasks.get(id))
     }
 
     /// A fresh, strictly increasing version timestamp (Unix ms).

@@ -2,7 +2,7 @@
 //!
 //! - The leader answers; a write (POST, PUT, PATCH, DELETE) is answered only once what it
 //!   changed is durable, else 503 saying why (quorum lost): Marathon's contract that an accepted
-//!   change is kept.
+//!   change is kept. Agents' reports are the exception: they are repeated by every heartbeat.
 //! - A standby forwards API requests to the leader as Marathon does (with its own master
 //!   certificate), redirects `/v2/events` there, and refuses the agent protocol with 503 so the
 //!   agent tries the next master. With no leader reachable it answers reads from its own copy
@@ -67,7 +67,14 @@ pub async fn follow_leader(
         return next.run(request).await;
     }
     if master.is_leader() {
-        let write = is_write(request.method());
+        // Agents' reports (heartbeats, status updates) are not waited on or published: an agent
+        // reads nothing back, and what it reported comes again with its next heartbeat's full
+        // task list, so a report lost with a leader is repaired then. At thousands of agents, a
+        // barrier and a copy of the state per report were the master's whole CPU
+        // (docs/benchmarks.md, "The master at scale"). A registration, once per agent start,
+        // still is.
+        let report = path == strato_proto::PATH_HEARTBEAT || path == strato_proto::PATH_STATUS;
+        let write = is_write(request.method()) && !report;
         let response = next.run(request).await;
         if write && response.status().is_success() {
             if let Err(error) = master.durable().await {

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
+use serde::Serialize;
 use serde_json::{json, Value};
 use strato_proto::{PortRange, Resources};
 use strato_runtime_types::path::PathId;
@@ -72,9 +73,8 @@ fn resources_json(r: &Resources) -> Value {
 
 fn used_on(state: &MasterState, agent_id: &str) -> Value {
     let tasks: Vec<&TaskRecord> = state
-        .tasks
-        .values()
-        .filter(|t| t.agent_id == agent_id && t.is_active())
+        .tasks_of_agent(agent_id)
+        .filter(|t| t.is_active())
         .collect();
     let ports: Vec<u16> = tasks.iter().flat_map(|t| t.ports.iter().copied()).collect();
     json!({
@@ -113,40 +113,128 @@ fn agent_json(state: &MasterState, agent: &AgentEntry) -> Value {
     })
 }
 
-fn task_json(state: &MasterState, task: &TaskRecord) -> Value {
+/// A task as Mesos's `/master/state` shows it, written straight from the record (at 100,000
+/// tasks, building `Value`s first was most of the answer's time).
+#[derive(Serialize)]
+struct MesosTask<'a> {
+    id: &'a str,
+    name: String,
+    framework_id: &'a str,
+    executor_id: &'static str,
+    slave_id: &'a str,
+    state: &'static str,
+    resources: TaskResources,
+    role: &'static str,
+    statuses: [TaskStatusOut<'a>; 1],
+    user: &'static str,
+    labels: [u8; 0],
+    discovery: Discovery,
+}
+
+#[derive(Serialize)]
+struct TaskResources {
+    cpus: f64,
+    mem: f64,
+    disk: f64,
+    gpus: u8,
+    ports: String,
+}
+
+#[derive(Serialize)]
+struct TaskStatusOut<'a> {
+    state: &'static str,
+    timestamp: f64,
+    container_status: ContainerStatus<'a>,
+}
+
+#[derive(Serialize)]
+struct ContainerStatus<'a> {
+    network_infos: [NetworkInfo<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct NetworkInfo<'a> {
+    ip_addresses: [IpAddressOut<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct IpAddressOut<'a> {
+    protocol: &'static str,
+    ip_address: &'a str,
+}
+
+#[derive(Serialize)]
+struct Discovery {
+    visibility: &'static str,
+    name: String,
+    ports: DiscoveryPorts,
+}
+
+#[derive(Serialize)]
+struct DiscoveryPorts {
+    ports: Vec<DiscoveryPort>,
+}
+
+#[derive(Serialize)]
+struct DiscoveryPort {
+    number: u16,
+    protocol: &'static str,
+}
+
+fn task_out<'a>(
+    state: &'a MasterState,
+    task: &'a TaskRecord,
+    framework_id: &'a str,
+) -> MesosTask<'a> {
     let ip = state
         .agents
         .get(&task.agent_id)
-        .map(|a| a.info.address.clone())
-        .unwrap_or_default();
+        .map_or("", |a| a.info.address.as_str());
     let name = PathId::normalise(&task.app_id).hostname();
-    let framework_id = if task.is_job() {
-        format!("{}-metronome", state.framework_id)
-    } else {
-        state.framework_id.clone()
-    };
-    json!({
-        "id": task.id,
-        "name": name,
-        "framework_id": framework_id,
-        "executor_id": "",
-        "slave_id": task.agent_id,
-        "state": task.state.as_str(),
-        "resources": {"cpus": task.cpus, "mem": task.mem, "disk": task.disk, "gpus": 0, "ports": ports_text(&task.ports)},
-        "role": "*",
-        "statuses": [{
-            "state": task.state.as_str(),
-            "timestamp": seconds(task.started_at.unwrap_or(task.staged_at)),
-            "container_status": {"network_infos": [{"ip_addresses": [{"protocol": "IPv4", "ip_address": ip}]}]},
-        }],
-        "user": "root",
-        "labels": [],
-        "discovery": {
-            "visibility": "FRAMEWORK",
-            "name": name,
-            "ports": {"ports": task.ports.iter().map(|p| json!({"number": p, "protocol": "tcp"})).collect::<Vec<_>>()},
+    MesosTask {
+        id: &task.id,
+        name: name.clone(),
+        framework_id,
+        executor_id: "",
+        slave_id: &task.agent_id,
+        state: task.state.as_str(),
+        resources: TaskResources {
+            cpus: task.cpus,
+            mem: task.mem,
+            disk: task.disk,
+            gpus: 0,
+            ports: ports_text(&task.ports),
         },
-    })
+        role: "*",
+        statuses: [TaskStatusOut {
+            state: task.state.as_str(),
+            timestamp: seconds(task.started_at.unwrap_or(task.staged_at)),
+            container_status: ContainerStatus {
+                network_infos: [NetworkInfo {
+                    ip_addresses: [IpAddressOut {
+                        protocol: "IPv4",
+                        ip_address: ip,
+                    }],
+                }],
+            },
+        }],
+        user: "root",
+        labels: [],
+        discovery: Discovery {
+            visibility: "FRAMEWORK",
+            name,
+            ports: DiscoveryPorts {
+                ports: task
+                    .ports
+                    .iter()
+                    .map(|p| DiscoveryPort {
+                        number: *p,
+                        protocol: "tcp",
+                    })
+                    .collect(),
+            },
+        },
+    }
 }
 
 /// Which framework's tasks: Marathon's (apps) or Metronome's (job runs), as DC/OS showed two.
@@ -156,7 +244,21 @@ enum Framework {
     Metronome,
 }
 
-fn framework_json(master: &Master, state: &MasterState, framework: Framework) -> Value {
+/// A framework of `/master/state`: its facts, and its tasks written straight from the records.
+#[derive(Serialize)]
+struct FrameworkOut<'a> {
+    #[serde(flatten)]
+    facts: Value,
+    tasks: Vec<MesosTask<'a>>,
+    completed_tasks: Vec<MesosTask<'a>>,
+}
+
+fn framework_json<'a>(
+    master: &Master,
+    state: &'a MasterState,
+    framework: Framework,
+    id: &'a str,
+) -> FrameworkOut<'a> {
     let config = &master.config;
     let jobs = framework == Framework::Metronome;
     let mine = |t: &&TaskRecord| t.is_job() == jobs;
@@ -166,17 +268,17 @@ fn framework_json(master: &Master, state: &MasterState, framework: Framework) ->
         .filter(|t| t.is_active())
         .filter(mine)
         .collect();
-    let completed: Vec<Value> = state
+    let completed: Vec<MesosTask<'a>> = state
         .completed
         .iter()
         .filter(mine)
-        .map(|t| task_json(state, t))
+        .map(|t| task_out(state, t, id))
         .collect();
-    let (id, name) = match framework {
-        Framework::Marathon => (state.framework_id.clone(), "marathon"),
-        Framework::Metronome => (format!("{}-metronome", state.framework_id), "metronome"),
+    let name = match framework {
+        Framework::Marathon => "marathon",
+        Framework::Metronome => "metronome",
     };
-    json!({
+    let facts = json!({
         "id": id,
         "name": name,
         "pid": format!("scheduler@{}:{}", config.advertise_ip, config.marathon_port),
@@ -202,19 +304,31 @@ fn framework_json(master: &Master, state: &MasterState, framework: Framework) ->
             "gpus": 0,
         },
         "offered_resources": {"cpus": 0.0, "mem": 0.0, "disk": 0.0, "gpus": 0},
-        "tasks": active.iter().map(|t| task_json(state, t)).collect::<Vec<Value>>(),
         "unreachable_tasks": [],
-        "completed_tasks": completed,
         "offers": [],
         "executors": [],
-    })
+    });
+    FrameworkOut {
+        facts,
+        tasks: active.iter().map(|t| task_out(state, t, id)).collect(),
+        completed_tasks: completed,
+    }
 }
 
-async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
+/// `/master/state`: its facts, and the frameworks with their tasks written straight out.
+#[derive(Serialize)]
+struct StateOut<'a> {
+    #[serde(flatten)]
+    facts: Value,
+    frameworks: [FrameworkOut<'a>; 2],
+}
+
+async fn state(State(master): State<Arc<Master>>) -> Response {
     let config = &master.config;
     let s = master.view();
     let pid = format!("master@{}:{}", config.advertise_ip, config.mesos_port);
-    Json(json!({
+    let metronome_id = format!("{}-metronome", s.framework_id);
+    let facts = json!({
         "version": "1.12.0",
         "strato_version": runtime_version(),
         "git_sha": "",
@@ -242,14 +356,18 @@ async fn state(State(master): State<Arc<Master>>) -> Json<Value> {
             "work_dir": config.data_dir.display().to_string(),
         },
         "slaves": s.agents.values().map(|a| agent_json(&s, a)).collect::<Vec<_>>(),
-        "frameworks": [
-            framework_json(&master, &s, Framework::Marathon),
-            framework_json(&master, &s, Framework::Metronome),
-        ],
         "completed_frameworks": [],
         "orphan_tasks": [],
         "unregistered_frameworks": [],
-    }))
+    });
+    let out = StateOut {
+        facts,
+        frameworks: [
+            framework_json(&master, &s, Framework::Marathon, &s.framework_id),
+            framework_json(&master, &s, Framework::Metronome, &metronome_id),
+        ],
+    };
+    Json(out).into_response()
 }
 
 async fn summary(State(master): State<Arc<Master>>) -> Json<Value> {

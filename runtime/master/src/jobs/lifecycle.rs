@@ -355,7 +355,7 @@ impl Master {
         run.status = RunStatus::Starting;
         let run = run.clone();
         self.persist_run(&run);
-        state.tasks.insert(task_id, task);
+        state.add_task(task);
         Some(call)
     }
 }

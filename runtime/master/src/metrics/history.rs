@@ -259,7 +259,7 @@ mod tests {
             ("t2", "a1", TaskState::Staging),
             ("t3", "a2", TaskState::Running),
         ] {
-            state.tasks.insert(id.into(), task(id, agent, task_state));
+            state.add_task(task(id, agent, task_state));
         }
         let p = sample(&state, 1_767_323_045_678);
         assert_eq!(p.agents_active, 2);

@@ -29,7 +29,7 @@ impl JobMetrics {
         );
         // Both outcomes show from the start, at 0.
         for status in ["SUCCESS", "FAILED"] {
-            metrics.finished.get_or_create(&Outcome { status });
+            let _ = metrics.finished.get_or_create(&Outcome { status });
         }
         registry.register(
             "strato_job_runs_finished",

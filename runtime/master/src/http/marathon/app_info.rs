@@ -2,29 +2,56 @@
 
 use std::collections::BTreeSet;
 
+use serde::Serialize;
 use serde_json::{json, Value};
 use strato_proto::TaskState;
+use strato_runtime_types::task::MarathonTask;
 use strato_runtime_types::{App, TaskRecord};
 use strato_scheduler::health;
 
 use crate::state::State;
 
 /// Marathon's task JSON, with tasks being killed shown as TASK_KILLING.
+pub fn task_out(task: &TaskRecord) -> MarathonTask<'_> {
+    let state = if task.kill_requested && task.is_active() {
+        TaskState::Killing
+    } else {
+        task.state
+    };
+    task.marathon(state)
+}
+
 pub fn task_json(task: &TaskRecord) -> Value {
-    if task.kill_requested && task.is_active() {
-        let mut shown = task.clone();
-        shown.state = TaskState::Killing;
-        return shown.to_marathon_json();
-    }
-    task.to_marathon_json()
+    serde_json::to_value(task_out(task)).unwrap_or(Value::Null)
+}
+
+/// An app as `/v2/apps` shows it; its tasks (when embedded) are written straight from the
+/// records, so a list of 100,000 is not built as `Value`s first.
+#[derive(Serialize)]
+pub struct AppOut<'a> {
+    #[serde(flatten)]
+    base: Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tasks: Option<Vec<MarathonTask<'a>>>,
 }
 
 /// `embed` names: `tasks`, `counts`, `deployments`, `lastTaskFailure`, `readiness`, … Counts
 /// and deployments are always included (as Marathon does); `all` adds everything
 /// (`GET /v2/apps/{id}`).
 pub fn app_json(state: &State, app: &App, embed: &BTreeSet<String>, all: bool) -> Value {
+    serde_json::to_value(app_out(state, app, embed, all)).unwrap_or(Value::Null)
+}
+
+/// [`app_json`] as a value to serialize.
+pub fn app_out<'a>(
+    state: &'a State,
+    app: &'a App,
+    embed: &BTreeSet<String>,
+    all: bool,
+) -> AppOut<'a> {
     let mut value = app.to_marathon_json();
-    let tasks: Vec<&TaskRecord> = state.active_tasks_of(&app.id).collect();
+    let mut shown_tasks = None;
+    let tasks: Vec<&'a TaskRecord> = state.active_tasks_of(&app.id).collect();
     let live: Vec<&&TaskRecord> = tasks.iter().filter(|t| !t.kill_requested).collect();
     let staged = live
         .iter()
@@ -56,10 +83,7 @@ pub fn app_json(state: &State, app: &App, embed: &BTreeSet<String>, all: bool) -
         object.insert("tasksUnhealthy".into(), json!(unhealthy));
         object.insert("deployments".into(), Value::Array(deployments));
         if all || embed.contains("tasks") {
-            object.insert(
-                "tasks".into(),
-                Value::Array(tasks.iter().map(|t| task_json(t)).collect()),
-            );
+            shown_tasks = Some(tasks.iter().map(|t| task_out(t)).collect());
         }
         if all || embed.contains("lastTaskFailure") {
             if let Some(failure) = state.failures.get(&app.id) {
@@ -73,5 +97,8 @@ pub fn app_json(state: &State, app: &App, embed: &BTreeSet<String>, all: bool) -
             );
         }
     }
-    value
+    AppOut {
+        base: value,
+        tasks: shown_tasks,
+    }
 }

@@ -13,7 +13,7 @@ use strato_runtime_types::deployment::DeploymentAction;
 use strato_runtime_types::path::PathId;
 use strato_runtime_types::App;
 
-use super::app_info::app_json;
+use super::app_info::{app_json, app_out, AppOut};
 use super::responses;
 use super::tasks;
 use crate::changes::Change;
@@ -50,13 +50,13 @@ pub fn parse_path(rest: &str) -> AppPath {
     }
 }
 
-pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Value> {
+pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Response {
     let embed = params.embeds();
     let cmd = params.get("cmd").map(str::to_lowercase);
     let id = params.get("id").map(str::to_lowercase);
     let selector = params.get("label").map(LabelSelector::parse);
     let state = master.view();
-    let apps: Vec<Value> = state
+    let apps: Vec<AppOut<'_>> = state
         .apps
         .values()
         .filter(|a| {
@@ -65,9 +65,14 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
         })
         .filter(|a| id.as_ref().is_none_or(|i| a.id.to_lowercase().contains(i)))
         .filter(|a| selector.as_ref().is_none_or(|s| s.matches(a)))
-        .map(|a| app_json(&state, a, &embed, false))
+        .map(|a| app_out(&state, a, &embed, false))
         .collect();
-    Json(json!({"apps": apps}))
+    Json(AppsOut { apps }).into_response()
+}
+
+#[derive(serde::Serialize)]
+struct AppsOut<'a> {
+    apps: Vec<AppOut<'a>>,
 }
 
 pub async fn create(

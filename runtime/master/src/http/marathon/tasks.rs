@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use strato_proto::TaskState;
 use strato_runtime_types::deployment::DeploymentAction;
 
-use super::app_info::task_json;
+use super::app_info::{task_json, task_out};
 use super::responses;
 use crate::changes::Change;
 use crate::error::ApiError;
@@ -20,7 +20,7 @@ use crate::http::query::Params;
 use crate::master::Master;
 use crate::state::State as MasterState;
 
-pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Value> {
+pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Response {
     let mut wanted: Vec<String> = params
         .all("status")
         .into_iter()
@@ -29,7 +29,7 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
         .collect();
     wanted.retain(|s| !s.is_empty());
     let state = master.view();
-    let tasks: Vec<Value> = state
+    let tasks: Vec<_> = state
         .tasks
         .values()
         .filter(|t| t.is_active() && !t.is_job())
@@ -41,9 +41,15 @@ pub async fn list(State(master): State<Arc<Master>>, params: Params) -> Json<Val
                     _ => false,
                 })
         })
-        .map(task_json)
+        .map(task_out)
         .collect();
-    Json(json!({"tasks": tasks}))
+    Json(TasksOut { tasks }).into_response()
+}
+
+/// Written straight from the records (`app_info::task_out`).
+#[derive(serde::Serialize)]
+struct TasksOut<'a> {
+    tasks: Vec<strato_runtime_types::task::MarathonTask<'a>>,
 }
 
 pub fn app_tasks(state: &MasterState, app_id: &str) -> Result<Vec<Value>, ApiError> {
