@@ -2,6 +2,7 @@
 
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use strato_dns::{DnsSnapshot, DnsTask, DnsView};
 
@@ -9,12 +10,20 @@ use crate::master::Master;
 use crate::state::State;
 
 /// Holds the master weakly so a stopped master is not kept alive by its DNS server. The snapshot
-/// is made once per published copy of the state (and leader) and shared by every query until the
-/// next: at 100,000 tasks a query would otherwise copy them all.
+/// is made at most once per published copy of the state (and leader) and per `DNS_REFRESH`, and
+/// shared by every query until then: at 100,000 tasks a query would otherwise copy them all.
 pub struct MasterDnsView {
     master: Weak<Master>,
     /// The state copy and leader the cached snapshot was made from.
-    cache: Mutex<Option<(Arc<State>, Option<Ipv4Addr>, Arc<DnsSnapshot>)>>,
+    cache: Mutex<Option<Cached>>,
+}
+
+/// A snapshot, and the state copy, leader and time it was made from.
+struct Cached {
+    state: Arc<State>,
+    leader: Option<Ipv4Addr>,
+    made: Instant,
+    snapshot: Arc<DnsSnapshot>,
 }
 
 impl MasterDnsView {
@@ -29,6 +38,9 @@ impl MasterDnsView {
         Arc::new(MasterDnsView::new(master))
     }
 }
+
+/// The most a DNS answer lags the state (TTLs are 5 s, `runtime/dns/src/records.rs`).
+const DNS_REFRESH: Duration = Duration::from_secs(1);
 
 /// `10.0.0.1` or `10.0.0.1:5050` → the address; names are skipped.
 fn ipv4(text: &str) -> Option<Ipv4Addr> {
@@ -78,13 +90,28 @@ impl DnsView for MasterDnsView {
             .as_ref()
             .and_then(|l| ipv4(&l.mesos));
         let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((seen, seen_leader, snapshot)) = cache.as_ref() {
-            if Arc::ptr_eq(seen, &state) && *seen_leader == leader {
+        if let Some(Cached {
+            state: seen,
+            leader: seen_leader,
+            made,
+            snapshot,
+        }) = cache.as_ref()
+        {
+            // The same copy, or one made less than `DNS_REFRESH` ago: under a stream of status
+            // updates the state is copied 20 times a second, and a snapshot of 100,000 tasks
+            // for each would be most of what DNS does. Mesos-DNS refreshed every 60 s.
+            let fresh = Arc::ptr_eq(seen, &state) || made.elapsed() < DNS_REFRESH;
+            if fresh && *seen_leader == leader {
                 return Arc::clone(snapshot);
             }
         }
         let snapshot = Arc::new(make(&master, &state, leader));
-        *cache = Some((state, leader, Arc::clone(&snapshot)));
+        *cache = Some(Cached {
+            state,
+            leader,
+            made: Instant::now(),
+            snapshot: Arc::clone(&snapshot),
+        });
         snapshot
     }
 }

@@ -123,13 +123,10 @@ fn url_of(state: &State, app: &App, task: &TaskRecord, check: &ReadinessCheck) -
 
 /// Marks due probes as in flight and returns them; forgets tasks that ended.
 fn due_probes(state: &mut State, now: u64) -> Vec<Probe> {
-    let active: BTreeSet<String> = state
-        .tasks
-        .values()
-        .filter(|t| t.is_active())
-        .map(|t| t.id.clone())
-        .collect();
-    state.readiness.retain(|id, _| active.contains(id));
+    let tasks = &state.tasks;
+    state
+        .readiness
+        .retain(|id, _| tasks.get(id).is_some_and(|t| t.is_active()));
     let mut probes = Vec::new();
     for app in state.apps.values() {
         for task_id in not_ready(state, app) {

@@ -24,6 +24,9 @@ use crate::readiness;
 use crate::registry::agent_url;
 use crate::state::State;
 
+/// The most launches sent or waiting to be sent and not yet reported by their agents.
+const MAX_LAUNCHES_IN_FLIGHT: usize = 4096;
+
 /// Dependencies order deployments (docs/marathon-contract.md §Deployments): while one deployment
 /// changes both an app and an app it depends on, the app waits until the dependency has
 /// converged. Outside such a deployment, replacements are never held back by another app's health.
@@ -200,7 +203,10 @@ impl PlanSnapshot {
             tasks: self
                 .tasks
                 .values()
-                .filter(|t| t.is_active() && !self.not_counted.contains(&t.id))
+                .filter(|t| {
+                    t.is_active()
+                        && (self.not_counted.is_empty() || !self.not_counted.contains(&t.id))
+                })
                 .collect(),
         })
     }
@@ -296,7 +302,13 @@ impl Master {
             self.request_kill(state, &kill.task_id, grace, calls);
         }
         let mut launched = Vec::new();
-        for launch in plan.launches {
+        // Launches already sent and not yet reported, and those waiting to be sent, are at most
+        // MAX_LAUNCHES_IN_FLIGHT: a scale-up of 100,000 is sent in waves, each round topping up
+        // (as Marathon's launch tokens pace launches), so the round stays short and the queue of
+        // agent calls (each holding its task's definition) stays bounded.
+        let in_flight = state.launches.len();
+        let budget = MAX_LAUNCHES_IN_FLIGHT.saturating_sub(in_flight);
+        for launch in plan.launches.into_iter().take(budget) {
             if crate::jobs::launch::parse_app_id(&launch.app_id).is_some() {
                 if let Some(call) = self.record_job_launch(state, &launch, now) {
                     if let AgentCall::Launch { task, .. } = &call {
@@ -318,6 +330,9 @@ impl Master {
         }
         // One commit for the round's launches: a big scale-up is not one fsync per task.
         self.persist_tasks(launched.iter().filter_map(|id| state.tasks.get(id)));
+        for id in launched {
+            state.launches.insert(id, None);
+        }
         state.converged = plan
             .converged
             .into_iter()
@@ -436,8 +451,18 @@ impl Master {
                     self.metrics.tasks.launched();
                     let permits = Arc::clone(&self.agent_calls);
                     tokio::spawn(async move {
-                        let _permit = permits.acquire_owned().await;
-                        if let Err(error) = future.await {
+                        let permit = permits.acquire_owned().await;
+                        let result = future.await;
+                        drop(permit);
+                        if result.is_ok() {
+                            // The agent has it: from now its reports must list it.
+                            let mut state = master.lock_quietly();
+                            if let Some(sent) = state.launches.get_mut(&task_id) {
+                                *sent = Some(now_millis());
+                            }
+                            drop(state);
+                        }
+                        if let Err(error) = result {
                             tracing::warn!(%error, task = %task_id, "launch failed");
                             master.metrics.tasks.launch_failed();
                             let mut state = master.lock();
@@ -550,6 +575,45 @@ mod tests {
 
     use super::*;
     use crate::testing::{app, master};
+
+    #[tokio::test]
+    async fn a_launch_waiting_to_be_sent_is_not_lost_to_a_heartbeat_that_omits_it() {
+        let master = master().await;
+        master.register(RegisterAgent {
+            agent: crate::testing::agent_info("a1"),
+            tasks: Vec::new(),
+        });
+        master
+            .deploy(&mut master.lock(), vec![app(1)], false)
+            .expect("deploy");
+        let calls = master.reconcile_once(now_millis());
+        assert_eq!(calls.len(), 1);
+        let task_id = master.lock().tasks.keys().next().cloned().expect("task");
+        // Long queued: staged a minute ago, never sent.
+        master
+            .lock()
+            .tasks
+            .get_mut(&task_id)
+            .expect("task")
+            .staged_at -= 60_000;
+        let beat = || strato_proto::Heartbeat {
+            agent_id: "a1".into(),
+            tasks: Vec::new(),
+        };
+        master.heartbeat(beat());
+        assert!(
+            master.lock().tasks.contains_key(&task_id),
+            "lost before it was sent"
+        );
+        // The agent took it a minute ago and still does not list it: lost.
+        master
+            .lock()
+            .launches
+            .insert(task_id.clone(), Some(now_millis() - 60_000));
+        master.heartbeat(beat());
+        assert!(!master.lock().tasks.contains_key(&task_id));
+        assert!(master.lock().launches.is_empty());
+    }
 
     #[tokio::test]
     async fn a_plan_made_before_its_app_changed_launches_nothing_and_converges_nothing() {

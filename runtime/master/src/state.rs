@@ -49,6 +49,13 @@ pub struct State {
     pub tasks: imbl::OrdMap<String, TaskRecord>,
     /// Agent id → ids of its tasks in `tasks`: a heartbeat checks its agent's tasks only.
     pub tasks_on: imbl::OrdMap<String, imbl::OrdSet<String>>,
+    /// Launched tasks no report has mentioned yet (memory only): `None` while the launch waits
+    /// to be sent or is on its way, then when the agent took it (Unix ms). A heartbeat that does
+    /// not list such a task does not make it lost before the agent could know it.
+    pub launches: imbl::OrdMap<String, Option<u64>>,
+    /// A report changed what readers see (a task's state, health or message, a task gone): the
+    /// heartbeat that carried it asks for a new readers' copy; one that changed nothing does not.
+    pub reported_change: bool,
     pub completed: VecDeque<TaskRecord>,
     pub agents: imbl::OrdMap<String, AgentEntry>,
     pub backoff: BTreeMap<String, Backoff>,
@@ -171,6 +178,7 @@ impl State {
         loaded.completed = std::mem::take(&mut self.completed);
         loaded.readiness = std::mem::take(&mut self.readiness);
         loaded.unreachable_since = std::mem::take(&mut self.unreachable_since);
+        loaded.launches = std::mem::take(&mut self.launches);
         loaded.last_version = self.last_version;
         *self = loaded;
     }
@@ -187,6 +195,7 @@ impl State {
     /// Removes a task.
     pub fn take_task(&mut self, task_id: &str) -> Option<TaskRecord> {
         let task = self.tasks.remove(task_id)?;
+        self.launches.remove(task_id);
         if let Some(ids) = self.tasks_on.get_mut(&task.agent_id) {
             ids.remove(task_id);
             if ids.is_empty() {

@@ -27,11 +27,16 @@ impl Master {
     }
 }
 
-/// Publishes after changes until `stop` turns true.
+/// The oldest a copy gets while nothing announces a change (heartbeats update agents' last
+/// contact quietly).
+pub(crate) const REFRESH: Duration = Duration::from_secs(5);
+
+/// Publishes after changes, and every [`REFRESH`], until `stop` turns true.
 pub(crate) async fn run(master: Arc<Master>, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tokio::select! {
             _ = master.changed.notified() => {}
+            _ = tokio::time::sleep(REFRESH) => {}
             _ = stop.changed() => return,
         }
         master.publish();
