@@ -15,9 +15,12 @@ use axum::routing::post;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 use strato_proto::{
-    AgentInfo, Heartbeat, KillTask, LaunchTask, PortRange, RegisterAgent, Resources, StatusUpdate,
-    TaskState, TaskStatus,
+    AgentInfo, Heartbeat, KillTask, LaunchTask, PortRange, RegisterAgent, Resources, TaskStatus,
 };
+
+mod common;
+
+use common::{free_port, proc_field, wait_for};
 
 const AGENTS: usize = 100;
 const APPS: usize = 10;
@@ -30,34 +33,9 @@ struct FakeAgent {
     tasks: Mutex<Vec<TaskStatus>>,
 }
 
-fn now() -> u64 {
-    strato_runtime_types::time::now_millis()
-}
-
 async fn launch(State(agent): State<Arc<FakeAgent>>, Json(task): Json<LaunchTask>) -> StatusCode {
-    let status = TaskStatus {
-        task_id: task.task_id,
-        app_id: task.app_id,
-        state: TaskState::Running,
-        message: None,
-        timestamp: now(),
-        staged_at: now(),
-        started_at: Some(now()),
-        ports: task.ports,
-        health: Vec::new(),
-    };
-    agent.tasks.lock().expect("lock").push(status.clone());
-    let update = StatusUpdate {
-        agent_id: agent.id.clone(),
-        status,
-    };
-    let (http, url) = (
-        agent.http.clone(),
-        format!("{}{}", agent.master, strato_proto::PATH_STATUS),
-    );
-    tokio::spawn(async move {
-        let _ = http.post(url).json(&update).send().await;
-    });
+    let status = common::running(task, &agent.id, &agent.http, &agent.master);
+    agent.tasks.lock().expect("lock").push(status);
     StatusCode::ACCEPTED
 }
 
@@ -72,32 +50,6 @@ async fn kill(
         .expect("lock")
         .retain(|t| t.task_id != task_id);
     StatusCode::ACCEPTED
-}
-
-fn rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-async fn wait_for<F, Fut>(what: &str, seconds: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// What one run measured.
@@ -152,7 +104,7 @@ async fn measure(etcd: Option<String>) -> Figures {
     let marathon = format!("http://127.0.0.1:{marathon_port}");
     let http = strato_tls::client();
     // Up, and leading (on etcd the master campaigns first).
-    wait_for("the master", 30, || async {
+    wait_for("the master", 30, Duration::from_millis(50), || async {
         let Ok(response) = http.get(format!("{marathon}/strato/v1/ha")).send().await else {
             return false;
         };
@@ -162,7 +114,7 @@ async fn measure(etcd: Option<String>) -> Figures {
             .is_ok_and(|ha| ha["role"] == "leader")
     })
     .await;
-    let rss_empty = rss_kib(pid);
+    let rss_empty = proc_field(pid, "VmRSS:");
 
     let mut agents = Vec::new();
     for i in 0..AGENTS {
@@ -230,7 +182,7 @@ async fn measure(etcd: Option<String>) -> Figures {
         });
         agents.push(agent);
     }
-    let rss_agents = rss_kib(pid);
+    let rss_agents = proc_field(pid, "VmRSS:");
 
     let started = Instant::now();
     for a in 0..APPS {
@@ -244,32 +196,42 @@ async fn measure(etcd: Option<String>) -> Figures {
         assert_eq!(response.status().as_u16(), 201);
     }
     let total = APPS * PER_APP;
-    wait_for("all tasks running", 120, || async {
-        let Ok(response) = http
-            .get(format!("{marathon}/v2/tasks?status=running"))
-            .send()
-            .await
-        else {
-            return false;
-        };
-        let body: Value = response.json().await.unwrap_or(Value::Null);
-        body["tasks"].as_array().map_or(0, Vec::len) == total
-    })
+    wait_for(
+        "all tasks running",
+        120,
+        Duration::from_millis(50),
+        || async {
+            let Ok(response) = http
+                .get(format!("{marathon}/v2/tasks?status=running"))
+                .send()
+                .await
+            else {
+                return false;
+            };
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            body["tasks"].as_array().map_or(0, Vec::len) == total
+        },
+    )
     .await;
     let to_running = started.elapsed();
-    wait_for("deployments to finish", 60, || async {
-        let Ok(response) = http.get(format!("{marathon}/v2/deployments")).send().await else {
-            return false;
-        };
-        response
-            .json::<Value>()
-            .await
-            .ok()
-            .and_then(|v| v.as_array().map(Vec::is_empty))
-            .unwrap_or(false)
-    })
+    wait_for(
+        "deployments to finish",
+        60,
+        Duration::from_millis(50),
+        || async {
+            let Ok(response) = http.get(format!("{marathon}/v2/deployments")).send().await else {
+                return false;
+            };
+            response
+                .json::<Value>()
+                .await
+                .ok()
+                .and_then(|v| v.as_array().map(Vec::is_empty))
+                .unwrap_or(false)
+        },
+    )
     .await;
-    let rss_tasks = rss_kib(pid);
+    let rss_tasks = proc_field(pid, "VmRSS:");
 
     let mut reads = Vec::new();
     for _ in 0..20 {

@@ -25,9 +25,12 @@ use hickory_proto::op::{Message, Query};
 use hickory_proto::rr::{Name, RecordType};
 use serde_json::{json, Value};
 use strato_proto::{
-    AgentInfo, Heartbeat, KillTask, LaunchTask, PortRange, RegisterAgent, Resources, StatusUpdate,
-    TaskState, TaskStatus,
+    AgentInfo, Heartbeat, KillTask, LaunchTask, PortRange, RegisterAgent, Resources, TaskStatus,
 };
+
+mod common;
+
+use common::{free_port, proc_field, wait_for};
 
 const APPS: usize = 10;
 const TASKS_PER_AGENT: usize = 10;
@@ -55,10 +58,6 @@ struct Sims {
     by_task: Mutex<std::collections::HashMap<String, Arc<SimAgent>>>,
 }
 
-fn now() -> u64 {
-    strato_runtime_types::time::now_millis()
-}
-
 async fn launch(State(sims): State<Arc<Sims>>, Json(task): Json<LaunchTask>) -> StatusCode {
     let Some(agent) = task
         .env
@@ -72,29 +71,8 @@ async fn launch(State(sims): State<Arc<Sims>>, Json(task): Json<LaunchTask>) -> 
         .lock()
         .expect("lock")
         .insert(task.task_id.clone(), Arc::clone(&agent));
-    let status = TaskStatus {
-        task_id: task.task_id,
-        app_id: task.app_id,
-        state: TaskState::Running,
-        message: None,
-        timestamp: now(),
-        staged_at: now(),
-        started_at: Some(now()),
-        ports: task.ports,
-        health: Vec::new(),
-    };
-    agent.tasks.lock().expect("lock").push(status.clone());
-    let update = StatusUpdate {
-        agent_id: agent.id.clone(),
-        status,
-    };
-    let (http, url) = (
-        agent.http.clone(),
-        format!("{}{}", agent.master, strato_proto::PATH_STATUS),
-    );
-    tokio::spawn(async move {
-        let _ = http.post(url).json(&update).send().await;
-    });
+    let status = common::running(task, &agent.id, &agent.http, &agent.master);
+    agent.tasks.lock().expect("lock").push(status);
     StatusCode::ACCEPTED
 }
 
@@ -114,12 +92,6 @@ async fn kill(
     StatusCode::ACCEPTED
 }
 
-fn proc_field(pid: u32, key: &str) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with(key))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
 /// User + system CPU seconds the process has used (`/proc/<pid>/stat`, in USER_HZ = 100 ticks).
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -133,26 +105,6 @@ fn cpu_seconds(pid: u32) -> f64 {
             .unwrap_or(0)
     };
     (ticks(11) + ticks(12)) as f64 / 100.0
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
-async fn wait_for<F, Fut>(what: &str, seconds: u64, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
 }
 
 struct Figures {
@@ -224,7 +176,7 @@ async fn measure(agent_count: usize) -> Figures {
     let mesos = format!("http://127.0.0.1:{mesos_port}");
     let marathon = format!("http://127.0.0.1:{marathon_port}");
     let http = strato_tls::client();
-    wait_for("the master", 30, || async {
+    wait_for("the master", 30, Duration::from_millis(250), || async {
         get_json(&http, &format!("{marathon}/strato/v1/ha"))
             .await
             .is_some_and(|ha| ha["role"] == "leader")
@@ -351,20 +303,25 @@ async fn measure(agent_count: usize) -> Figures {
         assert_eq!(response.status().as_u16(), 201);
     }
     let total = per_app * APPS;
-    wait_for("all tasks running", 1800, || async {
-        let Some(apps) = get_json(&http, &format!("{marathon}/v2/apps")).await else {
-            return false;
-        };
-        let running: u64 = apps["apps"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|app| app["tasksRunning"].as_u64())
-                    .sum()
-            })
-            .unwrap_or(0);
-        running as usize == total
-    })
+    wait_for(
+        "all tasks running",
+        1800,
+        Duration::from_millis(250),
+        || async {
+            let Some(apps) = get_json(&http, &format!("{marathon}/v2/apps")).await else {
+                return false;
+            };
+            let running: u64 = apps["apps"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|app| app["tasksRunning"].as_u64())
+                        .sum()
+                })
+                .unwrap_or(0);
+            running as usize == total
+        },
+    )
     .await;
     let to_running = started.elapsed();
     // One small app DNS can answer for in one UDP packet.
@@ -375,12 +332,17 @@ async fn measure(agent_count: usize) -> Figures {
         .send()
         .await
         .expect("post probe");
-    wait_for("deployments to finish", 600, || async {
-        get_json(&http, &format!("{marathon}/v2/deployments"))
-            .await
-            .and_then(|v| v.as_array().map(Vec::is_empty))
-            .unwrap_or(false)
-    })
+    wait_for(
+        "deployments to finish",
+        600,
+        Duration::from_millis(250),
+        || async {
+            get_json(&http, &format!("{marathon}/v2/deployments"))
+                .await
+                .and_then(|v| v.as_array().map(Vec::is_empty))
+                .unwrap_or(false)
+        },
+    )
     .await;
 
     // Steady state: every agent heartbeating its tasks, nothing else.

@@ -10,8 +10,9 @@ use crate::master::Master;
 use crate::state::State;
 
 /// Holds the master weakly so a stopped master is not kept alive by its DNS server. The snapshot
-/// is made at most once per published copy of the state (and leader) and per `DNS_REFRESH`, and
-/// shared by every query until then: at 100,000 tasks a query would otherwise copy them all.
+/// is made at most once per published copy of the state (and leader), in a large cluster at
+/// most once per `DNS_REFRESH`, and shared by every query until then: at 100,000 tasks a query
+/// would otherwise copy them all.
 pub struct MasterDnsView {
     master: Weak<Master>,
     /// The state copy and leader the cached snapshot was made from.
@@ -39,8 +40,11 @@ impl MasterDnsView {
     }
 }
 
-/// The most a DNS answer lags the state (TTLs are 5 s, `runtime/dns/src/records.rs`).
+/// The most a DNS answer lags the state in a large cluster (TTLs are 5 s,
+/// `runtime/dns/src/records.rs`).
 const DNS_REFRESH: Duration = Duration::from_secs(1);
+/// Tasks from which a snapshot is reused for up to `DNS_REFRESH` after the state changed.
+const LARGE: usize = 10_000;
 
 /// `10.0.0.1` or `10.0.0.1:5050` → the address; names are skipped.
 fn ipv4(text: &str) -> Option<Ipv4Addr> {
@@ -97,10 +101,13 @@ impl DnsView for MasterDnsView {
             snapshot,
         }) = cache.as_ref()
         {
-            // The same copy, or one made less than `DNS_REFRESH` ago: under a stream of status
-            // updates the state is copied 20 times a second, and a snapshot of 100,000 tasks
-            // for each would be most of what DNS does. Mesos-DNS refreshed every 60 s.
-            let fresh = Arc::ptr_eq(seen, &state) || made.elapsed() < DNS_REFRESH;
+            // The same copy; or, for a large cluster, one made less than `DNS_REFRESH` ago:
+            // under a stream of status updates the state is copied 20 times a second, and a
+            // snapshot of 100,000 tasks for each would be most of what DNS does (Mesos-DNS
+            // refreshed every 60 s). A smaller one is made again at once (a few ms), so a name
+            // answers as soon as the API shows its task running.
+            let large = snapshot.tasks.len() >= LARGE;
+            let fresh = Arc::ptr_eq(seen, &state) || (large && made.elapsed() < DNS_REFRESH);
             if fresh && *seen_leader == leader {
                 return Arc::clone(snapshot);
             }

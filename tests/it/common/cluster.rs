@@ -362,6 +362,38 @@ pub fn chromium() -> PathBuf {
 }
 
 /// `.venv/bin/python` with the marathon client, or a failure that says how to create it.
+/// Runs `tests/python/<script>` with the venv's Python against `cluster` (its Marathon URL in
+/// `url_var`, plus `env`), and fails with the script's output and the cluster's log unless it
+/// exits 0 having printed `PASSED`.
+pub fn run_python_client(
+    cluster: &LocalCluster,
+    script: &str,
+    url_var: &str,
+    env: &[(&str, &str)],
+) {
+    let script = super::repo_root().join("tests/python").join(script);
+    let output = Command::new(marathon_python())
+        .arg(&script)
+        .env(url_var, cluster.marathon_url(""))
+        .env("PYTHONUNBUFFERED", "1")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run the client script");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{} failed ({})\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}\n{}",
+        script.display(),
+        output.status,
+        cluster.log_text()
+    );
+    assert!(
+        stdout.contains("PASSED"),
+        "the script did not reach its end:\n{stdout}"
+    );
+}
+
 pub fn marathon_python() -> PathBuf {
     let python = super::repo_root().join(".venv/bin/python");
     let ok = python.exists()

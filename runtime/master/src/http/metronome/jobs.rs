@@ -13,7 +13,7 @@ use strato_runtime_types::job_schedule::ScheduleSpec;
 use strato_runtime_types::time::now_millis;
 
 use super::error::JobsError;
-use super::{embeds, json_body, valid_job_id, Embed};
+use super::{embeds, find_job, find_job_mut, json_body, valid_job_id, Embed};
 use crate::http::query::Params;
 use crate::jobs::{history_key, job_op, JobRecord, ScheduleRecord};
 use crate::master::Master;
@@ -82,11 +82,7 @@ pub async fn show(
     valid_job_id(&id)?;
     let embed = embeds(&params)?;
     let state = master.view();
-    let job = state
-        .jobs
-        .jobs
-        .get(&id)
-        .ok_or_else(|| JobsError::UnknownJob { id: id.clone() })?;
+    let job = find_job(&state, &id)?;
     Ok(Json(job_json(&state, job, &embed, false)).into_response())
 }
 
@@ -172,11 +168,7 @@ pub async fn replace(
     }
     let spec = JobSpec::from_value(value)?;
     let mut state = master.lock();
-    let job = state
-        .jobs
-        .jobs
-        .get_mut(&id)
-        .ok_or_else(|| JobsError::UnknownJob { id: id.clone() })?;
+    let job = find_job_mut(&mut state, &id)?;
     job.spec = spec;
     let job = job.clone();
     master.write(vec![job_op(&job)?]);

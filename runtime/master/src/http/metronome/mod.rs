@@ -18,7 +18,9 @@ use strato_runtime_types::job::{job_id_pattern, JobBodyError};
 pub use error::JobsError;
 
 use crate::http::query::Params;
+use crate::jobs::JobRecord;
 use crate::master::Master;
+use crate::state::State as MasterState;
 
 pub fn routes() -> Router<Arc<Master>> {
     Router::new()
@@ -83,6 +85,23 @@ fn valid_job_id(id: &str) -> Result<(), JobsError> {
             message: format!("Not a valid id: {id}"),
         })
     }
+}
+
+/// The job `id`, or Metronome's 404.
+fn find_job<'a>(state: &'a MasterState, id: &str) -> Result<&'a JobRecord, JobsError> {
+    state
+        .jobs
+        .jobs
+        .get(id)
+        .ok_or_else(|| JobsError::UnknownJob { id: id.to_string() })
+}
+
+fn find_job_mut<'a>(state: &'a mut MasterState, id: &str) -> Result<&'a mut JobRecord, JobsError> {
+    state
+        .jobs
+        .jobs
+        .get_mut(id)
+        .ok_or_else(|| JobsError::UnknownJob { id: id.to_string() })
 }
 
 fn json_body(body: &Bytes) -> Result<Value, JobsError> {

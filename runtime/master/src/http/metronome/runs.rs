@@ -11,7 +11,7 @@ use serde_json::Value;
 use strato_runtime_types::time::now_millis;
 
 use super::error::JobsError;
-use super::valid_job_id;
+use super::{find_job, valid_job_id};
 use crate::jobs::RunStatus;
 use crate::master::Master;
 
@@ -33,9 +33,7 @@ pub async fn list(
 ) -> Result<Response, JobsError> {
     valid_job_id(&id)?;
     let state = master.view();
-    if !state.jobs.jobs.contains_key(&id) {
-        return Err(JobsError::UnknownJob { id });
-    }
+    find_job(&state, &id)?;
     let runs: Vec<Value> = state.jobs.active_runs(&id).map(|r| r.to_json()).collect();
     Ok(Json(runs).into_response())
 }
@@ -61,9 +59,7 @@ pub async fn stop(
     valid_job_id(&id)?;
     let now = now_millis();
     let mut state = master.lock();
-    if !state.jobs.jobs.contains_key(&id) {
-        return Err(JobsError::UnknownJob { id });
-    }
+    find_job(&state, &id)?;
     let Some(mut answer) = state.jobs.run(&id, &run).cloned() else {
         return Err(JobsError::UnknownRun { job: id, id: run });
     };

@@ -12,7 +12,7 @@ use strato_runtime_types::job_schedule::ScheduleSpec;
 use strato_runtime_types::time::now_millis;
 
 use super::error::JobsError;
-use super::{json_body, valid_job_id};
+use super::{find_job, find_job_mut, json_body, valid_job_id};
 use crate::jobs::{job_op, ScheduleRecord};
 use crate::master::Master;
 
@@ -22,11 +22,7 @@ pub async fn list(
 ) -> Result<Response, JobsError> {
     valid_job_id(&id)?;
     let state = master.view();
-    let job = state
-        .jobs
-        .jobs
-        .get(&id)
-        .ok_or(JobsError::UnknownJob { id })?;
+    let job = find_job(&state, &id)?;
     let schedules: Vec<Value> = job.schedules.iter().map(ScheduleRecord::to_json).collect();
     Ok(Json(schedules).into_response())
 }
@@ -37,11 +33,7 @@ pub async fn show(
 ) -> Result<Response, JobsError> {
     valid_job_id(&id)?;
     let state = master.view();
-    let job = state
-        .jobs
-        .jobs
-        .get(&id)
-        .ok_or(JobsError::UnknownJob { id })?;
+    let job = find_job(&state, &id)?;
     let found = job
         .schedules
         .iter()
@@ -58,11 +50,7 @@ pub async fn create(
     valid_job_id(&id)?;
     let spec = ScheduleSpec::from_value(json_body(&body)?)?;
     let mut state = master.lock();
-    let job = state
-        .jobs
-        .jobs
-        .get_mut(&id)
-        .ok_or(JobsError::UnknownJob { id })?;
+    let job = find_job_mut(&mut state, &id)?;
     if job.schedules.iter().any(|s| s.spec.id == spec.id) {
         return Err(JobsError::Conflict {
             message: format!("A schedule with id {} already exists", spec.id),
@@ -90,11 +78,7 @@ pub async fn replace(
     let mut spec = ScheduleSpec::from_value(json_body(&body)?)?;
     spec.id.clone_from(&schedule);
     let mut state = master.lock();
-    let job = state
-        .jobs
-        .jobs
-        .get_mut(&id)
-        .ok_or(JobsError::UnknownJob { id })?;
+    let job = find_job_mut(&mut state, &id)?;
     let slot = job
         .schedules
         .iter_mut()
@@ -113,11 +97,7 @@ pub async fn remove(
 ) -> Result<Response, JobsError> {
     valid_job_id(&id)?;
     let mut state = master.lock();
-    let job = state
-        .jobs
-        .jobs
-        .get_mut(&id)
-        .ok_or(JobsError::UnknownJob { id })?;
+    let job = find_job_mut(&mut state, &id)?;
     let before = job.schedules.len();
     job.schedules.retain(|s| s.spec.id != schedule);
     if job.schedules.len() == before {
