@@ -185,16 +185,7 @@ async fn measure(etcd: Option<String>) -> Figures {
     let rss_agents = proc_field(pid, "VmRSS:");
 
     let started = Instant::now();
-    for a in 0..APPS {
-        let app = json!({"id": format!("/bench/app-{a}"), "cmd": "sleep 1000", "instances": PER_APP, "cpus": 0.01, "mem": 8});
-        let response = http
-            .post(format!("{marathon}/v2/apps"))
-            .json(&app)
-            .send()
-            .await
-            .expect("post app");
-        assert_eq!(response.status().as_u16(), 201);
-    }
+    common::post_apps(&http, &marathon, APPS, PER_APP, 0.01, 8.0).await;
     let total = APPS * PER_APP;
     wait_for(
         "all tasks running",

@@ -291,17 +291,7 @@ async fn measure(agent_count: usize) -> Figures {
     // POST the apps, then wait for every task to be TASK_RUNNING.
     let per_app = agent_count * TASKS_PER_AGENT / APPS;
     let started = Instant::now();
-    for a in 0..APPS {
-        let app = json!({"id": format!("/bench/app-{a}"), "cmd": "sleep 1000",
-                         "instances": per_app, "cpus": 0.1, "mem": 64});
-        let response = http
-            .post(format!("{marathon}/v2/apps"))
-            .json(&app)
-            .send()
-            .await
-            .expect("post app");
-        assert_eq!(response.status().as_u16(), 201);
-    }
+    common::post_apps(&http, &marathon, APPS, per_app, 0.1, 64.0).await;
     let total = per_app * APPS;
     wait_for(
         "all tasks running",

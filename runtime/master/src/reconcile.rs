@@ -402,12 +402,7 @@ impl Master {
         now: u64,
     ) -> Option<AgentCall> {
         let app = state.apps.get(&launch.app_id)?.clone();
-        let agent = state
-            .agents
-            .get(&launch.agent_id)
-            .filter(|a| a.active)?
-            .info
-            .clone();
+        let agent = state.active_agent(&launch.agent_id)?.clone();
         let task_id = format!(
             "{}.instance-{}._app.1",
             PathId::normalise(&app.id).safe(),

@@ -183,6 +183,11 @@ impl State {
         *self = loaded;
     }
 
+    /// The agent `id`, while it is registered and heartbeating (launches go only there).
+    pub fn active_agent(&self, id: &str) -> Option<&AgentInfo> {
+        self.agents.get(id).filter(|a| a.active).map(|a| &a.info)
+    }
+
     /// Adds (or replaces) a task.
     pub fn add_task(&mut self, task: TaskRecord) {
         self.tasks_on

@@ -42,6 +42,29 @@ pub fn running(
     status
 }
 
+/// POSTs `/bench/app-0` … `/bench/app-<apps - 1>` (`sleep 1000`, `instances` each) to the
+/// Marathon API at `marathon`.
+pub async fn post_apps(
+    http: &reqwest::Client,
+    marathon: &str,
+    apps: usize,
+    instances: usize,
+    cpus: f64,
+    mem: f64,
+) {
+    for a in 0..apps {
+        let app = serde_json::json!({"id": format!("/bench/app-{a}"), "cmd": "sleep 1000",
+                                     "instances": instances, "cpus": cpus, "mem": mem});
+        let response = http
+            .post(format!("{marathon}/v2/apps"))
+            .json(&app)
+            .send()
+            .await
+            .expect("post app");
+        assert_eq!(response.status().as_u16(), 201);
+    }
+}
+
 /// A line's number from `/proc/<pid>/status` (`VmRSS:`, `VmHWM:`: KiB).
 pub fn proc_field(pid: u32, key: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;

@@ -319,12 +319,7 @@ impl Master {
             return None;
         }
         let app = launch::run_app(run);
-        let agent = state
-            .agents
-            .get(&launch.agent_id)
-            .filter(|a| a.active)?
-            .info
-            .clone();
+        let agent = state.active_agent(&launch.agent_id)?.clone();
         // Metronome's task ids: `<job>_<run>.<uuid>`.
         let task_id = format!("{job_id}_{run_id}.{}", uuid::Uuid::new_v4());
         let (mut task, mut call) = task_launch(
